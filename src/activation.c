@@ -1,0 +1,51 @@
+/* Activation functions: the fused bias-add-and-activate pass and the sigma' pass. */
+#include "activation.h"
+
+#include <math.h>
+
+bool bp__activation_valid(bp_activation activation) {
+    switch (activation) {
+    case BP_ACT_IDENTITY:
+    case BP_ACT_SIGMOID:
+    case BP_ACT_TANH:
+    case BP_ACT_RELU:
+    case BP_ACT_LEAKY_RELU:
+        return true;
+    }
+    return false;
+}
+
+static float sigmoid(float z) {
+    /* For very negative z, expf overflows to inf and the result is an exact 0. */
+    return 1.0f / (1.0f + expf(-z));
+}
+
+static float apply(bp_activation activation, float z) {
+    switch (activation) {
+    case BP_ACT_SIGMOID:
+        return sigmoid(z);
+    case BP_ACT_TANH:
+        return tanhf(z);
+    case BP_ACT_RELU:
+        return z > 0.0f ? z : 0.0f;
+    case BP_ACT_LEAKY_RELU:
+        return z > 0.0f ? z : BP_LEAKY_RELU_SLOPE * z;
+    case BP_ACT_IDENTITY:
+    default:
+        return z;
+    }
+}
+
+void bp__activation_forward(bp_activation activation, size_t n, size_t width, const float *bias,
+                            float *z) {
+    for (size_t i = 0; i < n; i++) {
+        float *row = z + i * width;
+        for (size_t j = 0; j < width; j++)
+            row[j] = apply(activation, row[j] + bias[j]);
+    }
+}
+
+void bp__activation_backward(bp_activation activation, size_t count, const float *a, float *g) {
+    for (size_t i = 0; i < count; i++)
+        g[i] *= bp__activation_derivative(activation, a[i]);
+}

@@ -1,0 +1,140 @@
+/* The forward and backward passes and the descent step, written once over
+ * the kernel table of kernels.h (OpenBLAS or naive loops). */
+#include <math.h>
+
+#include "activation.h"
+#include "error.h"
+#include "loss.h"
+#include "net.h"
+
+/* Checks the arguments shared by forward and gradient. */
+static int check_batch(const bp_net *net, const float *inputs, size_t n, const char *function) {
+    if (!net || !inputs)
+        return bp__fail(BP_EINVAL, function, "%s is NULL", !net ? "net" : "inputs");
+    if (n == 0)
+        return bp__fail(BP_EINVAL, function, "the batch has no examples (n is 0)");
+    if (n > net->max_batch)
+        return bp__fail(BP_EBATCH, function,
+                        "batch of %zu examples exceeds the %zu reserved (see bp_net_reserve)", n,
+                        net->max_batch);
+    return BP_OK;
+}
+
+static int check_learning_rate(float learning_rate, const char *function) {
+    if (!isfinite(learning_rate) || learning_rate < 0.0f)
+        return bp__fail(BP_EINVAL, function, "learning rate %g must be finite and not negative",
+                        (double)learning_rate);
+    return BP_OK;
+}
+
+/* a^(l) = sigma(W a^(l-1) + b) for every layer, into each layer's output buffer. */
+static void forward_pass(bp_net *net, const float *inputs, size_t n) {
+    const float *a_prev = inputs;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const bp__layer *layer = &net->layers[l];
+        /* Z = A_prev W^T, then A = sigma(Z + 1 b^T) in one pass over Z. */
+        net->kernels->dense_forward(n, layer->inputs, layer->outputs, a_prev,
+                                    bp__layer_weights(net, layer), layer->output);
+        bp__activation_forward(layer->activation, n, layer->outputs, bp__layer_bias(net, layer),
+                               layer->output);
+        a_prev = layer->output;
+    }
+}
+
+/* dC/db = column sums of Delta (n x width): per example it is delta itself. */
+static void column_sums(size_t n, size_t width, const float *delta, float *sums) {
+    for (size_t j = 0; j < width; j++)
+        sums[j] = delta[j];
+    for (size_t i = 1; i < n; i++) {
+        const float *row = delta + i * width;
+        for (size_t j = 0; j < width; j++)
+            sums[j] += row[j];
+    }
+}
+
+/* The chain rule from the output layer back to the first, after forward_pass
+ * on the same inputs. Returns the batch cost. */
+static double backward_pass(bp_net *net, const float *inputs, const float *targets, size_t n) {
+    const bp__layer *last = &net->layers[net->n_layers - 1];
+    float *delta = net->delta, *next_delta = net->next_delta;
+    /* Delta^(L) = sigma'(Z) (*) 2 (A - Y) / n, and the cost, in one pass. */
+    const double cost = bp__quadratic_output_delta(last->activation, n, last->outputs, last->output,
+                                                   targets, delta);
+    for (size_t l = net->n_layers; l-- > 0;) {
+        const bp__layer *layer = &net->layers[l];
+        const float *a_prev = l > 0 ? net->layers[l - 1].output : inputs;
+        /* dC/dW = Delta^T A_prev: the mean of the outer products delta a_prev^T. */
+        net->kernels->weight_grad(n, layer->inputs, layer->outputs, delta, a_prev,
+                                  bp__layer_weight_grads(net, layer));
+        column_sums(n, layer->outputs, delta, bp__layer_bias_grads(net, layer));
+        if (l == 0)
+            break; /* nothing learns from dC/dx */
+        /* dC/dA_prev = Delta W, then Delta_prev = sigma'(Z_prev) (*) dC/dA_prev. */
+        net->kernels->input_grad(n, layer->inputs, layer->outputs, delta,
+                                 bp__layer_weights(net, layer), next_delta);
+        bp__activation_backward(net->layers[l - 1].activation, n * layer->inputs, a_prev,
+                                next_delta);
+        float *swap = delta;
+        delta = next_delta;
+        next_delta = swap;
+    }
+    return cost;
+}
+
+int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **outputs) {
+    int rc = check_batch(net, inputs, n, __func__);
+    if (rc != BP_OK)
+        return rc;
+    forward_pass(net, inputs, n);
+    if (outputs)
+        *outputs = net->layers[net->n_layers - 1].output;
+    return BP_OK;
+}
+
+/* Forward and backward on a batch; `function` names the public entry point
+ * in error messages. */
+static int compute_gradient(bp_net *net, const float *inputs, const float *targets, size_t n,
+                            float *cost, const char *function) {
+    int rc = check_batch(net, inputs, n, function);
+    if (rc != BP_OK)
+        return rc;
+    if (!targets)
+        return bp__fail(BP_EINVAL, function, "targets is NULL");
+    forward_pass(net, inputs, n);
+    const double batch_cost = backward_pass(net, inputs, targets, n);
+    if (cost)
+        *cost = (float)batch_cost;
+    return BP_OK;
+}
+
+/* theta <- theta - eta dC/dtheta, one pass over the flat block. */
+static void descend(bp_net *net, float learning_rate) {
+    net->kernels->descend(net->n_params, learning_rate, net->grads, net->params);
+}
+
+int bp_net_gradient(bp_net *net, const float *inputs, const float *targets, size_t n, float *cost) {
+    return compute_gradient(net, inputs, targets, n, cost, __func__);
+}
+
+int bp_net_step(bp_net *net, float learning_rate) {
+    if (!net)
+        return bp__fail(BP_EINVAL, __func__, "net is NULL");
+    int rc = check_learning_rate(learning_rate, __func__);
+    if (rc != BP_OK)
+        return rc;
+    descend(net, learning_rate);
+    return BP_OK;
+}
+
+int bp_net_train_step(bp_net *net, const float *inputs, const float *targets, size_t n,
+                      float learning_rate, float *cost) {
+    /* Check the rate first, so a bad call leaves the gradient block as it was. */
+    int rc = check_learning_rate(learning_rate, __func__);
+    if (rc != BP_OK)
+        return rc;
+    rc = compute_gradient(net, inputs, targets, n, cost, __func__);
+    if (rc != BP_OK)
+        return rc;
+    descend(net, learning_rate);
+    return BP_OK;
+}

@@ -1,0 +1,34 @@
+/* The three matrix products of a dense layer and the descent step: the only
+ * computations that differ between the OpenBLAS kernels and the naive loops.
+ * backprop.c calls them through this table and never knows which set runs. */
+#ifndef BP_KERNELS_H
+#define BP_KERNELS_H
+
+#include <stddef.h>
+
+/* Shapes: n examples, a layer of `out` neurons fed by `in` inputs.
+ * All matrices row-major and dense (leading dimension = column count).
+ * The callers guarantee n, in, out <= INT_MAX, the BLAS index range. */
+typedef struct bp__kernels {
+    /* Z = A_prev W^T  (n x out), from A_prev (n x in) and W (out x in).
+     * Per example: z = W a_prev. Overwrites z. */
+    void (*dense_forward)(size_t n, size_t in, size_t out, const float *a_prev, const float *w,
+                          float *z);
+
+    /* dW = Delta^T A_prev  (out x in): the sum over examples of the outer
+     * products delta a_prev^T. Overwrites dw. */
+    void (*weight_grad)(size_t n, size_t in, size_t out, const float *delta, const float *a_prev,
+                        float *dw);
+
+    /* dA_prev = Delta W  (n x in): per example, W^T delta. Overwrites da_prev. */
+    void (*input_grad)(size_t n, size_t in, size_t out, const float *delta, const float *w,
+                       float *da_prev);
+
+    /* theta <- theta - rate * g over `count` floats. */
+    void (*descend)(size_t count, float rate, const float *g, float *theta);
+} bp__kernels;
+
+extern const bp__kernels bp__kernels_openblas;
+extern const bp__kernels bp__kernels_naive;
+
+#endif

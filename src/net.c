@@ -1,0 +1,222 @@
+/* The network object: creation, initialization, workspace, views and sizes. */
+#include "net.h"
+
+#include <limits.h>
+#include <math.h>
+
+#include "activation.h"
+#include "alloc.h"
+#include "error.h"
+
+/* Draws every W and b uniformly from [-1/sqrt(n_(l-1)), 1/sqrt(n_(l-1))],
+ * layer by layer in block order, so the same seed gives the same network. */
+static void initialize_uniform(bp_net *net) {
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const bp__layer *layer = &net->layers[l];
+        const float bound = 1.0f / sqrtf((float)layer->inputs);
+        const size_t count = layer->outputs * layer->inputs + layer->outputs;
+        float *theta = bp__layer_weights(net, layer);
+        for (size_t i = 0; i < count; i++)
+            theta[i] = bp__rng_uniform(&net->rng, -bound, bound);
+    }
+}
+
+/* Checks the arguments of bp_net_create and counts the parameters. */
+static int check_shape(size_t n_layers, const size_t *sizes, const bp_activation *activations,
+                       bp_kernels kernels, size_t *n_params) {
+    static const char *const fn = "bp_net_create";
+    if (!sizes || !activations)
+        return bp__fail(BP_EINVAL, fn, "%s is NULL", !sizes ? "sizes" : "activations");
+    if (n_layers == 0)
+        return bp__fail(BP_EINVAL, fn, "a network needs at least one layer");
+    if (kernels != BP_KERNELS_OPENBLAS && kernels != BP_KERNELS_NAIVE)
+        return bp__fail(BP_EINVAL, fn, "unknown kernel set %d", (int)kernels);
+    size_t total = 0;
+    for (size_t l = 0; l <= n_layers; l++) {
+        if (sizes[l] == 0 || sizes[l] > (size_t)INT_MAX)
+            return bp__fail(BP_EINVAL, fn, "sizes[%zu] is %zu; each size must be 1 to %d", l,
+                            sizes[l], INT_MAX);
+    }
+    for (size_t l = 1; l <= n_layers; l++) {
+        if (!bp__activation_valid(activations[l - 1]))
+            return bp__fail(BP_EINVAL, fn, "activations[%zu] is %d, not a bp_activation", l - 1,
+                            (int)activations[l - 1]);
+        size_t weights, layer_params;
+        /* Layer l holds n_l * n_(l-1) weights and n_l biases. */
+        if (!bp__mul_size(sizes[l], sizes[l - 1], &weights) ||
+            !bp__add_size(weights, sizes[l], &layer_params) ||
+            !bp__add_size(total, layer_params, &total))
+            return bp__fail(BP_EOVERFLOW, fn, "the parameter count overflows size_t at layer %zu",
+                            l);
+    }
+    size_t bytes;
+    if (!bp__mul_size(total, 2 * sizeof(float), &bytes))
+        return bp__fail(BP_EOVERFLOW, fn, "%zu parameters and their gradients overflow size_t",
+                        total);
+    *n_params = total;
+    return BP_OK;
+}
+
+int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
+                  const bp_activation *activations, bp_kernels kernels, uint64_t seed) {
+    if (!out)
+        return bp__fail(BP_EINVAL, __func__, "out is NULL");
+    *out = NULL;
+    size_t n_params = 0;
+    int rc = check_shape(n_layers, sizes, activations, kernels, &n_params);
+    if (rc != BP_OK)
+        return rc;
+
+    size_t block_floats, layer_bytes;
+    if (!bp__round_up_floats(n_params, &block_floats) ||
+        !bp__mul_size(n_layers, sizeof(bp__layer), &layer_bytes))
+        return bp__fail(BP_EOVERFLOW, __func__, "the network's size overflows size_t");
+
+    bp_net *net = bp__alloc_zeroed(sizeof *net);
+    if (!net)
+        return bp__fail(BP_ENOMEM, __func__, "no memory for the network");
+    net->layers = bp__alloc_zeroed(layer_bytes);
+    /* block_floats * 2 * sizeof(float) cannot overflow: check_shape bounded
+     * n_params that way, and rounding adds less than a cache line. */
+    net->params = bp__alloc_zeroed(block_floats * 2 * sizeof(float));
+    if (!net->layers || !net->params) {
+        bp_net_destroy(net);
+        return bp__fail(BP_ENOMEM, __func__, "no memory for %zu parameters", n_params);
+    }
+    net->grads = net->params + block_floats;
+    net->n_params = n_params;
+    net->n_layers = n_layers;
+    net->kernels = kernels == BP_KERNELS_NAIVE ? &bp__kernels_naive : &bp__kernels_openblas;
+
+    size_t offset = 0;
+    for (size_t l = 0; l < n_layers; l++) {
+        bp__layer *layer = &net->layers[l];
+        layer->inputs = sizes[l];
+        layer->outputs = sizes[l + 1];
+        layer->activation = activations[l];
+        layer->offset = offset;
+        offset += layer->outputs * layer->inputs + layer->outputs;
+        if (layer->outputs > net->max_width)
+            net->max_width = layer->outputs;
+    }
+
+    bp__rng_seed(&net->rng, seed);
+    initialize_uniform(net);
+
+    rc = bp_net_reserve(net, 1);
+    if (rc != BP_OK) {
+        bp_net_destroy(net);
+        return rc;
+    }
+    *out = net;
+    return BP_OK;
+}
+
+void bp_net_destroy(bp_net *net) {
+    if (!net)
+        return;
+    bp__free(net->workspace);
+    bp__free(net->params); /* the grads share this allocation */
+    bp__free(net->layers);
+    bp__free(net);
+}
+
+int bp_net_reserve(bp_net *net, size_t max_batch) {
+    if (!net)
+        return bp__fail(BP_EINVAL, __func__, "net is NULL");
+    if (max_batch == 0 || max_batch > (size_t)INT_MAX)
+        return bp__fail(BP_EINVAL, __func__, "max_batch is %zu; it must be 1 to %d", max_batch,
+                        INT_MAX);
+
+    /* Each layer's outputs, then two deltas of the widest layer, each
+     * rounded up to whole cache lines so that every buffer starts aligned. */
+    size_t total = 0, floats;
+    bool ok = true;
+    for (size_t l = 0; l < net->n_layers && ok; l++)
+        ok = bp__mul_size(max_batch, net->layers[l].outputs, &floats) &&
+             bp__round_up_floats(floats, &floats) && bp__add_size(total, floats, &total);
+    size_t delta_floats = 0, bytes = 0;
+    ok = ok && bp__mul_size(max_batch, net->max_width, &delta_floats) &&
+         bp__round_up_floats(delta_floats, &delta_floats) && delta_floats <= SIZE_MAX / 2 &&
+         bp__add_size(total, 2 * delta_floats, &total) &&
+         bp__mul_size(total, sizeof(float), &bytes);
+    if (!ok)
+        return bp__fail(BP_EOVERFLOW, __func__, "the workspace for a batch of %zu overflows size_t",
+                        max_batch);
+
+    float *workspace = bp__alloc_zeroed(bytes);
+    if (!workspace)
+        return bp__fail(BP_ENOMEM, __func__, "no memory for %zu bytes of workspace", bytes);
+    bp__free(net->workspace);
+    net->workspace = workspace;
+    net->workspace_bytes = bytes;
+    net->max_batch = max_batch;
+
+    float *next = workspace;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        net->layers[l].output = next;
+        bp__round_up_floats(max_batch * net->layers[l].outputs, &floats);
+        next += floats;
+    }
+    net->delta = next;
+    net->next_delta = next + delta_floats;
+    return BP_OK;
+}
+
+int bp_net_params(bp_net *net, float **params, size_t *count) {
+    if (!net || !params)
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !net ? "net" : "params");
+    *params = net->params;
+    if (count)
+        *count = net->n_params;
+    return BP_OK;
+}
+
+int bp_net_grads(bp_net *net, float **grads, size_t *count) {
+    if (!net || !grads)
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !net ? "net" : "grads");
+    *grads = net->grads;
+    if (count)
+        *count = net->n_params;
+    return BP_OK;
+}
+
+int bp_net_layer(bp_net *net, size_t index, bp_layer *layer) {
+    if (!net || !layer)
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !net ? "net" : "layer");
+    if (index >= net->n_layers)
+        return bp__fail(BP_ERANGE, __func__, "layer %zu of a network of %zu layers", index,
+                        net->n_layers);
+    const bp__layer *inner = &net->layers[index];
+    *layer = (bp_layer){
+        .inputs = inner->inputs,
+        .outputs = inner->outputs,
+        .activation = inner->activation,
+        .weights = bp__layer_weights(net, inner),
+        .bias = bp__layer_bias(net, inner),
+        .weight_grads = bp__layer_weight_grads(net, inner),
+        .bias_grads = bp__layer_bias_grads(net, inner),
+    };
+    return BP_OK;
+}
+
+size_t bp_net_num_layers(const bp_net *net) { return net ? net->n_layers : 0; }
+
+size_t bp_net_num_inputs(const bp_net *net) { return net ? net->layers[0].inputs : 0; }
+
+size_t bp_net_num_outputs(const bp_net *net) {
+    return net ? net->layers[net->n_layers - 1].outputs : 0;
+}
+
+size_t bp_net_num_params(const bp_net *net) { return net ? net->n_params : 0; }
+
+size_t bp_net_max_batch(const bp_net *net) { return net ? net->max_batch : 0; }
+
+size_t bp_net_memory_bytes(const bp_net *net) {
+    if (!net)
+        return 0;
+    size_t block_floats;
+    bp__round_up_floats(net->n_params, &block_floats);
+    return sizeof *net + net->n_layers * sizeof(bp__layer) + 2 * block_floats * sizeof(float) +
+           net->workspace_bytes;
+}

@@ -1,0 +1,55 @@
+/* The network object's layout, shared by net.c (life cycle, memory, views)
+ * and backprop.c (the passes). */
+#ifndef BP_NET_H
+#define BP_NET_H
+
+#include <stddef.h>
+
+#include "backprop.h"
+#include "kernels.h"
+#include "rng.h"
+
+typedef struct bp__layer {
+    size_t inputs;  /* n_(l-1) */
+    size_t outputs; /* n_l */
+    bp_activation activation;
+    size_t offset; /* W at params + offset (outputs x inputs), b right after it */
+    float *output; /* this layer's activations a in the workspace: max_batch x outputs */
+} bp__layer;
+
+struct bp_net {
+    const bp__kernels *kernels;
+    size_t n_layers;
+    bp__layer *layers;
+
+    /* One allocation holds both blocks, each starting on a cache line. */
+    size_t n_params;
+    float *params; /* all W and b, layer by layer */
+    float *grads;  /* dC/dW and dC/db, same layout */
+
+    /* Reserved once for the largest batch; forward and backward only reuse it. */
+    size_t max_batch;
+    size_t max_width; /* max(n_1 .. n_L): the widest delta */
+    float *workspace; /* every layer's output, then the two delta buffers */
+    size_t workspace_bytes;
+    float *delta;      /* the delta of the layer being differentiated */
+    float *next_delta; /* where the previous layer's delta is built */
+
+    bp__rng rng;
+};
+
+/* Pointers to layer l's W, b and their gradients. */
+static inline float *bp__layer_weights(const bp_net *net, const bp__layer *layer) {
+    return net->params + layer->offset;
+}
+static inline float *bp__layer_bias(const bp_net *net, const bp__layer *layer) {
+    return net->params + layer->offset + layer->inputs * layer->outputs;
+}
+static inline float *bp__layer_weight_grads(const bp_net *net, const bp__layer *layer) {
+    return net->grads + layer->offset;
+}
+static inline float *bp__layer_bias_grads(const bp_net *net, const bp__layer *layer) {
+    return net->grads + layer->offset + layer->inputs * layer->outputs;
+}
+
+#endif
