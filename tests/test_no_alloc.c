@@ -1,0 +1,110 @@
+/* The no-allocation guarantee: once a network has reserved its workspace,
+ * forward, gradient, step and train_step allocate nothing.
+ *
+ * This program replaces malloc and its relatives (the dynamic linker binds
+ * the library's, and OpenBLAS's, calls to these), forwards them to glibc's
+ * own, and counts those made by the calling thread while counting is armed.
+ * OpenBLAS's worker threads are not counted: OpenBLAS allocates its buffers
+ * once, when it loads, not per call. */
+#include <backprop.h>
+#include <criterion/criterion.h>
+#include <stddef.h>
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static _Thread_local int counting;
+static _Thread_local long allocations;
+
+static void count_one(void) {
+    if (counting)
+        allocations++;
+}
+
+void *malloc(size_t size) {
+    count_one();
+    return __libc_malloc(size);
+}
+void *calloc(size_t count, size_t size) {
+    count_one();
+    return __libc_calloc(count, size);
+}
+void *realloc(void *block, size_t size) {
+    count_one();
+    return __libc_realloc(block, size);
+}
+void *aligned_alloc(size_t alignment, size_t size) {
+    count_one();
+    return __libc_memalign(alignment, size);
+}
+void *memalign(size_t alignment, size_t size) {
+    count_one();
+    return __libc_memalign(alignment, size);
+}
+int posix_memalign(void **out, size_t alignment, size_t size) {
+    count_one();
+    *out = __libc_memalign(alignment, size);
+    return *out ? 0 : 12; /* ENOMEM */
+}
+void free(void *block) { __libc_free(block); }
+
+/* Fills a batch with a repeatable, non-trivial pattern. */
+static void fill(float *x, size_t count, float scale) {
+    for (size_t i = 0; i < count; i++)
+        x[i] = scale * (float)((i * 7919u) % 23u) / 23.0f - 0.5f * scale;
+}
+
+static void check_no_allocation(bp_kernels kernels, size_t batch) {
+    const size_t sizes[] = {20, 33, 17, 5};
+    const bp_activation activations[] = {BP_ACT_RELU, BP_ACT_TANH, BP_ACT_SIGMOID};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 3, sizes, activations, kernels, 3), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(bp_net_reserve(net, 64), BP_OK, "%s", bp_errmsg());
+    float x[64 * 20], y[64 * 5];
+    fill(x, 64 * 20, 2.0f);
+    fill(y, 64 * 5, 1.0f);
+    float cost;
+    const float *out;
+    /* Let OpenBLAS finish any lazy set-up before counting. */
+    cr_assert_eq(bp_net_train_step(net, x, y, batch, 0.01f, &cost), BP_OK);
+
+    allocations = 0;
+    counting = 1;
+    int rc = BP_OK;
+    for (int repeat = 0; repeat < 5 && rc == BP_OK; repeat++) {
+        rc = bp_net_forward(net, x, batch, &out);
+        if (rc == BP_OK)
+            rc = bp_net_gradient(net, x, y, batch, &cost);
+        if (rc == BP_OK)
+            rc = bp_net_step(net, 0.01f);
+        if (rc == BP_OK)
+            rc = bp_net_train_step(net, x, y, batch, 0.01f, &cost);
+    }
+    counting = 0;
+    cr_assert_eq(rc, BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(allocations, 0, "%ld allocations in training steps at batch %zu", allocations,
+                 batch);
+    bp_net_destroy(net);
+}
+
+/* The interposer itself must see allocations, or the tests below prove nothing. */
+Test(no_alloc, counter_sees_allocations) {
+    allocations = 0;
+    counting = 1;
+    bp_net *net;
+    const size_t sizes[] = {4, 2};
+    const bp_activation activations[] = {BP_ACT_SIGMOID};
+    int rc = bp_net_create(&net, 1, sizes, activations, BP_KERNELS_OPENBLAS, 1);
+    counting = 0;
+    cr_assert_eq(rc, BP_OK);
+    cr_assert_gt(allocations, 0, "creating a network must have been counted");
+    bp_net_destroy(net);
+}
+
+Test(no_alloc, openblas_one_example) { check_no_allocation(BP_KERNELS_OPENBLAS, 1); }
+Test(no_alloc, openblas_batch) { check_no_allocation(BP_KERNELS_OPENBLAS, 64); }
+Test(no_alloc, naive_one_example) { check_no_allocation(BP_KERNELS_NAIVE, 1); }
+Test(no_alloc, naive_batch) { check_no_allocation(BP_KERNELS_NAIVE, 37); }
