@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# backprop's one entry point. On a fresh Debian machine:
+#   ./run.sh demo    install what is missing, build, run the demo
+#   ./run.sh test    install what is missing, then the whole test suite:
+#                    formatting, gcc and clang builds with -Werror, the
+#                    Criterion suite on each, and an install check
+#   ./run.sh build   install what is missing and build (release) into build/
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the build, the tests and the demo need.
+PACKAGES=(
+    meson ninja-build pkg-config gcc clang clang-format python3
+    libopenblas-dev liblapacke-dev libcriterion-dev
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+install_missing() {
+    local missing=() package
+    for package in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "run.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+        sudo=(sudo)
+    fi
+    log "installing ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# configure DIR [meson options...]: set up DIR once; later calls reuse it.
+configure() {
+    local dir=$1
+    shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson configure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$@" >/dev/null
+    fi
+}
+
+build_release() {
+    configure build --buildtype=release -Dtests=disabled
+    ninja -C build >/dev/null
+}
+
+check_format() {
+    log "clang-format check"
+    find include src tests examples -name '*.[ch]' -print0 |
+        xargs -0 clang-format --dry-run --Werror
+}
+
+# test_with COMPILER DIR: warning-free build with COMPILER, then the suite.
+test_with() {
+    local compiler=$1 dir=$2
+    log "$compiler: build with warning_level=3 -Werror, then the test suite"
+    if [ ! -f "$dir/build.ninja" ]; then
+        CC=$compiler meson setup "$dir" --buildtype=debugoptimized -Dwerror=true \
+            -Dtests=enabled >/dev/null
+    fi
+    ninja -C "$dir" >/dev/null
+    meson test -C "$dir" --print-errorlogs
+}
+
+# Installs into a scratch directory and builds the README's example from it
+# with pkg-config, as a program outside the tree would.
+check_install() {
+    log "install check: meson install, pkg-config, the README example"
+    local stage
+    stage=$(mktemp -d)
+    trap 'rm -rf "$stage"' RETURN
+    meson install -C build-test --destdir "$stage" >/dev/null
+    local pcdir
+    pcdir=$(dirname "$(find "$stage" -name backprop.pc | head -n 1)")
+    awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' README.md >"$stage/example.c"
+    diff -u examples/xor.c "$stage/example.c" ||
+        { echo "README.md's example differs from examples/xor.c" >&2; exit 1; }
+    # pkg-config prefixes the staged sysroot to -I and -L paths.
+    local flags
+    flags=$(PKG_CONFIG_SYSROOT_DIR="$stage" PKG_CONFIG_PATH="$pcdir" \
+        pkg-config --cflags --libs backprop)
+    # shellcheck disable=SC2086 # flags are words
+    cc -std=c11 -Wall -Wextra -Werror "$stage/example.c" $flags -o "$stage/example"
+    local libdir=${flags##*-L}
+    LD_LIBRARY_PATH=${libdir%% *} "$stage/example" >"$stage/output"
+    grep -q '1 XOR 1' "$stage/output" || { echo "README example printed:"; cat "$stage/output"; exit 1; }
+    log "README example built with pkg-config and ran"
+}
+
+# Meson's per-test results, totalled into one closing line.
+summarize() {
+    python3 - "$@" <<'PY'
+import json, sys
+passed = failed = 0
+for log in sys.argv[1:]:
+    for line in open(log):
+        result = json.loads(line)["result"]
+        if result in ("OK", "EXPECTEDFAIL", "SKIP"):
+            passed += result != "SKIP"
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
+}
+
+command=${1:-}
+case "$command" in
+demo)
+    install_missing
+    build_release
+    log "demo: a 2-4-1 network learning XOR (OpenBLAS core: see below)"
+    ./build/examples/xor
+    ;;
+test)
+    install_missing
+    check_format
+    test_with gcc build-test
+    test_with clang build-test-clang
+    check_install
+    summarize build-test/meson-logs/testlog.json build-test-clang/meson-logs/testlog.json
+    ;;
+build)
+    install_missing
+    build_release
+    log "built into build/"
+    ;;
+*)
+    echo "usage: ./run.sh demo|test|build" >&2
+    exit 2
+    ;;
+esac
