@@ -82,7 +82,8 @@ Test(errors, create_rejects_parameter_counts_that_overflow) {
 
 Test(errors, create_reports_memory_it_cannot_get) {
     bp_net *net = NULL;
-    /* 2^31 x 2^20 weights: 8 TiB per block, far beyond this machine. */
+    /* 2^31 x 2^20 weights: 8 PiB per block, beyond any address space, so
+     * the allocation fails whatever the kernel's overcommit policy. */
     const size_t big[] = {(size_t)INT_MAX, (size_t)1 << 20};
     const bp_activation identity[] = {BP_ACT_IDENTITY};
     cr_assert_eq(bp_net_create(&net, 1, big, identity, BP_KERNELS_NAIVE, 1), BP_ENOMEM, "%s",
@@ -99,11 +100,22 @@ Test(errors, reserve) {
     cr_assert_eq(bp_net_reserve(net, 0), BP_EINVAL);
     cr_assert_eq(bp_net_reserve(net, (size_t)INT_MAX + 1), BP_EINVAL);
     cr_assert_eq(bp_net_max_batch(net), 1, "a failed reserve keeps the old workspace");
-    /* A batch this large cannot be had; the old workspace stays usable. */
+    bp_net_destroy(net);
+}
+
+/* A workspace that cannot be had: a 2^20-wide layer at a batch of 2^31 needs
+ * 3 x 2^53 bytes, beyond any address space. The old workspace stays usable. */
+Test(errors, reserve_reports_memory_it_cannot_get) {
+    const size_t wide[] = {1, (size_t)1 << 20};
+    const bp_activation identity[] = {BP_ACT_IDENTITY};
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(&net, 1, wide, identity, BP_KERNELS_OPENBLAS, 1), BP_OK, "%s",
+                 bp_errmsg());
     cr_assert_eq(bp_net_reserve(net, (size_t)INT_MAX), BP_ENOMEM, "%s", bp_errmsg());
     cr_assert_eq(bp_net_max_batch(net), 1);
-    const float x[3] = {0.1f, 0.2f, 0.3f};
-    cr_assert_eq(bp_net_forward(net, x, 1, NULL), BP_OK);
+    const float x = 0.5f;
+    const float *out;
+    cr_assert_eq(bp_net_forward(net, &x, 1, &out), BP_OK);
     bp_net_destroy(net);
 }
 
