@@ -35,6 +35,16 @@ typedef struct ref_arch {
     const bp_activation *acts;
 } ref_arch;
 
+/* A network shape with its own storage, for tables of test cases;
+ * REF_CASE_ARCH(c) views one as a ref_arch. */
+#define REF_MAX_LAYERS 5
+typedef struct ref_case {
+    size_t n_layers;
+    size_t sizes[REF_MAX_LAYERS + 1];
+    bp_activation acts[REF_MAX_LAYERS];
+} ref_case;
+#define REF_CASE_ARCH(c) ((ref_arch){(c)->n_layers, (c)->sizes, (c)->acts})
+
 /* Floats in the parameter (and gradient) block. */
 size_t ref_num_params(const ref_arch *arch);
 

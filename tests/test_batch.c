@@ -15,25 +15,18 @@
 
 #include "reference.h"
 
-#define MAX_LAYERS 4
 #define TOL 1e-5
 /* The two paths round z differently; keep ReLU inputs off the kink. */
 #define KINK_MARGIN 1e-5
 
-typedef struct batch_case {
-    size_t n_layers;
-    size_t sizes[MAX_LAYERS + 1];
-    bp_activation acts[MAX_LAYERS];
-} batch_case;
-
-static const batch_case cases[] = {
+static const ref_case cases[] = {
     {3, {5, 8, 6, 3}, {BP_ACT_TANH, BP_ACT_LEAKY_RELU, BP_ACT_SIGMOID}},
     {3, {17, 33, 1, 4}, {BP_ACT_RELU, BP_ACT_SIGMOID, BP_ACT_IDENTITY}},
     {2, {2, 3, 5}, {BP_ACT_SIGMOID, BP_ACT_TANH}},
 };
 
-static void check_batch_mean(const batch_case *c, bp_kernels kernels, size_t n, uint64_t seed) {
-    ref_arch arch = {c->n_layers, c->sizes, c->acts};
+static void check_batch_mean(const ref_case *c, bp_kernels kernels, size_t n, uint64_t seed) {
+    ref_arch arch = REF_CASE_ARCH(c);
     size_t n_params = ref_num_params(&arch);
     size_t n_in = c->sizes[0];
     size_t n_out = c->sizes[c->n_layers];

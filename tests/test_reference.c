@@ -11,8 +11,6 @@
 
 #include "reference.h"
 
-#define MAX_LAYERS 5
-
 static const char *act_name(bp_activation act) {
     switch (act) {
     case BP_ACT_IDENTITY:
@@ -35,7 +33,7 @@ static const char *act_name(bp_activation act) {
 
 typedef struct shape {
     size_t n_layers;
-    size_t sizes[MAX_LAYERS + 1];
+    size_t sizes[REF_MAX_LAYERS + 1];
 } shape;
 
 static const shape fd_shapes[] = {
@@ -112,7 +110,7 @@ static void check_reference_fd(const ref_arch *a, const char *name, size_t n, ui
 
 /* Every shape and batch with one activation in every layer. */
 static void check_reference_fd_all(bp_activation act) {
-    bp_activation acts[MAX_LAYERS] = {act, act, act, act, act};
+    bp_activation acts[REF_MAX_LAYERS] = {act, act, act, act, act};
     for (size_t s = 0; s < sizeof fd_shapes / sizeof fd_shapes[0]; s++) {
         ref_arch arch = {fd_shapes[s].n_layers, fd_shapes[s].sizes, acts};
         for (size_t b = 0; b < sizeof fd_batches / sizeof fd_batches[0]; b++) {
@@ -150,15 +148,9 @@ Test(reference_fd, mixed_activations) {
 /* (2) Library against the reference                                         */
 /* ------------------------------------------------------------------------ */
 
-typedef struct lib_case {
-    size_t n_layers;
-    size_t sizes[MAX_LAYERS + 1];
-    bp_activation acts[MAX_LAYERS];
-} lib_case;
-
 /* Several layers of several neurons, mixed activations, non-square weights
  * (so that a transposed W shows), and one 1-neuron bottleneck. */
-static const lib_case lib_cases[] = {
+static const ref_case ref_cases[] = {
     {3, {6, 9, 7, 4}, {BP_ACT_TANH, BP_ACT_RELU, BP_ACT_SIGMOID}},
     {4, {4, 8, 8, 8, 3}, {BP_ACT_LEAKY_RELU, BP_ACT_SIGMOID, BP_ACT_TANH, BP_ACT_IDENTITY}},
     {4, {10, 16, 5, 12, 2}, {BP_ACT_RELU, BP_ACT_LEAKY_RELU, BP_ACT_IDENTITY, BP_ACT_TANH}},
@@ -179,8 +171,8 @@ static const size_t lib_batches[] = {5, 1, 32};
  * from the kink than that, or float and double may take different sides. */
 #define LIB_KINK_MARGIN 1e-4
 
-static void check_library(const lib_case *c, bp_kernels kernels, int rewrite, uint64_t seed) {
-    ref_arch arch = {c->n_layers, c->sizes, c->acts};
+static void check_library(const ref_case *c, bp_kernels kernels, int rewrite, uint64_t seed) {
+    ref_arch arch = REF_CASE_ARCH(c);
     size_t n_params = ref_num_params(&arch);
     size_t n_in = c->sizes[0];
     size_t n_out = c->sizes[c->n_layers];
@@ -272,8 +264,8 @@ static void check_library(const lib_case *c, bp_kernels kernels, int rewrite, ui
 }
 
 static void check_library_all(bp_kernels kernels, int rewrite) {
-    for (size_t c = 0; c < sizeof lib_cases / sizeof lib_cases[0]; c++) {
-        check_library(&lib_cases[c], kernels, rewrite, 1000 + 17 * c + (uint64_t)rewrite);
+    for (size_t c = 0; c < sizeof ref_cases / sizeof ref_cases[0]; c++) {
+        check_library(&ref_cases[c], kernels, rewrite, 1000 + 17 * c + (uint64_t)rewrite);
     }
 }
 
