@@ -178,7 +178,9 @@ BP_API int bp_net_reserve(bp_net *net, size_t max_batch);
 
 /* Computes the network's outputs for a batch.
  *
- *   inputs   n x n_0 floats, row-major, one example per row.
+ *   inputs   n x n_0 floats, row-major, one example per row. Must not lie in
+ *            memory the network owns (its outputs or its blocks): copy a
+ *            previous call's outputs before feeding them back.
  *   n        the number of examples, 1 <= n <= bp_net_max_batch(net).
  *            n == 1 runs cblas_sgemv per layer, n > 1 cblas_sgemm.
  *   outputs  [out] set to the n x n_L outputs, row-major. Borrowed from the
@@ -186,8 +188,10 @@ BP_API int bp_net_reserve(bp_net *net, size_t max_batch);
  *            bp_net_gradient, bp_net_train_step, bp_net_reserve or
  *            bp_net_destroy on this network. May be NULL.
  *
- * Allocates nothing. Returns BP_OK; BP_EINVAL for a NULL net or inputs or
- * n == 0; BP_EBATCH when n exceeds the reserved batch. */
+ * Allocates nothing. Returns BP_OK; BP_EINVAL for a NULL net or inputs,
+ * n == 0, or inputs overlapping the network's memory; BP_EBATCH when n
+ * exceeds the reserved batch; BP_EOVERFLOW when n x n_0 floats do not fit
+ * in size_t (possible only where size_t has 32 bits). */
 BP_API int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **outputs);
 
 /* Runs the forward and the backward pass on a batch and stores the gradient
@@ -196,11 +200,14 @@ BP_API int bp_net_forward(bp_net *net, const float *inputs, size_t n, const floa
  *
  *   inputs   n x n_0 floats, row-major.
  *   targets  n x n_L floats, row-major: the desired outputs y.
+ *            Neither may lie in memory the network owns (see bp_net_forward).
  *   n        1 <= n <= bp_net_max_batch(net).
  *   cost     [out] the batch cost C, before any step. May be NULL.
  *
  * Allocates nothing. Returns BP_OK; BP_EINVAL for a NULL net, inputs or
- * targets or n == 0; BP_EBATCH when n exceeds the reserved batch. */
+ * targets, n == 0, or inputs or targets overlapping the network's memory;
+ * BP_EBATCH when n exceeds the reserved batch; BP_EOVERFLOW as for
+ * bp_net_forward. */
 BP_API int bp_net_gradient(bp_net *net, const float *inputs, const float *targets, size_t n,
                            float *cost);
 
@@ -275,7 +282,9 @@ BP_API size_t bp_net_memory_bytes(const bp_net *net);
 
 /* Sets the number of threads OpenBLAS uses inside each product, for the
  * whole process (OpenBLAS's setting is global). Use 1 when the caller runs
- * several threads of its own. Not thread-safe: call it before starting
+ * several threads of its own. OpenBLAS caps the number at the maximum it was
+ * built for (64 in Debian's build), not at the number of cores: more threads
+ * than cores only slow it down. Not thread-safe: call it before starting
  * threads that use the library.
  * Returns BP_OK; BP_EINVAL when threads < 1. */
 BP_API int bp_blas_set_threads(int threads);

@@ -27,7 +27,7 @@ static float apply(bp_activation activation, float z) {
     case BP_ACT_TANH:
         return tanhf(z);
     case BP_ACT_RELU:
-        return z > 0.0f ? z : 0.0f;
+        return z < 0.0f ? 0.0f : z; /* lets a NaN through, as a diverged network should show */
     case BP_ACT_LEAKY_RELU:
         return z > 0.0f ? z : BP_LEAKY_RELU_SLOPE * z;
     case BP_ACT_IDENTITY:

@@ -5,15 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *bp__alloc_zeroed(size_t bytes) {
-    /* aligned_alloc wants a multiple of the alignment. */
+/* aligned_alloc wants a multiple of the alignment; 0 when that overflows. */
+static size_t whole_lines(size_t bytes) {
     size_t rounded;
     if (!bp__add_size(bytes, BP_ALIGNMENT - 1, &rounded))
-        return NULL;
-    rounded -= rounded % BP_ALIGNMENT;
-    void *block = aligned_alloc(BP_ALIGNMENT, rounded);
+        return 0;
+    return rounded - rounded % BP_ALIGNMENT;
+}
+
+void *bp__alloc(size_t bytes) {
+    const size_t rounded = whole_lines(bytes);
+    return rounded ? aligned_alloc(BP_ALIGNMENT, rounded) : NULL;
+}
+
+void *bp__alloc_zeroed(size_t bytes) {
+    void *block = bp__alloc(bytes);
     if (block)
-        memset(block, 0, rounded);
+        memset(block, 0, bytes);
     return block;
 }
 

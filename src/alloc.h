@@ -9,10 +9,15 @@
  * sharing between buffers. */
 #define BP_ALIGNMENT 64
 
-/* A zero-filled block of `bytes` (> 0) aligned to BP_ALIGNMENT, or NULL. */
+/* A block of `bytes` aligned to BP_ALIGNMENT, or NULL (also for 0 bytes,
+ * which only a size computation gone wrong asks for). Its contents are
+ * undefined: for buffers that are always written before they are read. */
+void *bp__alloc(size_t bytes);
+
+/* The same, filled with zeros. */
 void *bp__alloc_zeroed(size_t bytes);
 
-/* Releases a block from bp__alloc_zeroed. Accepts NULL. */
+/* Releases a block from bp__alloc or bp__alloc_zeroed. Accepts NULL. */
 void bp__free(void *block);
 
 /* *out = a * b; false (and *out untouched) when the product overflows size_t. */

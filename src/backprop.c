@@ -1,23 +1,51 @@
 /* The forward and backward passes and the descent step, written once over
  * the kernel table of kernels.h (OpenBLAS or naive loops). */
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "activation.h"
+#include "alloc.h"
 #include "error.h"
 #include "loss.h"
 #include "net.h"
 
+/* True when [a, a + a_bytes) and [b, b + b_bytes) share a byte. Compared as
+ * integers: C leaves comparing pointers into different objects undefined. */
+static bool overlaps(const void *a, size_t a_bytes, const void *b, size_t b_bytes) {
+    const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + b_bytes && y < x + a_bytes;
+}
+
+/* Caller data of rows x width floats must not lie in the network's own
+ * memory: the passes overwrite the workspace (where bp_net_forward's outputs
+ * live) while reading the inputs and targets. */
+static int check_caller_array(const bp_net *net, const float *data, const char *name, size_t rows,
+                              size_t width, const char *function) {
+    if (!data)
+        return bp__fail(BP_EINVAL, function, "%s is NULL", name);
+    size_t bytes;
+    if (!bp__mul_size(rows, width, &bytes) || !bp__mul_size(bytes, sizeof(float), &bytes))
+        return bp__fail(BP_EOVERFLOW, function, "%s of %zu x %zu floats overflow size_t", name,
+                        rows, width);
+    if (overlaps(data, bytes, net->workspace, net->workspace_bytes) ||
+        overlaps(data, bytes, net->params, net->blocks_bytes))
+        return bp__fail(BP_EINVAL, function,
+                        "%s overlap the network's own outputs or parameters; pass a copy", name);
+    return BP_OK;
+}
+
 /* Checks the arguments shared by forward and gradient. */
 static int check_batch(const bp_net *net, const float *inputs, size_t n, const char *function) {
-    if (!net || !inputs)
-        return bp__fail(BP_EINVAL, function, "%s is NULL", !net ? "net" : "inputs");
+    if (!net)
+        return bp__fail(BP_EINVAL, function, "net is NULL");
     if (n == 0)
         return bp__fail(BP_EINVAL, function, "the batch has no examples (n is 0)");
     if (n > net->max_batch)
         return bp__fail(BP_EBATCH, function,
                         "batch of %zu examples exceeds the %zu reserved (see bp_net_reserve)", n,
                         net->max_batch);
-    return BP_OK;
+    return check_caller_array(net, inputs, "inputs", n, net->layers[0].inputs, function);
 }
 
 static int check_learning_rate(float learning_rate, const char *function) {
@@ -96,20 +124,16 @@ int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **out
 static int compute_gradient(bp_net *net, const float *inputs, const float *targets, size_t n,
                             float *cost, const char *function) {
     int rc = check_batch(net, inputs, n, function);
+    if (rc == BP_OK)
+        rc = check_caller_array(net, targets, "targets", n, net->layers[net->n_layers - 1].outputs,
+                                function);
     if (rc != BP_OK)
         return rc;
-    if (!targets)
-        return bp__fail(BP_EINVAL, function, "targets is NULL");
     forward_pass(net, inputs, n);
     const double batch_cost = backward_pass(net, inputs, targets, n);
     if (cost)
         *cost = (float)batch_cost;
     return BP_OK;
-}
-
-/* theta <- theta - eta dC/dtheta, one pass over the flat block. */
-static void descend(bp_net *net, float learning_rate) {
-    net->kernels->descend(net->n_params, learning_rate, net->grads, net->params);
 }
 
 int bp_net_gradient(bp_net *net, const float *inputs, const float *targets, size_t n, float *cost) {
@@ -122,7 +146,8 @@ int bp_net_step(bp_net *net, float learning_rate) {
     int rc = check_learning_rate(learning_rate, __func__);
     if (rc != BP_OK)
         return rc;
-    descend(net, learning_rate);
+    /* theta <- theta - eta dC/dtheta, one pass over the flat block. */
+    net->kernels->descend(net->n_params, learning_rate, net->grads, net->params);
     return BP_OK;
 }
 
@@ -135,6 +160,7 @@ int bp_net_train_step(bp_net *net, const float *inputs, const float *targets, si
     rc = compute_gradient(net, inputs, targets, n, cost, __func__);
     if (rc != BP_OK)
         return rc;
-    descend(net, learning_rate);
+    /* theta <- theta - eta dC/dtheta, one pass over the flat block. */
+    net->kernels->descend(net->n_params, learning_rate, net->grads, net->params);
     return BP_OK;
 }

@@ -7,23 +7,28 @@
 #include "activation.h"
 #include "alloc.h"
 #include "error.h"
+#include "rng.h"
 
 /* Draws every W and b uniformly from [-1/sqrt(n_(l-1)), 1/sqrt(n_(l-1))],
  * layer by layer in block order, so the same seed gives the same network. */
-static void initialize_uniform(bp_net *net) {
+static void initialize_uniform(bp_net *net, uint64_t seed) {
+    bp__rng rng;
+    bp__rng_seed(&rng, seed);
     for (size_t l = 0; l < net->n_layers; l++) {
         const bp__layer *layer = &net->layers[l];
         const float bound = 1.0f / sqrtf((float)layer->inputs);
         const size_t count = layer->outputs * layer->inputs + layer->outputs;
         float *theta = bp__layer_weights(net, layer);
         for (size_t i = 0; i < count; i++)
-            theta[i] = bp__rng_uniform(&net->rng, -bound, bound);
+            theta[i] = bp__rng_uniform(&rng, -bound, bound);
     }
 }
 
-/* Checks the arguments of bp_net_create and counts the parameters. */
+/* Checks the arguments of bp_net_create, counts the parameters, and sizes
+ * each of the two blocks: the count rounded up to whole cache lines, so that
+ * the gradient block starts aligned right after the parameter block. */
 static int check_shape(size_t n_layers, const size_t *sizes, const bp_activation *activations,
-                       bp_kernels kernels, size_t *n_params) {
+                       bp_kernels kernels, size_t *n_params, size_t *block_floats) {
     static const char *const fn = "bp_net_create";
     if (!sizes || !activations)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !sizes ? "sizes" : "activations");
@@ -49,11 +54,55 @@ static int check_shape(size_t n_layers, const size_t *sizes, const bp_activation
             return bp__fail(BP_EOVERFLOW, fn, "the parameter count overflows size_t at layer %zu",
                             l);
     }
-    size_t bytes;
-    if (!bp__mul_size(total, 2 * sizeof(float), &bytes))
+    size_t rounded, bytes;
+    if (!bp__round_up_floats(total, &rounded) || !bp__mul_size(rounded, 2 * sizeof(float), &bytes))
         return bp__fail(BP_EOVERFLOW, fn, "%zu parameters and their gradients overflow size_t",
                         total);
     *n_params = total;
+    *block_floats = rounded;
+    return BP_OK;
+}
+
+/* Floats of workspace for one layer's outputs (or one delta) of `width`
+ * over max_batch examples, rounded up to whole cache lines so that buffers
+ * carved one after another all start aligned; false on overflow. */
+static bool buffer_floats(size_t max_batch, size_t width, size_t *floats) {
+    return bp__mul_size(max_batch, width, floats) && bp__round_up_floats(*floats, floats);
+}
+
+/* Replaces the workspace with one for max_batch examples: each layer's
+ * outputs, then two deltas of the widest layer. Keeps the old workspace on
+ * failure. `function` names the public entry point in error messages. */
+static int reserve_workspace(bp_net *net, size_t max_batch, const char *function) {
+    size_t total = 0, floats, delta_floats = 0, bytes = 0;
+    bool ok = true;
+    for (size_t l = 0; l < net->n_layers && ok; l++)
+        ok = buffer_floats(max_batch, net->layers[l].outputs, &floats) &&
+             bp__add_size(total, floats, &total);
+    ok = ok && buffer_floats(max_batch, net->max_width, &delta_floats) &&
+         bp__add_size(total, delta_floats, &total) && bp__add_size(total, delta_floats, &total) &&
+         bp__mul_size(total, sizeof(float), &bytes);
+    if (!ok)
+        return bp__fail(BP_EOVERFLOW, function, "the workspace for a batch of %zu overflows size_t",
+                        max_batch);
+
+    /* Not zeroed: every buffer is written before it is read. */
+    float *workspace = bp__alloc(bytes);
+    if (!workspace)
+        return bp__fail(BP_ENOMEM, function, "no memory for %zu bytes of workspace", bytes);
+    bp__free(net->workspace);
+    net->workspace = workspace;
+    net->workspace_bytes = bytes;
+    net->max_batch = max_batch;
+
+    float *next = workspace;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        net->layers[l].output = next;
+        buffer_floats(max_batch, net->layers[l].outputs, &floats); /* fits: checked above */
+        next += floats;
+    }
+    net->delta = next;
+    net->next_delta = next + delta_floats;
     return BP_OK;
 }
 
@@ -62,28 +111,25 @@ int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
     if (!out)
         return bp__fail(BP_EINVAL, __func__, "out is NULL");
     *out = NULL;
-    size_t n_params = 0;
-    int rc = check_shape(n_layers, sizes, activations, kernels, &n_params);
+    size_t n_params = 0, block_floats = 0, layer_bytes;
+    int rc = check_shape(n_layers, sizes, activations, kernels, &n_params, &block_floats);
     if (rc != BP_OK)
         return rc;
-
-    size_t block_floats, layer_bytes;
-    if (!bp__round_up_floats(n_params, &block_floats) ||
-        !bp__mul_size(n_layers, sizeof(bp__layer), &layer_bytes))
-        return bp__fail(BP_EOVERFLOW, __func__, "the network's size overflows size_t");
+    if (!bp__mul_size(n_layers, sizeof(bp__layer), &layer_bytes))
+        return bp__fail(BP_EOVERFLOW, __func__, "%zu layers overflow size_t", n_layers);
 
     bp_net *net = bp__alloc_zeroed(sizeof *net);
     if (!net)
         return bp__fail(BP_ENOMEM, __func__, "no memory for the network");
     net->layers = bp__alloc_zeroed(layer_bytes);
-    /* block_floats * 2 * sizeof(float) cannot overflow: check_shape bounded
-     * n_params that way, and rounding adds less than a cache line. */
+    /* check_shape made sure this product fits. */
     net->params = bp__alloc_zeroed(block_floats * 2 * sizeof(float));
     if (!net->layers || !net->params) {
         bp_net_destroy(net);
         return bp__fail(BP_ENOMEM, __func__, "no memory for %zu parameters", n_params);
     }
     net->grads = net->params + block_floats;
+    net->blocks_bytes = block_floats * 2 * sizeof(float);
     net->n_params = n_params;
     net->n_layers = n_layers;
     net->kernels = kernels == BP_KERNELS_NAIVE ? &bp__kernels_naive : &bp__kernels_openblas;
@@ -100,10 +146,9 @@ int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
             net->max_width = layer->outputs;
     }
 
-    bp__rng_seed(&net->rng, seed);
-    initialize_uniform(net);
+    initialize_uniform(net, seed);
 
-    rc = bp_net_reserve(net, 1);
+    rc = reserve_workspace(net, 1, __func__);
     if (rc != BP_OK) {
         bp_net_destroy(net);
         return rc;
@@ -127,40 +172,7 @@ int bp_net_reserve(bp_net *net, size_t max_batch) {
     if (max_batch == 0 || max_batch > (size_t)INT_MAX)
         return bp__fail(BP_EINVAL, __func__, "max_batch is %zu; it must be 1 to %d", max_batch,
                         INT_MAX);
-
-    /* Each layer's outputs, then two deltas of the widest layer, each
-     * rounded up to whole cache lines so that every buffer starts aligned. */
-    size_t total = 0, floats;
-    bool ok = true;
-    for (size_t l = 0; l < net->n_layers && ok; l++)
-        ok = bp__mul_size(max_batch, net->layers[l].outputs, &floats) &&
-             bp__round_up_floats(floats, &floats) && bp__add_size(total, floats, &total);
-    size_t delta_floats = 0, bytes = 0;
-    ok = ok && bp__mul_size(max_batch, net->max_width, &delta_floats) &&
-         bp__round_up_floats(delta_floats, &delta_floats) && delta_floats <= SIZE_MAX / 2 &&
-         bp__add_size(total, 2 * delta_floats, &total) &&
-         bp__mul_size(total, sizeof(float), &bytes);
-    if (!ok)
-        return bp__fail(BP_EOVERFLOW, __func__, "the workspace for a batch of %zu overflows size_t",
-                        max_batch);
-
-    float *workspace = bp__alloc_zeroed(bytes);
-    if (!workspace)
-        return bp__fail(BP_ENOMEM, __func__, "no memory for %zu bytes of workspace", bytes);
-    bp__free(net->workspace);
-    net->workspace = workspace;
-    net->workspace_bytes = bytes;
-    net->max_batch = max_batch;
-
-    float *next = workspace;
-    for (size_t l = 0; l < net->n_layers; l++) {
-        net->layers[l].output = next;
-        bp__round_up_floats(max_batch * net->layers[l].outputs, &floats);
-        next += floats;
-    }
-    net->delta = next;
-    net->next_delta = next + delta_floats;
-    return BP_OK;
+    return reserve_workspace(net, max_batch, __func__);
 }
 
 int bp_net_params(bp_net *net, float **params, size_t *count) {
@@ -215,8 +227,6 @@ size_t bp_net_max_batch(const bp_net *net) { return net ? net->max_batch : 0; }
 size_t bp_net_memory_bytes(const bp_net *net) {
     if (!net)
         return 0;
-    size_t block_floats;
-    bp__round_up_floats(net->n_params, &block_floats);
-    return sizeof *net + net->n_layers * sizeof(bp__layer) + 2 * block_floats * sizeof(float) +
+    return sizeof *net + net->n_layers * sizeof(bp__layer) + net->blocks_bytes +
            net->workspace_bytes;
 }

@@ -7,7 +7,6 @@
 
 #include "backprop.h"
 #include "kernels.h"
-#include "rng.h"
 
 typedef struct bp__layer {
     size_t inputs;  /* n_(l-1) */
@@ -24,8 +23,9 @@ struct bp_net {
 
     /* One allocation holds both blocks, each starting on a cache line. */
     size_t n_params;
-    float *params; /* all W and b, layer by layer */
-    float *grads;  /* dC/dW and dC/db, same layout */
+    float *params;       /* all W and b, layer by layer */
+    float *grads;        /* dC/dW and dC/db, same layout */
+    size_t blocks_bytes; /* the allocation holding both */
 
     /* Reserved once for the largest batch; forward and backward only reuse it. */
     size_t max_batch;
@@ -34,8 +34,6 @@ struct bp_net {
     size_t workspace_bytes;
     float *delta;      /* the delta of the layer being differentiated */
     float *next_delta; /* where the previous layer's delta is built */
-
-    bp__rng rng;
 };
 
 /* Pointers to layer l's W, b and their gradients. */

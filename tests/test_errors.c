@@ -5,7 +5,9 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <threads.h>
 
 static const size_t sizes[] = {3, 4, 2};
 static const bp_activation activations[] = {BP_ACT_TANH, BP_ACT_SIGMOID};
@@ -78,6 +80,12 @@ Test(errors, create_rejects_parameter_counts_that_overflow) {
     /* One layer of 2^62 weights: the count fits size_t, its bytes do not. */
     cr_assert_eq(bp_net_create(&net, 1, huge, identity, BP_KERNELS_NAIVE, 1), BP_EOVERFLOW, "%s",
                  bp_errmsg());
+    /* 2^61 - 2 parameters: their bytes fit size_t, but rounding the block
+     * up to whole cache lines makes 2^61, whose 2 x 4 bytes wrap to 0. */
+    const size_t edge[] = {1, big, ((size_t)1 << 30) - 2};
+    cr_assert_eq(bp_net_create(&net, 2, edge, identity, BP_KERNELS_NAIVE, 1), BP_EOVERFLOW, "%s",
+                 bp_errmsg());
+    cr_assert_null(net);
 }
 
 Test(errors, create_reports_memory_it_cannot_get) {
@@ -217,5 +225,57 @@ Test(errors, blas_threads) {
     cr_assert(strlen(bp_blas_core()) > 0);
 }
 
-/* The detail message belongs to the thread: empty until a call fails there. */
-Test(errors, message_starts_empty) { cr_assert_str_eq(bp_errmsg(), ""); }
+/* The network's own memory is no input: the passes overwrite it while reading. */
+Test(errors, inputs_and_targets_must_not_be_the_networks_memory) {
+    const size_t square[] = {4, 4};
+    const bp_activation identity[] = {BP_ACT_IDENTITY};
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(&net, 1, square, identity, BP_KERNELS_OPENBLAS, 2), BP_OK);
+    const float x[4] = {1, 2, 3, 4};
+    const float *out;
+    cr_assert_eq(bp_net_forward(net, x, 1, &out), BP_OK);
+    cr_assert_eq(bp_net_forward(net, out, 1, NULL), BP_EINVAL, "outputs fed back as inputs");
+    assert_message_names("bp_net_forward");
+    cr_assert(strstr(bp_errmsg(), "copy") != NULL, "%s", bp_errmsg());
+    cr_assert_eq(bp_net_gradient(net, x, out, 1, NULL), BP_EINVAL, "outputs as targets");
+    cr_assert_eq(bp_net_train_step(net, out, x, 1, 0.1f, NULL), BP_EINVAL);
+    float *params, *grads;
+    bp_net_params(net, &params, NULL);
+    bp_net_grads(net, &grads, NULL);
+    cr_assert_eq(bp_net_forward(net, params, 1, NULL), BP_EINVAL, "parameters as inputs");
+    cr_assert_eq(bp_net_gradient(net, x, grads + 16, 1, NULL), BP_EINVAL, "biases' gradients");
+    /* A copy of the outputs is fine. */
+    float copy[4];
+    memcpy(copy, out, sizeof copy);
+    cr_assert_eq(bp_net_forward(net, copy, 1, NULL), BP_OK, "%s", bp_errmsg());
+    bp_net_destroy(net);
+}
+
+/* bp_errmsg belongs to the calling thread, and a successful call leaves it. */
+static int fail_in_thread(void *message) {
+    const int fresh = bp_errmsg()[0] == '\0';
+    bp_blas_set_threads(0); /* fails with a message of its own */
+    snprintf(message, 256, "%s", bp_errmsg());
+    return fresh;
+}
+
+Test(errors, message_is_per_thread_and_kept_by_success) {
+    cr_assert_str_eq(bp_errmsg(), "", "no call has failed yet");
+    cr_assert_eq(bp_net_reserve(NULL, 1), BP_EINVAL);
+    char mine[256];
+    snprintf(mine, sizeof mine, "%s", bp_errmsg());
+    cr_assert(strncmp(mine, "bp_net_reserve", 14) == 0, "%s", mine);
+
+    char theirs[256] = "";
+    thrd_t thread;
+    int fresh = 0;
+    cr_assert_eq(thrd_create(&thread, fail_in_thread, theirs), thrd_success);
+    cr_assert_eq(thrd_join(thread, &fresh), thrd_success);
+    cr_assert(fresh, "a new thread saw another thread's message");
+    cr_assert(strncmp(theirs, "bp_blas_set_threads", 19) == 0, "%s", theirs);
+    cr_assert_str_eq(bp_errmsg(), mine, "another thread's failure changed this thread's message");
+
+    bp_net *net = make_net();
+    cr_assert_str_eq(bp_errmsg(), mine, "a successful call cleared the message");
+    bp_net_destroy(net);
+}
