@@ -373,3 +373,48 @@ ref_diff ref_diff_ff(const float *got, const float *want, size_t n) {
 void ref_diff_name(ref_diff *d, const ref_arch *arch) {
     ref_param_name(arch, d->worst, d->where, sizeof d->where);
 }
+
+ref_diff ref_diff_layers_dd(const double *got, const double *want, const ref_arch *arch) {
+    ref_diff worst = diff_finish(diff_start());
+    double worst_ratio = -1.0;
+    size_t offset = 0;
+    for (size_t l = 1; l <= arch->n_layers; l++) {
+        size_t count = arch->sizes[l] * arch->sizes[l - 1] + arch->sizes[l];
+        ref_diff d = ref_diff_dd(got + offset, want + offset, count);
+        double ratio = d.max_abs / d.scale;
+        if (isnan(ratio)) {
+            ratio = INFINITY; /* a NaN anywhere is the worst layer */
+        }
+        if (ratio > worst_ratio) {
+            worst = d;
+            worst.worst += offset;
+            worst_ratio = ratio;
+        }
+        offset += count;
+    }
+    ref_diff_name(&worst, arch);
+    return worst;
+}
+
+/* The float blocks widened to double, then compared as above. */
+static double *widen(const float *x, size_t n) {
+    double *wide = ref_alloc(n, sizeof *wide);
+    for (size_t i = 0; i < n; i++) {
+        wide[i] = (double)x[i];
+    }
+    return wide;
+}
+
+ref_diff ref_diff_layers_fd(const float *got, const double *want, const ref_arch *arch) {
+    double *wide = widen(got, ref_num_params(arch));
+    ref_diff d = ref_diff_layers_dd(wide, want, arch);
+    free(wide);
+    return d;
+}
+
+ref_diff ref_diff_layers_ff(const float *got, const float *want, const ref_arch *arch) {
+    double *wide = widen(want, ref_num_params(arch));
+    ref_diff d = ref_diff_layers_fd(got, wide, arch);
+    free(wide);
+    return d;
+}

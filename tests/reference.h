@@ -113,6 +113,14 @@ ref_diff ref_diff_ff(const float *got, const float *want, size_t n);
 /* Renames d.where after the parameter the worst index is in. */
 void ref_diff_name(ref_diff *d, const ref_arch *arch);
 
+/* Compares two parameter or gradient blocks layer by layer, each layer
+ * against its own scale (max |want| over its W and b), so that a layer whose
+ * gradients are small next to another's is checked as closely. Returns the
+ * layer whose max |got - want| / scale is worst, its element named. */
+ref_diff ref_diff_layers_dd(const double *got, const double *want, const ref_arch *arch);
+ref_diff ref_diff_layers_fd(const float *got, const double *want, const ref_arch *arch);
+ref_diff ref_diff_layers_ff(const float *got, const float *want, const ref_arch *arch);
+
 /* Fails the test unless max |got - want| <= tol * scale. what: a string. */
 #define REF_ASSERT_CLOSE(d, tol, what)                                                             \
     cr_assert((d).max_abs <= (tol) * (d).scale,                                                    \

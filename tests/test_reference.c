@@ -95,8 +95,7 @@ static void check_reference_fd(const ref_arch *a, const char *name, size_t n, ui
     char what[128];
     snprintf(what, sizeof what, "reference vs finite differences, %s, %zu layers, batch %zu", name,
              arch.n_layers, n);
-    ref_diff d = ref_diff_dd(grads, fd, n_params);
-    ref_diff_name(&d, &arch);
+    ref_diff d = ref_diff_layers_dd(grads, fd, &arch);
     /* A gradient that is all zero would make the comparison empty. */
     cr_assert_gt(d.scale, 1e-3, "%s: the gradient is (nearly) zero, scale %g", what, d.scale);
     REF_ASSERT_CLOSE(d, FD_TOL, what);
@@ -237,8 +236,7 @@ static void check_library(const ref_case *c, bp_kernels kernels, int rewrite, ui
         REF_ASSERT_REL(cost, want_cost, LIB_COST_TOL, label);
 
         ref_grads_from_net(net, &arch, got_grads);
-        d = ref_diff_dd(got_grads, want_grads, n_params);
-        ref_diff_name(&d, &arch);
+        d = ref_diff_layers_dd(got_grads, want_grads, &arch);
         snprintf(label, sizeof label, "gradient via bp_net_layer, %s", what);
         REF_ASSERT_CLOSE(d, LIB_GRAD_TOL, label);
 
@@ -248,8 +246,7 @@ static void check_library(const ref_case *c, bp_kernels kernels, int rewrite, ui
         rc = bp_net_grads(net, &gblock, &gcount);
         cr_assert_eq(rc, BP_OK, "%s", bp_errmsg());
         cr_assert_eq(gcount, n_params, "gradient count %zu, want %zu", gcount, n_params);
-        d = ref_diff_fd(gblock, want_grads, n_params);
-        ref_diff_name(&d, &arch);
+        d = ref_diff_layers_fd(gblock, want_grads, &arch);
         snprintf(label, sizeof label, "gradient via bp_net_grads, %s", what);
         REF_ASSERT_CLOSE(d, LIB_GRAD_TOL, label);
     }
