@@ -34,15 +34,26 @@ install_missing() {
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# configure DIR [meson options...]: set up DIR once; later calls reuse it.
+# configure DIR [meson options...]: set up DIR, or bring an existing one to
+# these options, with the compiler in $CC (default: Meson's choice). A
+# directory set up with another compiler is made anew.
 configure() {
     local dir=$1
     shift
+    if [ -f "$dir/build.ninja" ] && [ -n "${CC:-}" ] && [ "$(compiler_of "$dir")" != "$CC" ]; then
+        rm -rf "$dir"
+    fi
     if [ -f "$dir/build.ninja" ]; then
         meson configure "$dir" "$@" >/dev/null
     else
         meson setup "$dir" "$@" >/dev/null
     fi
+}
+
+# The C compiler a build directory was set up with ("gcc", "clang"), read
+# from its compile rule (Meson 1.0 has no introspection of compilers).
+compiler_of() {
+    awk '/^rule c_COMPILER$/ { getline; print $3; exit }' "$1/build.ninja" | xargs basename
 }
 
 build_release() {
@@ -60,10 +71,7 @@ check_format() {
 test_with() {
     local compiler=$1 dir=$2
     log "$compiler: build with warning_level=3 -Werror, then the test suite"
-    if [ ! -f "$dir/build.ninja" ]; then
-        CC=$compiler meson setup "$dir" --buildtype=debugoptimized -Dwerror=true \
-            -Dtests=enabled >/dev/null
-    fi
+    CC=$compiler configure "$dir" --buildtype=debugoptimized -Dwerror=true -Dtests=enabled
     ninja -C "$dir" >/dev/null
     meson test -C "$dir" --print-errorlogs
 }
@@ -75,7 +83,7 @@ check_install() {
     local stage
     stage=$(mktemp -d)
     trap 'rm -rf "$stage"' RETURN
-    meson install -C build-test --destdir "$stage" >/dev/null
+    meson install -C build-test-gcc --destdir "$stage" >/dev/null
     local pcdir
     pcdir=$(dirname "$(find "$stage" -name backprop.pc | head -n 1)")
     awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' README.md >"$stage/example.c"
@@ -121,10 +129,10 @@ demo)
 test)
     install_missing
     check_format
-    test_with gcc build-test
+    test_with gcc build-test-gcc
     test_with clang build-test-clang
     check_install
-    summarize build-test/meson-logs/testlog.json build-test-clang/meson-logs/testlog.json
+    summarize build-test-gcc/meson-logs/testlog.json build-test-clang/meson-logs/testlog.json
     ;;
 build)
     install_missing
