@@ -122,14 +122,13 @@ int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
     if (!net)
         return bp__fail(BP_ENOMEM, __func__, "no memory for the network");
     net->layers = bp__alloc_zeroed(layer_bytes);
-    /* check_shape made sure this product fits. */
-    net->params = bp__alloc_zeroed(block_floats * 2 * sizeof(float));
+    net->blocks_bytes = block_floats * 2 * sizeof(float); /* check_shape made sure it fits */
+    net->params = bp__alloc_zeroed(net->blocks_bytes);
     if (!net->layers || !net->params) {
         bp_net_destroy(net);
         return bp__fail(BP_ENOMEM, __func__, "no memory for %zu parameters", n_params);
     }
     net->grads = net->params + block_floats;
-    net->blocks_bytes = block_floats * 2 * sizeof(float);
     net->n_params = n_params;
     net->n_layers = n_layers;
     net->kernels = kernels == BP_KERNELS_NAIVE ? &bp__kernels_naive : &bp__kernels_openblas;
