@@ -11,7 +11,8 @@ cd "$(dirname "$0")"
 # Debian packages the build, the tests and the demo need.
 PACKAGES=(
     meson ninja-build pkg-config gcc clang clang-format python3
-    libopenblas-dev liblapacke-dev libcriterion-dev
+    libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
+    gnuplot-nox dataset-fashion-mnist
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -85,7 +85,12 @@ BP_API const char *bp_version(void);
     X(ENOMEM, -2, "out of memory")                                                                 \
     X(EOVERFLOW, -3, "size arithmetic overflows")                                                  \
     X(EBATCH, -4, "batch larger than the reserved workspace")                                      \
-    X(ERANGE, -5, "index out of range")
+    X(ERANGE, -5, "index out of range")                                                            \
+    X(EIO, -6, "file could not be opened, read or written")                                        \
+    X(EFORMAT, -7, "malformed or unsupported file")                                                \
+    X(ECHECKSUM, -8, "file checksum does not match its contents")                                  \
+    X(ENONFINITE, -9, "a cost or a value is NaN or infinite")                                      \
+    X(ECANCELED, -10, "stopped by the caller's callback")
 
 typedef enum bp_error {
 #define BP_ERROR_ENUM_(name, value, text) BP_##name = value,
@@ -117,11 +122,12 @@ BP_API const char *bp_errmsg(void);
 /* Activation function sigma of a layer. Derivatives are computed from the
  * layer's output a, which is why the pre-activation z is never stored. */
 typedef enum bp_activation {
-    BP_ACT_IDENTITY = 0,  /* a = z;                  sigma' = 1 */
-    BP_ACT_SIGMOID = 1,   /* a = 1 / (1 + e^-z);     sigma' = a (1 - a) */
-    BP_ACT_TANH = 2,      /* a = tanh z;             sigma' = 1 - a^2 */
-    BP_ACT_RELU = 3,      /* a = max(0, z);          sigma' = (z > 0) */
-    BP_ACT_LEAKY_RELU = 4 /* a = z > 0 ? z : s z;    sigma' = z > 0 ? 1 : s */
+    BP_ACT_IDENTITY = 0,   /* a = z;                  sigma' = 1 */
+    BP_ACT_SIGMOID = 1,    /* a = 1 / (1 + e^-z);     sigma' = a (1 - a) */
+    BP_ACT_TANH = 2,       /* a = tanh z;             sigma' = 1 - a^2 */
+    BP_ACT_RELU = 3,       /* a = max(0, z);          sigma' = (z > 0) */
+    BP_ACT_LEAKY_RELU = 4, /* a = z > 0 ? z : s z;    sigma' = z > 0 ? 1 : s */
+    BP_ACT_SOFTMAX = 5     /* a_j = e^z_j / sum_k e^z_k, over the layer; output layer only */
 } bp_activation;
 
 /* The slope s of BP_ACT_LEAKY_RELU for negative inputs (PyTorch's default). */
@@ -156,8 +162,11 @@ typedef struct bp_net bp_net;
  * The network starts with workspace for one example; bp_net_reserve() makes
  * room for larger batches. The library copies sizes and activations.
  *
+ * The network starts with the quadratic cost; see bp_net_set_loss.
+ *
  * Returns BP_OK; BP_EINVAL for a NULL pointer, n_layers == 0, a size of 0 or
- * over INT_MAX, or an unknown activation or kernel set; BP_EOVERFLOW when the
+ * over INT_MAX, an unknown activation or kernel set, or BP_ACT_SOFTMAX in a
+ * layer other than the last; BP_EOVERFLOW when the
  * parameter count in bytes overflows size_t; BP_ENOMEM. */
 BP_API int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
                          const bp_activation *activations, bp_kernels kernels, uint64_t seed);
@@ -226,6 +235,46 @@ BP_API int bp_net_train_step(bp_net *net, const float *inputs, const float *targ
                              float learning_rate, float *cost);
 
 /* ------------------------------------------------------------------------ */
+/* Cost functions                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* The per-example cost C_0 that bp_net_gradient differentiates. */
+typedef enum bp_loss {
+    /* C_0 = sum_j (a_j - y_j)^2, any output activation. With BP_ACT_SOFTMAX
+     * the output delta goes through the softmax Jacobian:
+     * delta_j = a_j (g_j - sum_k a_k g_k), g = 2 (a - y). */
+    BP_LOSS_QUADRATIC = 0,
+    /* C_0 = -sum_j y_j log a_j with a = softmax(z): needs BP_ACT_SOFTMAX in the
+     * output layer. Computed from the logits z with log-sum-exp, so it stays
+     * finite however large z grows: C_0 = sum_j y_j (lse(z) - z_j), and the
+     * output delta is a (sum_j y_j) - y, which is a - y for one-hot targets. */
+    BP_LOSS_CROSS_ENTROPY = 1
+} bp_loss;
+
+/* Sets the cost the network's gradient is taken of.
+ * Returns BP_OK; BP_EINVAL for a NULL net, an unknown loss, or
+ * BP_LOSS_CROSS_ENTROPY on a network whose output layer is not
+ * BP_ACT_SOFTMAX. */
+BP_API int bp_net_set_loss(bp_net *net, bp_loss loss);
+
+/* The network's cost function; BP_LOSS_QUADRATIC for a NULL net. */
+BP_API bp_loss bp_net_loss(const bp_net *net);
+
+/* The forward pass and the batch cost C (the mean over the n examples of
+ * C_0), without the backward pass: for evaluation. Leaves the gradient block
+ * as it was.
+ *
+ *   inputs, targets, n  as for bp_net_gradient.
+ *   cost     [out] the batch cost. Required.
+ *   outputs  [out] the n x n_L outputs (probabilities for a softmax output),
+ *            borrowed as for bp_net_forward. May be NULL.
+ *
+ * Allocates nothing. Returns what bp_net_gradient returns, and BP_EINVAL
+ * for a NULL cost. */
+BP_API int bp_net_cost(bp_net *net, const float *inputs, const float *targets, size_t n,
+                       float *cost, const float **outputs);
+
+/* ------------------------------------------------------------------------ */
 /* Parameters, gradients and sizes                                           */
 /* ------------------------------------------------------------------------ */
 
@@ -275,6 +324,288 @@ BP_API size_t bp_net_max_batch(const bp_net *net);   /* as last reserved */
 /* Bytes of memory the network holds: parameters, gradients, workspace and
  * its own bookkeeping. Returns 0 for a NULL net. */
 BP_API size_t bp_net_memory_bytes(const bp_net *net);
+
+/* ------------------------------------------------------------------------ */
+/* Initializers                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* How bp_net_initialize draws a layer's weights W (n_l x n_(l-1)); fan_in is
+ * n_(l-1), fan_out n_l. */
+typedef enum bp_init {
+    /* W and b uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)]: what
+     * bp_net_create does, and the same numbers for the same seed. */
+    BP_INIT_UNIFORM = 0,
+    /* Xavier/Glorot: W uniform in [-sqrt(6/(fan_in+fan_out)), +sqrt(...)], b = 0.
+     * For sigmoid and tanh layers. */
+    BP_INIT_XAVIER = 1,
+    /* He/Kaiming: W normal with mean 0 and variance 2/fan_in, b = 0.
+     * For ReLU layers. */
+    BP_INIT_HE = 2,
+    /* Orthogonal (Saxe et al.): W has orthonormal rows (fan_out <= fan_in) or
+     * columns (otherwise), from the QR factorization of a matrix of standard
+     * normal draws, signs fixed by diag(R) (LAPACKE_sgeqrf + LAPACKE_sorgqr);
+     * b = 0. */
+    BP_INIT_ORTHOGONAL = 3
+} bp_init;
+
+/* Draws every layer's weights and biases anew with `init`, from `seed`
+ * (the same seed, sizes and init give the same parameters). Zeroes the
+ * gradient block. Allocates a temporary matrix for BP_INIT_ORTHOGONAL.
+ * Returns BP_OK; BP_EINVAL for a NULL net or an unknown init; BP_ENOMEM;
+ * BP_EOVERFLOW. On failure the parameters may be partly redrawn. */
+BP_API int bp_net_initialize(bp_net *net, bp_init init, uint64_t seed);
+
+/* ------------------------------------------------------------------------ */
+/* Optimizers                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* The update rule, applied to the flat parameter block theta with the
+ * gradient block g (after weight decay: g <- g + lambda theta). */
+typedef enum bp_optimizer_kind {
+    BP_OPT_SGD = 0,      /* theta <- theta - eta g */
+    BP_OPT_MOMENTUM = 1, /* v <- mu v + g;  theta <- theta - eta v */
+    BP_OPT_NESTEROV = 2, /* v <- mu v + g;  theta <- theta - eta (g + mu v) */
+    /* m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;
+     * theta <- theta - eta (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) */
+    BP_OPT_ADAM = 3
+} bp_optimizer_kind;
+
+/* The learning rate eta_t of step t (t = 0 for the first step). */
+typedef enum bp_schedule {
+    BP_SCHEDULE_CONSTANT = 0, /* eta_t = eta */
+    BP_SCHEDULE_STEP = 1,     /* eta_t = eta * gamma^floor(t / step_size) */
+    BP_SCHEDULE_COSINE = 2    /* eta_t = eta (1 + cos(pi min(t, T) / T)) / 2, T = total_steps */
+} bp_schedule;
+
+typedef struct bp_optimizer_config {
+    bp_optimizer_kind kind;
+    float learning_rate; /* eta > 0 */
+    float momentum;      /* mu in [0, 1), MOMENTUM and NESTEROV */
+    float beta1, beta2;  /* in [0, 1), ADAM */
+    float epsilon;       /* > 0, ADAM */
+    float weight_decay;  /* lambda >= 0; 0 for none */
+    bp_schedule schedule;
+    uint64_t step_size;   /* STEP: steps between decays, >= 1 */
+    float gamma;          /* STEP: decay factor in (0, 1] */
+    uint64_t total_steps; /* COSINE: T >= 1 */
+} bp_optimizer_config;
+
+/* An optimizer: its configuration, its step count t and its state
+ * (velocity, or Adam's two moments) over one network's parameter block. */
+typedef struct bp_optimizer bp_optimizer;
+
+/* Fills *config with the usual defaults for `kind`: eta 0.01 (Adam 0.001),
+ * mu 0.9, beta1 0.9, beta2 0.999, epsilon 1e-8, no weight decay, constant
+ * rate, step_size 1, gamma 1, total_steps 1. Does nothing for a NULL config. */
+BP_API void bp_optimizer_config_default(bp_optimizer_config *config, bp_optimizer_kind kind);
+
+/* Creates an optimizer for networks of net's parameter count; state starts
+ * at zero and t at 0. The library copies the config.
+ *   out  [out] the optimizer; NULL on failure.
+ * Returns BP_OK; BP_EINVAL for a NULL pointer or a value out of the ranges
+ * above; BP_EOVERFLOW; BP_ENOMEM. */
+BP_API int bp_optimizer_create(bp_optimizer **out, const bp_net *net,
+                               const bp_optimizer_config *config);
+
+/* Frees the optimizer. Accepts NULL. */
+BP_API void bp_optimizer_destroy(bp_optimizer *opt);
+
+/* Takes one step on net's parameters with its gradient block (as last
+ * computed by bp_net_gradient), then t <- t + 1. Allocates nothing.
+ * Returns BP_OK; BP_EINVAL for a NULL pointer or a net whose parameter count
+ * differs from the one the optimizer was created for. */
+BP_API int bp_optimizer_step(bp_optimizer *opt, bp_net *net);
+
+/* The learning rate the next step will use (eta_t); 0 for NULL. */
+BP_API float bp_optimizer_learning_rate(const bp_optimizer *opt);
+
+/* The number of steps taken, t; 0 for NULL. */
+BP_API uint64_t bp_optimizer_steps(const bp_optimizer *opt);
+
+/* The optimizer's configuration; NULL for NULL. Borrowed until destroy. */
+BP_API const bp_optimizer_config *bp_optimizer_get_config(const bp_optimizer *opt);
+
+/* Bytes the optimizer holds (state and bookkeeping); 0 for NULL. */
+BP_API size_t bp_optimizer_memory_bytes(const bp_optimizer *opt);
+
+/* Saves the configuration, t and the state to `path`, atomically (see
+ * bp_net_save), so that training can resume exactly where it stopped.
+ * Returns BP_OK; BP_EINVAL; BP_EIO. */
+BP_API int bp_optimizer_save(const bp_optimizer *opt, const char *path);
+
+/* Replaces opt's configuration, t and state with those saved in `path`.
+ * The file must be for the same parameter count. On any failure opt is left
+ * as it was. Returns BP_OK; BP_EINVAL (NULL pointer, or a file for another
+ * parameter count); BP_EIO; BP_EFORMAT; BP_ECHECKSUM. */
+BP_API int bp_optimizer_load(bp_optimizer *opt, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Data sets                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Labeled examples for classification, held in memory. Filled by the
+ * loaders below, which allocate the arrays; release with bp_dataset_free.
+ * A zero-initialized bp_dataset is empty and may be freed. */
+typedef struct bp_dataset {
+    size_t count;     /* examples */
+    size_t features;  /* inputs per example */
+    size_t classes;   /* labels are 0 .. classes - 1 */
+    float *inputs;    /* count x features, row-major */
+    uint32_t *labels; /* count */
+} bp_dataset;
+
+/* Loads IDX files (the MNIST format): `images` of unsigned bytes with 1 to
+ * 4 dimensions (count, then the dimensions of one example, whose product is
+ * `features`), and `labels` of unsigned bytes with one dimension, the same
+ * count. Either may be gzip-compressed (read through zlib) or plain.
+ * classes is the largest label + 1. Inputs are the raw bytes 0..255 as
+ * floats; see bp_dataset_fit_scaling.
+ *   out  [out] the data set; left empty on failure.
+ * Returns BP_OK; BP_EINVAL (NULL pointer); BP_EIO (cannot open or read);
+ * BP_EFORMAT (bad magic, unsupported type, wrong number of dimensions, a
+ * zero dimension, sizes that overflow, truncated or overlong data, counts
+ * that differ between the two files); BP_ENOMEM. bp_errmsg() names the file
+ * and the problem. */
+BP_API int bp_dataset_load_idx(bp_dataset *out, const char *images, const char *labels);
+
+/* Loads a CSV file of numbers, one example per line, comma-separated, with
+ * the label (an integer >= 0) in column `label_column` (0-based) and every
+ * other column a feature. A first line that is not all numbers is a header
+ * and is skipped. Empty lines at the end are ignored. classes is the largest
+ * label + 1. Returns as bp_dataset_load_idx; BP_EFORMAT names the line and
+ * column of a field that is not a number, a row with another column count,
+ * or a label that is not a non-negative integer. */
+BP_API int bp_dataset_load_csv(bp_dataset *out, const char *path, size_t label_column);
+
+/* Frees the arrays and empties the data set. Accepts NULL. */
+BP_API void bp_dataset_free(bp_dataset *data);
+
+/* How to scale inputs: x <- (x - offset) * scale, the same for every
+ * feature, fitted on the training set and applied to every set. */
+typedef enum bp_scaling_kind {
+    BP_SCALE_MINMAX = 0,     /* to [0, 1]: offset = min, scale = 1 / (max - min) */
+    BP_SCALE_STANDARDIZE = 1 /* to mean 0, deviation 1 over all inputs */
+} bp_scaling_kind;
+
+/* Computes offset and scale for `kind` over all of data's inputs (scale 1
+ * when every input is equal). Returns BP_OK; BP_EINVAL for a NULL pointer,
+ * an empty set or an unknown kind; BP_ENONFINITE when an input is NaN or
+ * infinite. */
+BP_API int bp_dataset_fit_scaling(const bp_dataset *data, bp_scaling_kind kind, float *offset,
+                                  float *scale);
+
+/* x <- (x - offset) * scale for every input. Returns BP_OK; BP_EINVAL for a
+ * NULL data set or a non-finite offset or scale. */
+BP_API int bp_dataset_scale(bp_dataset *data, float offset, float scale);
+
+/* Writes the one-hot rows of n labels: out is n x classes, row i all zero
+ * but a 1 at labels[i]. Returns BP_OK; BP_EINVAL for a NULL pointer,
+ * classes == 0 or a label >= classes. */
+BP_API int bp_one_hot(const uint32_t *labels, size_t n, size_t classes, float *out);
+
+/* Fills order with a permutation of 0 .. n-1 drawn from seed (Fisher-Yates
+ * on the library's generator): the same seed, the same order.
+ * Returns BP_OK; BP_EINVAL for a NULL order. */
+BP_API int bp_shuffle(size_t *order, size_t n, uint64_t seed);
+
+/* Gathers a mini-batch: examples order[first] .. order[first + n - 1] of
+ * data, their inputs into `inputs` (n x features) and their one-hot labels
+ * into `targets` (n x classes; may be NULL). order may be NULL for the
+ * identity. Allocates nothing. Returns BP_OK; BP_EINVAL for a NULL pointer;
+ * BP_ERANGE when an index reaches past the data set. */
+BP_API int bp_dataset_batch(const bp_dataset *data, const size_t *order, size_t first, size_t n,
+                            float *inputs, float *targets);
+
+/* ------------------------------------------------------------------------ */
+/* Training                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Passed to the per-batch callback after every step. */
+typedef struct bp_batch_report {
+    size_t epoch;        /* 1-based */
+    size_t batch;        /* 1-based, within the epoch */
+    size_t batches;      /* per epoch */
+    size_t examples;     /* examples trained on so far in this epoch */
+    double loss;         /* mean cost over this epoch's examples so far */
+    double seconds;      /* since the epoch began */
+    float learning_rate; /* the rate this step used */
+} bp_batch_report;
+
+/* Passed to the per-epoch callback at the end of every epoch. */
+typedef struct bp_epoch_report {
+    size_t epoch;          /* 1-based */
+    size_t epochs;         /* planned */
+    double train_loss;     /* mean cost over the epoch, each example before its step */
+    double train_accuracy; /* fraction classified right, each before its step */
+    double test_loss;      /* on the held-out set after the epoch; NaN without one */
+    double test_accuracy;  /* likewise */
+    double seconds;        /* the epoch's training time, evaluation excluded */
+} bp_epoch_report;
+
+/* Callbacks return 0 to go on, anything else to stop training (which then
+ * returns BP_ECANCELED). */
+typedef int (*bp_batch_callback)(const bp_batch_report *report, void *user);
+typedef int (*bp_epoch_callback)(const bp_epoch_report *report, void *user);
+
+typedef struct bp_train_options {
+    size_t epochs;              /* >= 1 */
+    size_t batch_size;          /* >= 1; the last batch of an epoch may be smaller */
+    uint64_t seed;              /* shuffles the training set anew each epoch */
+    bp_batch_callback on_batch; /* may be NULL */
+    bp_epoch_callback on_epoch; /* may be NULL */
+    void *user;                 /* passed to the callbacks */
+} bp_train_options;
+
+/* Fills *options with 10 epochs, batches of 32, seed 1, no callbacks.
+ * Does nothing for a NULL options. */
+BP_API void bp_train_options_default(bp_train_options *options);
+
+/* Trains net on `train` with `opt`: per epoch, a fresh seeded shuffle, then
+ * one optimizer step per mini-batch on the gradient of the network's cost
+ * with one-hot targets, then the loss and accuracy on `test` (may be NULL).
+ * Allocates its batch buffers once at the start and reserves the network's
+ * workspace for batch_size if it is smaller; the steps allocate nothing.
+ *
+ * If a batch cost is NaN or infinite, training stops and returns
+ * BP_ENONFINITE with the parameters as they were after the last step whose
+ * cost was finite (a copy of them is kept for this).
+ *
+ * Returns BP_OK; BP_EINVAL for a NULL pointer, bad options, or a data set
+ * whose features or classes do not match the network's inputs and outputs;
+ * BP_ENONFINITE; BP_ECANCELED when a callback asked to stop; BP_ENOMEM. */
+BP_API int bp_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train, const bp_dataset *test,
+                    const bp_train_options *options);
+
+/* The network's mean cost and its accuracy (fraction of examples whose
+ * largest output is at the label) over a data set, in batches of up to
+ * bp_net_max_batch(net). loss and accuracy [out] may each be NULL.
+ * Allocates its batch buffers. Returns BP_OK; BP_EINVAL as for bp_train;
+ * BP_ENOMEM. */
+BP_API int bp_evaluate(bp_net *net, const bp_dataset *data, double *loss, double *accuracy);
+
+/* ------------------------------------------------------------------------ */
+/* Model files                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* The format version bp_net_save writes and bp_net_load reads. The format is
+ * described in docs/model-format.md. */
+#define BP_MODEL_FORMAT_VERSION 1
+
+/* Saves the network's sizes, activations, cost and parameters to `path`.
+ * Atomic: writes a temporary file in the same directory, flushes it to disk,
+ * then renames it over `path`, so `path` holds either its old contents or
+ * the complete new file, never a part. Returns BP_OK; BP_EINVAL; BP_EIO. */
+BP_API int bp_net_save(const bp_net *net, const char *path);
+
+/* Creates a network from a file written by bp_net_save, on the given kernel
+ * set, with workspace for one example. Every field is checked: magic,
+ * version, byte order, layer count and sizes (1 to INT_MAX), activations,
+ * cost, products of sizes for overflow, the exact file length, and the
+ * CRC-32 of the contents.
+ *   out  [out] the network; NULL on failure.
+ * Returns BP_OK; BP_EINVAL (NULL pointer, unknown kernels); BP_EIO;
+ * BP_EFORMAT; BP_ECHECKSUM; BP_EOVERFLOW; BP_ENOMEM. */
+BP_API int bp_net_load(bp_net **out, const char *path, bp_kernels kernels);
 
 /* ------------------------------------------------------------------------ */
 /* OpenBLAS                                                                  */

@@ -10,6 +10,7 @@ bool bp__activation_valid(bp_activation activation) {
     case BP_ACT_TANH:
     case BP_ACT_RELU:
     case BP_ACT_LEAKY_RELU:
+    case BP_ACT_SOFTMAX:
         return true;
     }
     return false;
@@ -31,13 +32,40 @@ static float apply(bp_activation activation, float z) {
     case BP_ACT_LEAKY_RELU:
         return z > 0.0f ? z : BP_LEAKY_RELU_SLOPE * z;
     case BP_ACT_IDENTITY:
+    case BP_ACT_SOFTMAX: /* not elementwise: see softmax_rows */
     default:
         return z;
     }
 }
 
+/* a = softmax(z + b) row by row. Subtracting the row's largest z first keeps
+ * every exponent <= 0, so expf never overflows; the largest term is 1, so
+ * the sum is at least 1 and the division is safe. */
+static void softmax_rows(size_t n, size_t width, const float *bias, float *z) {
+    for (size_t i = 0; i < n; i++) {
+        float *row = z + i * width;
+        float largest = -INFINITY;
+        for (size_t j = 0; j < width; j++) {
+            row[j] += bias[j];
+            largest = row[j] > largest ? row[j] : largest;
+        }
+        float sum = 0.0f;
+        for (size_t j = 0; j < width; j++) {
+            row[j] = expf(row[j] - largest);
+            sum += row[j];
+        }
+        const float inverse = 1.0f / sum;
+        for (size_t j = 0; j < width; j++)
+            row[j] *= inverse;
+    }
+}
+
 void bp__activation_forward(bp_activation activation, size_t n, size_t width, const float *bias,
                             float *z) {
+    if (activation == BP_ACT_SOFTMAX) {
+        softmax_rows(n, width, bias, z);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         float *row = z + i * width;
         for (size_t j = 0; j < width; j++)

@@ -11,12 +11,15 @@
 bool bp__activation_valid(bp_activation activation);
 
 /* The bias add and the activation in one pass over a batch of weighted sums:
- * z[i][j] <- sigma(z[i][j] + bias[j]) for n rows of `width`. */
+ * z[i][j] <- sigma(z[i][j] + bias[j]) for n rows of `width` (for softmax,
+ * row i <- softmax(z[i] + bias)). */
 void bp__activation_forward(bp_activation activation, size_t n, size_t width, const float *bias,
                             float *z);
 
-/* sigma'(z) from the layer's output a = sigma(z): every activation here has
- * one, so the forward pass keeps a and never z. */
+/* sigma'(z) from the layer's output a = sigma(z): every elementwise
+ * activation here has one, so the forward pass keeps a and never z.
+ * Softmax is not elementwise (its derivative is a Jacobian); loss.c handles
+ * it in the output delta, the only place it can occur. */
 static inline float bp__activation_derivative(bp_activation activation, float a) {
     switch (activation) {
     case BP_ACT_SIGMOID:
@@ -29,6 +32,7 @@ static inline float bp__activation_derivative(bp_activation activation, float a)
         /* a > 0 exactly when z > 0, since the slope is positive. */
         return a > 0.0f ? 1.0f : BP_LEAKY_RELU_SLOPE;
     case BP_ACT_IDENTITY:
+    case BP_ACT_SOFTMAX: /* never asked: see above */
     default:
         return 1.0f;
     }

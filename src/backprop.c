@@ -55,18 +55,35 @@ static int check_learning_rate(float learning_rate, const char *function) {
     return BP_OK;
 }
 
-/* a^(l) = sigma(W a^(l-1) + b) for every layer, into each layer's output buffer. */
-static void forward_pass(bp_net *net, const float *inputs, size_t n) {
+/* a^(l) = sigma(W a^(l-1) + b) for every layer, into each layer's output
+ * buffer. With keep_logits, the output layer gets z = W a + b only, for a
+ * cost that works from the logits (cross-entropy) and applies softmax itself. */
+static void forward_pass(bp_net *net, const float *inputs, size_t n, bool keep_logits) {
     const float *a_prev = inputs;
     for (size_t l = 0; l < net->n_layers; l++) {
         const bp__layer *layer = &net->layers[l];
+        const bool last = l + 1 == net->n_layers;
         /* Z = A_prev W^T, then A = sigma(Z + 1 b^T) in one pass over Z. */
         net->kernels->dense_forward(n, layer->inputs, layer->outputs, a_prev,
                                     bp__layer_weights(net, layer), layer->output);
-        bp__activation_forward(layer->activation, n, layer->outputs, bp__layer_bias(net, layer),
-                               layer->output);
+        bp__activation_forward(last && keep_logits ? BP_ACT_IDENTITY : layer->activation, n,
+                               layer->outputs, bp__layer_bias(net, layer), layer->output);
         a_prev = layer->output;
     }
+}
+
+/* True when the network's cost is computed from the output layer's logits. */
+static bool uses_logits(const bp_net *net) { return net->loss == BP_LOSS_CROSS_ENTROPY; }
+
+/* The batch cost after forward_pass(net, ..., uses_logits(net)), and the
+ * output delta into `delta` unless it is NULL. Leaves the output layer's
+ * buffer holding its activations a (softmax probabilities for a logits cost). */
+static double output_cost(bp_net *net, const float *targets, size_t n, float *delta) {
+    const bp__layer *last = &net->layers[net->n_layers - 1];
+    if (uses_logits(net))
+        return bp__cross_entropy_output_delta(n, last->outputs, last->output, targets, delta);
+    return bp__quadratic_output_delta(last->activation, n, last->outputs, last->output, targets,
+                                      delta);
 }
 
 /* dC/db = column sums of Delta (n x width): per example it is delta itself. */
@@ -83,11 +100,10 @@ static void column_sums(size_t n, size_t width, const float *delta, float *sums)
 /* The chain rule from the output layer back to the first, after forward_pass
  * on the same inputs. Returns the batch cost. */
 static double backward_pass(bp_net *net, const float *inputs, const float *targets, size_t n) {
-    const bp__layer *last = &net->layers[net->n_layers - 1];
     float *delta = net->delta, *next_delta = net->next_delta;
-    /* Delta^(L) = sigma'(Z) (*) 2 (A - Y) / n, and the cost, in one pass. */
-    const double cost = bp__quadratic_output_delta(last->activation, n, last->outputs, last->output,
-                                                   targets, delta);
+    /* Delta^(L) = sigma'(Z) (*) 2 (A - Y) / n (quadratic) or softmax(Z) - Y
+     * over n (cross-entropy), and the cost, in one pass. */
+    const double cost = output_cost(net, targets, n, delta);
     for (size_t l = net->n_layers; l-- > 0;) {
         const bp__layer *layer = &net->layers[l];
         const float *a_prev = l > 0 ? net->layers[l - 1].output : inputs;
@@ -113,7 +129,7 @@ int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **out
     int rc = check_batch(net, inputs, n, __func__);
     if (rc != BP_OK)
         return rc;
-    forward_pass(net, inputs, n);
+    forward_pass(net, inputs, n, false);
     if (outputs)
         *outputs = net->layers[net->n_layers - 1].output;
     return BP_OK;
@@ -129,7 +145,7 @@ static int compute_gradient(bp_net *net, const float *inputs, const float *targe
                                 function);
     if (rc != BP_OK)
         return rc;
-    forward_pass(net, inputs, n);
+    forward_pass(net, inputs, n, uses_logits(net));
     const double batch_cost = backward_pass(net, inputs, targets, n);
     if (cost)
         *cost = (float)batch_cost;
@@ -138,6 +154,23 @@ static int compute_gradient(bp_net *net, const float *inputs, const float *targe
 
 int bp_net_gradient(bp_net *net, const float *inputs, const float *targets, size_t n, float *cost) {
     return compute_gradient(net, inputs, targets, n, cost, __func__);
+}
+
+int bp_net_cost(bp_net *net, const float *inputs, const float *targets, size_t n, float *cost,
+                const float **outputs) {
+    int rc = check_batch(net, inputs, n, __func__);
+    if (rc == BP_OK)
+        rc = check_caller_array(net, targets, "targets", n, net->layers[net->n_layers - 1].outputs,
+                                __func__);
+    if (rc == BP_OK && !cost)
+        rc = bp__fail(BP_EINVAL, __func__, "cost is NULL");
+    if (rc != BP_OK)
+        return rc;
+    forward_pass(net, inputs, n, uses_logits(net));
+    *cost = (float)output_cost(net, targets, n, NULL);
+    if (outputs)
+        *outputs = net->layers[net->n_layers - 1].output;
+    return BP_OK;
 }
 
 int bp_net_step(bp_net *net, float learning_rate) {

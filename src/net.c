@@ -46,6 +46,10 @@ static int check_shape(size_t n_layers, const size_t *sizes, const bp_activation
         if (!bp__activation_valid(activations[l - 1]))
             return bp__fail(BP_EINVAL, fn, "activations[%zu] is %d, not a bp_activation", l - 1,
                             (int)activations[l - 1]);
+        if (activations[l - 1] == BP_ACT_SOFTMAX && l != n_layers)
+            return bp__fail(BP_EINVAL, fn,
+                            "activations[%zu] is softmax, which only the output layer may use",
+                            l - 1);
         size_t weights, layer_params;
         /* Layer l holds n_l * n_(l-1) weights and n_l biases. */
         if (!bp__mul_size(sizes[l], sizes[l - 1], &weights) ||
@@ -132,6 +136,7 @@ int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
     net->n_params = n_params;
     net->n_layers = n_layers;
     net->kernels = kernels == BP_KERNELS_NAIVE ? &bp__kernels_naive : &bp__kernels_openblas;
+    net->loss = BP_LOSS_QUADRATIC;
 
     size_t offset = 0;
     for (size_t l = 0; l < n_layers; l++) {
@@ -173,6 +178,23 @@ int bp_net_reserve(bp_net *net, size_t max_batch) {
                         INT_MAX);
     return reserve_workspace(net, max_batch, __func__);
 }
+
+int bp_net_set_loss(bp_net *net, bp_loss loss) {
+    if (!net)
+        return bp__fail(BP_EINVAL, __func__, "net is NULL");
+    if (loss != BP_LOSS_QUADRATIC && loss != BP_LOSS_CROSS_ENTROPY)
+        return bp__fail(BP_EINVAL, __func__, "unknown loss %d", (int)loss);
+    if (loss == BP_LOSS_CROSS_ENTROPY &&
+        net->layers[net->n_layers - 1].activation != BP_ACT_SOFTMAX)
+        return bp__fail(BP_EINVAL, __func__,
+                        "cross-entropy needs a softmax output layer; the output layer's "
+                        "activation is %d",
+                        (int)net->layers[net->n_layers - 1].activation);
+    net->loss = loss;
+    return BP_OK;
+}
+
+bp_loss bp_net_loss(const bp_net *net) { return net ? net->loss : BP_LOSS_QUADRATIC; }
 
 int bp_net_params(bp_net *net, float **params, size_t *count) {
     if (!net || !params)

@@ -18,6 +18,7 @@ typedef struct bp__layer {
 
 struct bp_net {
     const bp__kernels *kernels;
+    bp_loss loss;
     size_t n_layers;
     bp__layer *layers;
 

@@ -42,6 +42,8 @@ double ref_act(bp_activation act, double z) {
         return z > 0.0 ? z : 0.0;
     case BP_ACT_LEAKY_RELU:
         return z > 0.0 ? z : (double)BP_LEAKY_RELU_SLOPE * z;
+    case BP_ACT_SOFTMAX: /* not elementwise: see forward_example */
+        return NAN;
     }
     return NAN;
 }
@@ -62,6 +64,8 @@ double ref_act_deriv(bp_activation act, double z) {
         return z > 0.0 ? 1.0 : 0.0;
     case BP_ACT_LEAKY_RELU:
         return z > 0.0 ? 1.0 : (double)BP_LEAKY_RELU_SLOPE;
+    case BP_ACT_SOFTMAX: /* a Jacobian, not a number: see output_delta */
+        return NAN;
     }
     return NAN;
 }
@@ -86,6 +90,19 @@ static void forward_example(const ref_arch *arch, const double *params, const fl
             z[off + j] = s;
             a[off + j] = ref_act(arch->acts[l - 1], s);
         }
+        if (arch->acts[l - 1] == BP_ACT_SOFTMAX) {
+            /* a_j = e^(z_j - m) / sum_k e^(z_k - m), m = max z, in double. */
+            double m = -INFINITY, sum = 0.0;
+            for (size_t j = 0; j < n_out; j++) {
+                m = fmax(m, z[off + j]);
+            }
+            for (size_t j = 0; j < n_out; j++) {
+                sum += exp(z[off + j] - m);
+            }
+            for (size_t j = 0; j < n_out; j++) {
+                a[off + j] = exp(z[off + j] - m) / sum;
+            }
+        }
         w = b + n_out;
         prev_off = off;
         off += n_out;
@@ -109,22 +126,83 @@ void ref_forward(const ref_arch *arch, const double *params, const float *inputs
     free(a);
 }
 
+/* C_0 of one example from its output layer's z and a (n_out each). */
+static double example_cost(bp_loss loss, const double *z, const double *a, const float *y,
+                           size_t n_out) {
+    double c = 0.0;
+    if (loss == BP_LOSS_CROSS_ENTROPY) {
+        /* -sum_j y_j log a_j, with log a_j = z_j - log sum_k e^z_k. */
+        double m = -INFINITY, sum = 0.0;
+        for (size_t j = 0; j < n_out; j++) {
+            m = fmax(m, z[j]);
+        }
+        for (size_t j = 0; j < n_out; j++) {
+            sum += exp(z[j] - m);
+        }
+        for (size_t j = 0; j < n_out; j++) {
+            c -= (double)y[j] * (z[j] - m - log(sum));
+        }
+        return c;
+    }
+    for (size_t j = 0; j < n_out; j++) {
+        double e = a[j] - (double)y[j];
+        c += e * e;
+    }
+    return c;
+}
+
+double ref_cost_loss(const ref_arch *arch, bp_loss loss, const double *params, const float *inputs,
+                     const float *targets, size_t n) {
+    size_t total = num_neurons(arch);
+    size_t n_in = arch->sizes[0];
+    size_t n_out = arch->sizes[arch->n_layers];
+    double *z = ref_alloc(total, sizeof *z);
+    double *a = ref_alloc(total, sizeof *a);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        forward_example(arch, params, inputs + i * n_in, z, a);
+        sum += example_cost(loss, z + total - n_out, a + total - n_out, targets + i * n_out, n_out);
+    }
+    free(z);
+    free(a);
+    return sum / (double)n;
+}
+
 double ref_cost(const ref_arch *arch, const double *params, const float *inputs,
                 const float *targets, size_t n) {
-    size_t n_out = arch->sizes[arch->n_layers];
-    double *out = ref_alloc(n * n_out, sizeof *out);
-    ref_forward(arch, params, inputs, n, out);
-    double sum = 0.0;
-    for (size_t i = 0; i < n * n_out; i++) {
-        double e = out[i] - (double)targets[i];
-        sum += e * e;
+    return ref_cost_loss(arch, BP_LOSS_QUADRATIC, params, inputs, targets, n);
+}
+
+/* delta^(L) of one example: dC_0/da by the chain rule through the output
+ * activation. For softmax, through its full Jacobian da_k/dz_j =
+ * a_k (kronecker_kj - a_j); otherwise sigma'(z_j). */
+static void output_delta(bp_loss loss, bp_activation act, const double *z, const double *a,
+                         const float *y, size_t n_out, double *delta) {
+    for (size_t j = 0; j < n_out; j++) {
+        if (act != BP_ACT_SOFTMAX) {
+            double dc_da =
+                loss == BP_LOSS_CROSS_ENTROPY ? -(double)y[j] / a[j] : 2.0 * (a[j] - (double)y[j]);
+            delta[j] = ref_act_deriv(act, z[j]) * dc_da;
+            continue;
+        }
+        double d = 0.0;
+        for (size_t k = 0; k < n_out; k++) {
+            double dc_da =
+                loss == BP_LOSS_CROSS_ENTROPY ? -(double)y[k] / a[k] : 2.0 * (a[k] - (double)y[k]);
+            double da_dz = a[k] * ((k == j ? 1.0 : 0.0) - a[j]);
+            d += dc_da * da_dz;
+        }
+        delta[j] = d;
     }
-    free(out);
-    return sum / (double)n;
 }
 
 double ref_gradient(const ref_arch *arch, const double *params, const float *inputs,
                     const float *targets, size_t n, double *grads) {
+    return ref_gradient_loss(arch, BP_LOSS_QUADRATIC, params, inputs, targets, n, grads);
+}
+
+double ref_gradient_loss(const ref_arch *arch, bp_loss loss, const double *params,
+                         const float *inputs, const float *targets, size_t n, double *grads) {
     size_t L = arch->n_layers;
     size_t total = num_neurons(arch);
     size_t n_params = ref_num_params(arch);
@@ -149,13 +227,10 @@ double ref_gradient(const ref_arch *arch, const double *params, const float *inp
         const float *y = targets + i * arch->sizes[L];
         forward_example(arch, params, x, z, a);
 
-        /* C_0 and delta^(L) = sigma'(z^(L)) 2 (a^(L) - y). */
-        for (size_t j = 0; j < arch->sizes[L]; j++) {
-            size_t u = noff[L] + j;
-            double e = a[u] - (double)y[j];
-            cost += e * e;
-            delta[u] = ref_act_deriv(arch->acts[L - 1], z[u]) * 2.0 * e;
-        }
+        /* C_0 and delta^(L) = dC_0/dz^(L), e.g. sigma'(z^(L)) 2 (a^(L) - y). */
+        cost += example_cost(loss, z + noff[L], a + noff[L], y, arch->sizes[L]);
+        output_delta(loss, arch->acts[L - 1], z + noff[L], a + noff[L], y, arch->sizes[L],
+                     delta + noff[L]);
 
         for (size_t l = L; l >= 1; l--) {
             size_t n_in = arch->sizes[l - 1];

@@ -5,6 +5,7 @@
  * example and one neuron at a time, sharing no code with the library:
  *
  *   z^(l) = W^(l) a^(l-1) + b^(l),  a^(l) = sigma(z^(l)),  C_0 = sum_j (a_j - y_j)^2
+ *   (or C_0 = -sum_j y_j log a_j, and softmax outputs, through their Jacobian)
  *   delta^(L) = sigma'(z^(L)) 2 (a^(L) - y),  delta^(l-1) = sigma'(z^(l-1)) W^(l)T delta^(l)
  *   dC/dW^(l) = delta^(l) a^(l-1)T,  dC/db^(l) = delta^(l)
  *
@@ -61,10 +62,21 @@ void ref_forward(const ref_arch *arch, const double *params, const float *inputs
 double ref_cost(const ref_arch *arch, const double *params, const float *inputs,
                 const float *targets, size_t n);
 
+/* The same for a given cost: BP_LOSS_QUADRATIC as above, or
+ * BP_LOSS_CROSS_ENTROPY, -sum_j y_j log a_j (log-sum-exp of z for a softmax
+ * output). */
+double ref_cost_loss(const ref_arch *arch, bp_loss loss, const double *params, const float *inputs,
+                     const float *targets, size_t n);
+
 /* Backpropagation: grads [out] (ref_num_params doubles) is the mean of the
  * per-example gradients. Returns the batch cost. */
 double ref_gradient(const ref_arch *arch, const double *params, const float *inputs,
                     const float *targets, size_t n, double *grads);
+
+/* The same for a given cost. A softmax output layer's delta goes through its
+ * full Jacobian: delta_j = sum_k dC_0/da_k a_k (kronecker_kj - a_j). */
+double ref_gradient_loss(const ref_arch *arch, bp_loss loss, const double *params,
+                         const float *inputs, const float *targets, size_t n, double *grads);
 
 /* The smallest |z| over every neuron of every ReLU or leaky ReLU layer and
  * every example, or INFINITY when there is no such layer. Used to keep the

@@ -23,6 +23,8 @@ static const char *act_name(bp_activation act) {
         return "relu";
     case BP_ACT_LEAKY_RELU:
         return "leaky relu";
+    case BP_ACT_SOFTMAX:
+        return "softmax";
     }
     return "?";
 }

@@ -1,0 +1,31 @@
+/* The optimizer object's layout, shared by optim.c (the update rules) and
+ * model.c (saving and loading its state). */
+#ifndef BP_OPTIM_H
+#define BP_OPTIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backprop.h"
+
+struct bp_optimizer {
+    bp_optimizer_config config;
+    size_t n_params; /* the parameter count of the networks it steps */
+    uint64_t steps;  /* t: steps taken */
+    /* MOMENTUM, NESTEROV: the velocity v (n_params floats).
+     * ADAM: the first moment m, then the second moment v (2 n_params floats).
+     * SGD: none (NULL, 0). One 64-byte aligned allocation from bp__alloc. */
+    float *state;
+    size_t state_floats;
+};
+
+/* The number of state floats `kind` keeps for n_params parameters (0 on
+ * overflow for a kind that keeps some, with *ok set false). */
+size_t bp__optimizer_state_floats(bp_optimizer_kind kind, size_t n_params, bool *ok);
+
+/* Checks every field of a configuration against the ranges in backprop.h;
+ * on failure records the message for `function` and returns BP_EINVAL. */
+int bp__optimizer_check_config(const bp_optimizer_config *config, const char *function);
+
+#endif
