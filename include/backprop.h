@@ -366,7 +366,8 @@ typedef enum bp_optimizer_kind {
     BP_OPT_MOMENTUM = 1, /* v <- mu v + g;  theta <- theta - eta v */
     BP_OPT_NESTEROV = 2, /* v <- mu v + g;  theta <- theta - eta (g + mu v) */
     /* m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;
-     * theta <- theta - eta (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps) */
+     * theta <- theta - eta (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps),
+     * where the bias corrections count steps from t = 1 */
     BP_OPT_ADAM = 3
 } bp_optimizer_kind;
 
@@ -430,13 +431,16 @@ BP_API size_t bp_optimizer_memory_bytes(const bp_optimizer *opt);
 
 /* Saves the configuration, t and the state to `path`, atomically (see
  * bp_net_save), so that training can resume exactly where it stopped.
- * Returns BP_OK; BP_EINVAL; BP_EIO. */
+ * Returns BP_OK; BP_EINVAL; BP_ENONFINITE (a state value is NaN or
+ * infinite: nothing is written); BP_EIO. */
 BP_API int bp_optimizer_save(const bp_optimizer *opt, const char *path);
 
 /* Replaces opt's configuration, t and state with those saved in `path`.
- * The file must be for the same parameter count. On any failure opt is left
+ * The file must be for the same parameter count; it may be for another kind
+ * (opt becomes that kind, its state reallocated). On any failure opt is left
  * as it was. Returns BP_OK; BP_EINVAL (NULL pointer, or a file for another
- * parameter count); BP_EIO; BP_EFORMAT; BP_ECHECKSUM. */
+ * parameter count); BP_EIO; BP_EFORMAT (also an invalid configuration or a
+ * non-finite state value); BP_ECHECKSUM; BP_ENOMEM. */
 BP_API int bp_optimizer_load(bp_optimizer *opt, const char *path);
 
 /* ------------------------------------------------------------------------ */
@@ -472,9 +476,11 @@ BP_API int bp_dataset_load_idx(bp_dataset *out, const char *images, const char *
  * the label (an integer >= 0) in column `label_column` (0-based) and every
  * other column a feature. A first line that is not all numbers is a header
  * and is skipped. Empty lines at the end are ignored. classes is the largest
- * label + 1. Returns as bp_dataset_load_idx; BP_EFORMAT names the line and
- * column of a field that is not a number, a row with another column count,
- * or a label that is not a non-negative integer. */
+ * label + 1. Labels above 65535 are rejected, so a typo cannot make millions
+ * of classes. Returns as bp_dataset_load_idx, and BP_EINVAL for a
+ * label_column past the last column; BP_EFORMAT names the line and (1-based)
+ * column of a field that is not a finite number, a row with another column
+ * count, or a label that is not an integer 0..65535. */
 BP_API int bp_dataset_load_csv(bp_dataset *out, const char *path, size_t label_column);
 
 /* Frees the arrays and empties the data set. Accepts NULL. */
@@ -488,9 +494,10 @@ typedef enum bp_scaling_kind {
 } bp_scaling_kind;
 
 /* Computes offset and scale for `kind` over all of data's inputs (scale 1
- * when every input is equal). Returns BP_OK; BP_EINVAL for a NULL pointer,
- * an empty set or an unknown kind; BP_ENONFINITE when an input is NaN or
- * infinite. */
+ * when every input is equal; the deviation divides by the count). Returns
+ * BP_OK; BP_EINVAL for a NULL pointer, an empty set or an unknown kind;
+ * BP_ENONFINITE when an input is NaN or infinite, or the scale overflows a
+ * float. */
 BP_API int bp_dataset_fit_scaling(const bp_dataset *data, bp_scaling_kind kind, float *offset,
                                   float *scale);
 
@@ -500,7 +507,8 @@ BP_API int bp_dataset_scale(bp_dataset *data, float offset, float scale);
 
 /* Writes the one-hot rows of n labels: out is n x classes, row i all zero
  * but a 1 at labels[i]. Returns BP_OK; BP_EINVAL for a NULL pointer,
- * classes == 0 or a label >= classes. */
+ * classes == 0 or a label >= classes (out untouched); BP_EOVERFLOW when
+ * n x classes floats overflow size_t. */
 BP_API int bp_one_hot(const uint32_t *labels, size_t n, size_t classes, float *out);
 
 /* Fills order with a permutation of 0 .. n-1 drawn from seed (Fisher-Yates
@@ -511,8 +519,10 @@ BP_API int bp_shuffle(size_t *order, size_t n, uint64_t seed);
 /* Gathers a mini-batch: examples order[first] .. order[first + n - 1] of
  * data, their inputs into `inputs` (n x features) and their one-hot labels
  * into `targets` (n x classes; may be NULL). order may be NULL for the
- * identity. Allocates nothing. Returns BP_OK; BP_EINVAL for a NULL pointer;
- * BP_ERANGE when an index reaches past the data set. */
+ * identity. Allocates nothing. Returns BP_OK; BP_EINVAL for a NULL pointer,
+ * or, with targets, a label >= data->classes; BP_ERANGE when first + n
+ * exceeds data->count or an order entry is >= data->count. On failure
+ * nothing is written. */
 BP_API int bp_dataset_batch(const bp_dataset *data, const size_t *order, size_t first, size_t n,
                             float *inputs, float *targets);
 
@@ -566,12 +576,14 @@ BP_API void bp_train_options_default(bp_train_options *options);
  * Allocates its batch buffers once at the start and reserves the network's
  * workspace for batch_size if it is smaller; the steps allocate nothing.
  *
- * If a batch cost is NaN or infinite, training stops and returns
- * BP_ENONFINITE with the parameters as they were after the last step whose
- * cost was finite (a copy of them is kept for this).
+ * If a batch cost is NaN or infinite (diverging training, or NaN or Inf in
+ * the inputs), training stops and returns BP_ENONFINITE with the parameters
+ * restored to the last ones that gave a finite batch cost (a copy of them is
+ * kept for this, one memcpy of the parameter block per step).
  *
- * Returns BP_OK; BP_EINVAL for a NULL pointer, bad options, or a data set
- * whose features or classes do not match the network's inputs and outputs;
+ * Returns BP_OK; BP_EINVAL for a NULL pointer, bad options, an optimizer
+ * made for another parameter count, or a data set whose features do not
+ * match the network's inputs or with a label >= the network's outputs;
  * BP_ENONFINITE; BP_ECANCELED when a callback asked to stop; BP_ENOMEM. */
 BP_API int bp_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train, const bp_dataset *test,
                     const bp_train_options *options);
@@ -592,19 +604,26 @@ BP_API int bp_evaluate(bp_net *net, const bp_dataset *data, double *loss, double
 #define BP_MODEL_FORMAT_VERSION 1
 
 /* Saves the network's sizes, activations, cost and parameters to `path`.
- * Atomic: writes a temporary file in the same directory, flushes it to disk,
- * then renames it over `path`, so `path` holds either its old contents or
- * the complete new file, never a part. Returns BP_OK; BP_EINVAL; BP_EIO. */
+ * Atomic: writes a temporary file "<path>.tmp.XXXXXX" in the same directory,
+ * flushes it to disk, then renames it over `path`, so `path` holds either
+ * its old contents or the complete new file, never a part; on failure the
+ * temporary file is removed. A replaced file keeps its permissions; a new
+ * one gets 0644. Allocates nothing.
+ * Returns BP_OK; BP_EINVAL (NULL pointer, empty path, more than 4096
+ * layers); BP_ENONFINITE (a parameter is NaN or infinite: nothing is
+ * written); BP_EIO (bp_errmsg() names the path, the step and the reason). */
 BP_API int bp_net_save(const bp_net *net, const char *path);
 
 /* Creates a network from a file written by bp_net_save, on the given kernel
  * set, with workspace for one example. Every field is checked: magic,
  * version, byte order, layer count and sizes (1 to INT_MAX), activations,
- * cost, products of sizes for overflow, the exact file length, and the
- * CRC-32 of the contents.
+ * cost, products of sizes for overflow, the exact file length, the CRC-32
+ * of the contents, and that every parameter is finite.
  *   out  [out] the network; NULL on failure.
- * Returns BP_OK; BP_EINVAL (NULL pointer, unknown kernels); BP_EIO;
- * BP_EFORMAT; BP_ECHECKSUM; BP_EOVERFLOW; BP_ENOMEM. */
+ * Returns BP_OK; BP_EINVAL (NULL pointer, unknown kernels); BP_EIO (cannot
+ * open or read; a directory); BP_EFORMAT; BP_ECHECKSUM; BP_EOVERFLOW (sizes
+ * whose parameter count or byte length exceeds 64 bits or size_t);
+ * BP_ENOMEM. bp_errmsg() names the path and the problem. */
 BP_API int bp_net_load(bp_net **out, const char *path, bp_kernels kernels);
 
 /* ------------------------------------------------------------------------ */

@@ -2,27 +2,11 @@
 #include "net.h"
 
 #include <limits.h>
-#include <math.h>
 
 #include "activation.h"
 #include "alloc.h"
 #include "error.h"
-#include "rng.h"
-
-/* Draws every W and b uniformly from [-1/sqrt(n_(l-1)), 1/sqrt(n_(l-1))],
- * layer by layer in block order, so the same seed gives the same network. */
-static void initialize_uniform(bp_net *net, uint64_t seed) {
-    bp__rng rng;
-    bp__rng_seed(&rng, seed);
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const bp__layer *layer = &net->layers[l];
-        const float bound = 1.0f / sqrtf((float)layer->inputs);
-        const size_t count = layer->outputs * layer->inputs + layer->outputs;
-        float *theta = bp__layer_weights(net, layer);
-        for (size_t i = 0; i < count; i++)
-            theta[i] = bp__rng_uniform(&rng, -bound, bound);
-    }
-}
+#include "init.h"
 
 /* Checks the arguments of bp_net_create, counts the parameters, and sizes
  * each of the two blocks: the count rounded up to whole cache lines, so that
@@ -150,7 +134,7 @@ int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
             net->max_width = layer->outputs;
     }
 
-    initialize_uniform(net, seed);
+    bp__initialize_uniform(net, seed);
 
     rc = reserve_workspace(net, 1, __func__);
     if (rc != BP_OK) {

@@ -18,4 +18,8 @@ uint64_t bp__rng_next(bp__rng *rng);
 /* A float uniform in [low, high] (high only by rounding), from the top 24 bits of a draw. */
 float bp__rng_uniform(bp__rng *rng, float low, float high);
 
+/* A standard normal draw (mean 0, variance 1): Marsaglia's polar method on
+ * 53-bit uniforms, in double. Uses a varying number of draws (at least two). */
+double bp__rng_normal(bp__rng *rng);
+
 #endif

@@ -1,5 +1,6 @@
 /* The no-allocation guarantee: once a network has reserved its workspace,
- * forward, gradient, step and train_step allocate nothing.
+ * forward, gradient, step and train_step allocate nothing, and neither does an
+ * optimizer's step.
  *
  * This program replaces malloc and its relatives (the dynamic linker binds
  * the library's, and OpenBLAS's, calls to these), forwards them to glibc's
@@ -108,3 +109,42 @@ Test(no_alloc, openblas_one_example) { check_no_allocation(BP_KERNELS_OPENBLAS, 
 Test(no_alloc, openblas_batch) { check_no_allocation(BP_KERNELS_OPENBLAS, 64); }
 Test(no_alloc, naive_one_example) { check_no_allocation(BP_KERNELS_NAIVE, 1); }
 Test(no_alloc, naive_batch) { check_no_allocation(BP_KERNELS_NAIVE, 37); }
+
+/* An optimizer's state is allocated when it is created; its steps, of every
+ * kind and with a schedule and weight decay, allocate nothing. */
+Test(no_alloc, optimizer_step) {
+    const size_t sizes[] = {20, 33, 5};
+    const bp_activation activations[] = {BP_ACT_TANH, BP_ACT_SIGMOID};
+    float x[8 * 20], y[8 * 5];
+    fill(x, 8 * 20, 2.0f);
+    fill(y, 8 * 5, 1.0f);
+    for (int kind = BP_OPT_SGD; kind <= BP_OPT_ADAM; kind++) {
+        bp_net *net;
+        cr_assert_eq(bp_net_create(&net, 2, sizes, activations, BP_KERNELS_OPENBLAS, 3), BP_OK);
+        cr_assert_eq(bp_net_reserve(net, 8), BP_OK, "%s", bp_errmsg());
+        bp_optimizer_config config;
+        bp_optimizer_config_default(&config, (bp_optimizer_kind)kind);
+        config.weight_decay = 0.01f;
+        config.schedule = BP_SCHEDULE_COSINE;
+        config.total_steps = 10;
+        bp_optimizer *opt;
+        cr_assert_eq(bp_optimizer_create(&opt, net, &config), BP_OK, "%s", bp_errmsg());
+        float cost;
+        cr_assert_eq(bp_net_gradient(net, x, y, 8, &cost), BP_OK);
+
+        allocations = 0;
+        counting = 1;
+        int rc = BP_OK;
+        for (int repeat = 0; repeat < 5 && rc == BP_OK; repeat++) {
+            rc = bp_optimizer_step(opt, net);
+            if (rc == BP_OK)
+                rc = bp_net_gradient(net, x, y, 8, &cost);
+        }
+        counting = 0;
+        cr_assert_eq(rc, BP_OK, "%s", bp_errmsg());
+        cr_assert_eq(allocations, 0, "%ld allocations in optimizer steps of kind %d", allocations,
+                     kind);
+        bp_optimizer_destroy(opt);
+        bp_net_destroy(net);
+    }
+}
