@@ -1,0 +1,140 @@
+/* File plumbing shared by the model and optimizer files: little-endian
+ * encoding, CRC-32, an atomic buffered writer and a length-checked reader. */
+#ifndef BP_FILE_IO_H
+#define BP_FILE_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Bytes buffered by the writer and the reader: small enough for the stack
+ * of the public call that owns them, large enough that a big parameter
+ * block costs few system calls. */
+#define BP__IO_CHUNK 8192
+
+/* The longest path accepted, with room for the ".tmp.XXXXXX" suffix of the
+ * temporary file (Linux's PATH_MAX; longer ones fail in the kernel anyway). */
+#define BP__PATH_CAPACITY 4096
+
+/* Every file starts with an 8-byte magic, then the uint32 format version,
+ * then this uint32 byte-order mark, all little-endian. A reader that decodes
+ * 0x04030201 is looking at a big-endian writer's file. */
+#define BP__BYTE_ORDER_MARK 0x01020304u
+
+/* Little-endian encoding, independent of the host's byte order. */
+static inline void bp__put_u32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void bp__put_u64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint32_t bp__get_u32(const unsigned char *p) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+static inline uint64_t bp__get_u64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* A float's IEEE-754 binary32 bits and back (memcpy: no aliasing games). */
+static inline uint32_t bp__float_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+static inline float bp__bits_float(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* zlib's CRC-32 of n bytes continued from crc (0 to start), for any n
+ * (zlib takes 32-bit lengths). */
+uint32_t bp__crc32(uint32_t crc, const void *data, size_t n);
+
+/* Decodes n little-endian binary32 values stored at `floats` in place:
+ * after it, floats[i] is the host float. A no-op on little-endian hosts
+ * apart from the copy the compiler removes. */
+void bp__decode_floats(float *floats, size_t n);
+
+/* Index of the first NaN or infinity among n floats, or n if all are finite. */
+size_t bp__first_nonfinite(const float *floats, size_t n);
+
+/* Writes a file atomically: everything goes to "<path>.tmp.XXXXXX" (made by
+ * mkstemp in the same directory), and only bp__writer_commit, after fsync,
+ * renames it over path. The put functions buffer, keep the CRC-32 of every
+ * byte, and remember the first failure, which commit reports; so a caller
+ * writes all fields, then checks once. */
+typedef struct bp__writer {
+    const char *function; /* the public entry point, for messages */
+    const char *path;
+    int fd;             /* the temporary file; -1 once closed */
+    int error;          /* errno of the first failure, 0 while none */
+    const char *failed; /* what failed ("write", "fsync"...) */
+    uint32_t crc;
+    size_t used; /* bytes in buffer */
+    char tmp_path[BP__PATH_CAPACITY + 16];
+    unsigned char buffer[BP__IO_CHUNK];
+} bp__writer;
+
+/* Creates the temporary file. Returns BP_OK, or BP_EIO (message naming the
+ * path and the reason) with nothing left on disk. */
+int bp__writer_open(bp__writer *w, const char *path, const char *function);
+
+/* Appends bytes, a little-endian integer, or n floats as little-endian
+ * binary32. Failures are kept for bp__writer_commit. */
+void bp__writer_bytes(bp__writer *w, const void *data, size_t n);
+void bp__writer_u32(bp__writer *w, uint32_t v);
+void bp__writer_u64(bp__writer *w, uint64_t v);
+void bp__writer_floats(bp__writer *w, const float *v, size_t n);
+
+/* Appends the uint32 CRC-32 of everything written, flushes, fsyncs and
+ * closes the temporary file, renames it over path, and fsyncs the directory
+ * (best effort: the data is safe once the rename is; the directory entry
+ * may not be on disk yet after a crash). On any failure removes the
+ * temporary file and returns BP_EIO naming the step and the reason; path
+ * is then untouched. */
+int bp__writer_commit(bp__writer *w);
+
+/* Reads a file front to back, keeping the CRC-32 of every byte read.
+ * bp__reader_open records the file's length (fstat) so that callers can
+ * check the length a header implies before reading or allocating more. */
+typedef struct bp__reader {
+    const char *function;
+    const char *path;
+    int fd;
+    uint64_t size;     /* the file's length when opened */
+    uint64_t offset;   /* bytes consumed */
+    uint32_t crc;      /* of the bytes consumed */
+    size_t start, end; /* unconsumed bytes in buffer[start, end) */
+    unsigned char buffer[BP__IO_CHUNK];
+} bp__reader;
+
+/* Opens a regular file for reading. Returns BP_OK, or BP_EIO naming the
+ * path and the reason (missing, a directory, unreadable). */
+int bp__reader_open(bp__reader *r, const char *path, const char *function);
+
+/* Starts over from the first byte, CRC reset. Returns BP_OK or BP_EIO. */
+int bp__reader_rewind(bp__reader *r);
+
+/* Reads exactly n bytes into dst (which may be NULL to skip them, still
+ * counted in the CRC). Returns BP_OK; BP_EFORMAT when the file ends first
+ * (it shrank after its length was checked); BP_EIO on a read error. */
+int bp__reader_bytes(bp__reader *r, void *dst, size_t n);
+
+/* Returns BP_OK when every byte has been consumed, BP_EFORMAT (trailing
+ * bytes: the file grew) otherwise, BP_EIO on a read error. */
+int bp__reader_expect_end(bp__reader *r);
+
+/* Closes the file. Safe to call twice. */
+void bp__reader_close(bp__reader *r);
+
+#endif

@@ -1,0 +1,320 @@
+/* Model files: a network's shape, cost and parameters, saved atomically and loaded with every field
+ * checked. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "activation.h"
+#include "alloc.h"
+#include "error.h"
+#include "file_io.h"
+#include "net.h"
+
+/* The layout is documented byte by byte in docs/model-format.md. */
+static const unsigned char model_magic[8] = {'B', 'P', 'M', 'O', 'D', 'E', 'L', '\0'};
+
+/* magic, version, byte-order mark, layer count, loss */
+#define FIXED_HEADER_BYTES 24
+/* A cap far above any real network that keeps the layer table (12 L + 16
+ * bytes, read twice) small whatever a file claims. */
+#define MAX_LAYERS 4096
+
+/* The bytes of a model file of n_layers layers and n_params parameters:
+ * the fixed header, L + 1 uint64 sizes, L uint32 activations, the uint64
+ * parameter count, the parameters, the CRC. False when it overflows. */
+static bool model_file_bytes(uint64_t n_layers, uint64_t n_params, uint64_t *bytes) {
+    const uint64_t framing = FIXED_HEADER_BYTES + 8 * (n_layers + 1) + 4 * n_layers + 8 + 4;
+    if (n_params > (UINT64_MAX - framing) / 4)
+        return false;
+    *bytes = framing + 4 * n_params;
+    return true;
+}
+
+/* What the header says, as far as it has been read and checked. */
+typedef struct model_header {
+    uint32_t n_layers;
+    uint32_t loss;
+    uint64_t n_params; /* implied by the sizes, and equal to the stored count */
+    char shape[64];    /* the sizes as "784-256-10", for messages */
+} model_header;
+
+/* Appends one size to the "784-256-10" description, ending it with "..."
+ * when the next one no longer fits. */
+static void describe_size(char *shape, size_t capacity, uint64_t size) {
+    size_t used = strlen(shape);
+    if (used >= 3 && strcmp(shape + used - 3, "...") == 0)
+        return;
+    char piece[24];
+    snprintf(piece, sizeof piece, "%s%llu", used ? "-" : "", (unsigned long long)size);
+    if (used + strlen(piece) + 4 < capacity)
+        memcpy(shape + used, piece, strlen(piece) + 1);
+    else
+        memcpy(shape + used, "-...", 5);
+}
+
+/* Reads and checks the fixed header: magic, version, byte order, layer
+ * count, loss; and that the file is long enough for the layer table. */
+static int read_fixed_header(bp__reader *r, model_header *h) {
+    static const char *const fn = "bp_net_load";
+    const char *path = r->path;
+    unsigned char bytes[FIXED_HEADER_BYTES];
+    if (r->size < FIXED_HEADER_BYTES)
+        return bp__fail(BP_EFORMAT, fn, "%s: file is %llu bytes, shorter than the %d-byte header",
+                        path, (unsigned long long)r->size, FIXED_HEADER_BYTES);
+    int rc = bp__reader_bytes(r, bytes, sizeof bytes);
+    if (rc != BP_OK)
+        return rc;
+    if (memcmp(bytes, model_magic, sizeof model_magic) != 0)
+        return bp__fail(BP_EFORMAT, fn,
+                        "%s: not a backprop model file (it does not start with \"BPMODEL\\0\")",
+                        path);
+    uint32_t version = bp__get_u32(bytes + 8);
+    if (version != BP_MODEL_FORMAT_VERSION)
+        return bp__fail(BP_EFORMAT, fn, "%s: format version %u; this library reads version %d",
+                        path, (unsigned)version, BP_MODEL_FORMAT_VERSION);
+    uint32_t mark = bp__get_u32(bytes + 12);
+    if (mark != BP__BYTE_ORDER_MARK)
+        return bp__fail(BP_EFORMAT, fn, "%s: byte-order mark reads 0x%08x, not 0x%08x%s", path,
+                        (unsigned)mark, (unsigned)BP__BYTE_ORDER_MARK,
+                        mark == 0x04030201u ? " (written big-endian)" : "");
+    h->n_layers = bp__get_u32(bytes + 16);
+    if (h->n_layers == 0 || h->n_layers > MAX_LAYERS)
+        return bp__fail(BP_EFORMAT, fn, "%s: %u layers; a model file holds 1 to %d", path,
+                        (unsigned)h->n_layers, MAX_LAYERS);
+    h->loss = bp__get_u32(bytes + 20);
+    if (h->loss != BP_LOSS_QUADRATIC && h->loss != BP_LOSS_CROSS_ENTROPY)
+        return bp__fail(BP_EFORMAT, fn, "%s: unknown loss %u", path, (unsigned)h->loss);
+    /* The table and the CRC with no parameters at all: any shorter file is
+     * truncated, and the table reads below never reach its end. */
+    uint64_t least;
+    model_file_bytes(h->n_layers, 0, &least); /* small: cannot overflow */
+    if (r->size < least)
+        return bp__fail(
+            BP_EFORMAT, fn, "%s: file is %llu bytes, too short for the table of %u layers (%llu)",
+            path, (unsigned long long)r->size, (unsigned)h->n_layers, (unsigned long long)least);
+    return BP_OK;
+}
+
+/* Reads and checks the layer table (sizes, activations, parameter count),
+ * computing the parameter count the sizes imply with overflow checks.
+ * Stores the sizes and activations when the arrays are given. */
+static int read_layer_table(bp__reader *r, model_header *h, size_t *sizes,
+                            bp_activation *activations) {
+    static const char *const fn = "bp_net_load";
+    const char *path = r->path;
+    const uint32_t n_layers = h->n_layers;
+    unsigned char bytes[8];
+    uint64_t total = 0, previous = 0;
+    h->shape[0] = '\0';
+    for (uint32_t l = 0; l <= n_layers; l++) {
+        int rc = bp__reader_bytes(r, bytes, 8);
+        if (rc != BP_OK)
+            return rc;
+        uint64_t size = bp__get_u64(bytes);
+        if (size == 0 || size > (uint64_t)INT_MAX)
+            return bp__fail(BP_EFORMAT, fn, "%s: sizes[%u] is %llu; each size must be 1 to %d",
+                            path, (unsigned)l, (unsigned long long)size, INT_MAX);
+        describe_size(h->shape, sizeof h->shape, size);
+        if (l > 0) {
+            /* n_l n_(l-1) + n_l <= 2^62: only the running sum can overflow. */
+            uint64_t layer = size * previous + size;
+            if (total > UINT64_MAX - layer)
+                return bp__fail(BP_EOVERFLOW, fn,
+                                "%s: the parameter count overflows 64 bits at layer %u", path,
+                                (unsigned)l);
+            total += layer;
+        }
+        if (sizes)
+            sizes[l] = (size_t)size;
+        previous = size;
+    }
+    uint32_t last = 0;
+    for (uint32_t l = 0; l < n_layers; l++) {
+        int rc = bp__reader_bytes(r, bytes, 4);
+        if (rc != BP_OK)
+            return rc;
+        uint32_t activation = bp__get_u32(bytes);
+        if (activation > (uint32_t)INT_MAX || !bp__activation_valid((bp_activation)activation))
+            return bp__fail(BP_EFORMAT, fn, "%s: activations[%u] is %u, not a bp_activation", path,
+                            (unsigned)l, (unsigned)activation);
+        if (activation == BP_ACT_SOFTMAX && l + 1 != n_layers)
+            return bp__fail(BP_EFORMAT, fn,
+                            "%s: activations[%u] is softmax, which only the output layer may use",
+                            path, (unsigned)l);
+        if (activations)
+            activations[l] = (bp_activation)activation;
+        last = activation;
+    }
+    if (h->loss == BP_LOSS_CROSS_ENTROPY && last != BP_ACT_SOFTMAX)
+        return bp__fail(BP_EFORMAT, fn,
+                        "%s: cross-entropy loss with output activation %u; it needs softmax", path,
+                        (unsigned)last);
+    int rc = bp__reader_bytes(r, bytes, 8);
+    if (rc != BP_OK)
+        return rc;
+    uint64_t stored = bp__get_u64(bytes);
+    if (stored != total)
+        return bp__fail(BP_EFORMAT, fn,
+                        "%s: the header counts %llu parameters; layers %s have %llu", path,
+                        (unsigned long long)stored, h->shape, (unsigned long long)total);
+    h->n_params = total;
+    return BP_OK;
+}
+
+/* The layer holding parameter `index`, for messages. */
+static size_t layer_of_param(const bp_net *net, size_t index) {
+    size_t l = 0;
+    while (l + 1 < net->n_layers && net->layers[l + 1].offset <= index)
+        l++;
+    return l;
+}
+
+int bp_net_save(const bp_net *net, const char *path) {
+    if (!net || !path)
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !net ? "net" : "path");
+    if (!*path)
+        return bp__fail(BP_EINVAL, __func__, "path is empty");
+    if (net->n_layers > MAX_LAYERS)
+        return bp__fail(BP_EINVAL, __func__, "%zu layers; a model file holds at most %d",
+                        net->n_layers, MAX_LAYERS);
+    /* Checked before anything touches the disk: a diverged network is not
+     * worth keeping, and must not replace a good file. */
+    size_t bad = bp__first_nonfinite(net->params, net->n_params);
+    if (bad < net->n_params)
+        return bp__fail(BP_ENONFINITE, __func__,
+                        "%s: parameter %zu (layer %zu) is %s; not saving a diverged network", path,
+                        bad, layer_of_param(net, bad),
+                        isnan(net->params[bad]) ? "NaN" : "infinite");
+
+    bp__writer w;
+    int rc = bp__writer_open(&w, path, __func__);
+    if (rc != BP_OK)
+        return rc;
+    bp__writer_bytes(&w, model_magic, sizeof model_magic);
+    bp__writer_u32(&w, BP_MODEL_FORMAT_VERSION);
+    bp__writer_u32(&w, BP__BYTE_ORDER_MARK);
+    bp__writer_u32(&w, (uint32_t)net->n_layers);
+    bp__writer_u32(&w, (uint32_t)net->loss);
+    bp__writer_u64(&w, net->layers[0].inputs);
+    for (size_t l = 0; l < net->n_layers; l++)
+        bp__writer_u64(&w, net->layers[l].outputs);
+    for (size_t l = 0; l < net->n_layers; l++)
+        bp__writer_u32(&w, (uint32_t)net->layers[l].activation);
+    bp__writer_u64(&w, net->n_params);
+    bp__writer_floats(&w, net->params, net->n_params);
+    return bp__writer_commit(&w);
+}
+
+/* Loading reads the layer table twice: once, storing nothing, to learn the
+ * parameter count and so the exact file length, which is compared with the
+ * real one before anything sized by the file is allocated; then again, from
+ * the start and under the CRC, into the arrays bp_net_create takes. The
+ * parameters are read straight into the new network's block, so a large
+ * model is never held twice; a network whose CRC then fails is destroyed. */
+int bp_net_load(bp_net **out, const char *path, bp_kernels kernels) {
+    if (!out || !path) {
+        if (out)
+            *out = NULL;
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !out ? "out" : "path");
+    }
+    *out = NULL;
+    if (kernels != BP_KERNELS_OPENBLAS && kernels != BP_KERNELS_NAIVE)
+        return bp__fail(BP_EINVAL, __func__, "unknown kernel set %d", (int)kernels);
+
+    bp__reader r;
+    int rc = bp__reader_open(&r, path, __func__);
+    if (rc != BP_OK)
+        return rc;
+    size_t *sizes = NULL;
+    bp_activation *activations = NULL;
+    bp_net *net = NULL;
+    model_header h, again;
+
+    /* Pass 1: the header and the length it implies. */
+    rc = read_fixed_header(&r, &h);
+    if (rc == BP_OK)
+        rc = read_layer_table(&r, &h, NULL, NULL);
+    if (rc != BP_OK)
+        goto done;
+    uint64_t expected;
+    if (!model_file_bytes(h.n_layers, h.n_params, &expected) || h.n_params > SIZE_MAX / 4) {
+        rc = bp__fail(BP_EOVERFLOW, __func__,
+                      "%s: layers %s have %llu parameters, more bytes than this machine counts",
+                      path, h.shape, (unsigned long long)h.n_params);
+        goto done;
+    }
+    if (expected != r.size) {
+        rc = bp__fail(BP_EFORMAT, __func__, "%s: file is %llu bytes, expected %llu for layers %s",
+                      path, (unsigned long long)r.size, (unsigned long long)expected, h.shape);
+        goto done;
+    }
+
+    /* Pass 2: the same header again, kept this time, under the CRC. */
+    sizes = bp__alloc(((size_t)h.n_layers + 1) * sizeof *sizes);
+    activations = bp__alloc((size_t)h.n_layers * sizeof *activations);
+    if (!sizes || !activations) {
+        rc = bp__fail(BP_ENOMEM, __func__, "%s: no memory for the table of %u layers", path,
+                      (unsigned)h.n_layers);
+        goto done;
+    }
+    rc = bp__reader_rewind(&r);
+    if (rc == BP_OK)
+        rc = read_fixed_header(&r, &again);
+    if (rc == BP_OK)
+        rc = read_layer_table(&r, &again, sizes, activations);
+    if (rc != BP_OK)
+        goto done;
+    if (again.n_layers != h.n_layers || again.n_params != h.n_params) {
+        rc = bp__fail(BP_EFORMAT, __func__, "%s: the file changed while it was read", path);
+        goto done;
+    }
+
+    rc = bp_net_create(&net, h.n_layers, sizes, activations, kernels, 0);
+    if (rc != BP_OK) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s", bp_errmsg());
+        rc = bp__fail(rc, __func__, "%s: cannot create the network (%s)", path, reason);
+        goto done;
+    }
+    net->loss = (bp_loss)h.loss; /* checked against the output layer above */
+
+    rc = bp__reader_bytes(&r, net->params, (size_t)h.n_params * 4);
+    if (rc != BP_OK)
+        goto done;
+    uint32_t computed = r.crc;
+    unsigned char stored[4];
+    rc = bp__reader_bytes(&r, stored, sizeof stored);
+    if (rc == BP_OK)
+        rc = bp__reader_expect_end(&r);
+    if (rc != BP_OK)
+        goto done;
+    if (bp__get_u32(stored) != computed) {
+        rc = bp__fail(BP_ECHECKSUM, __func__,
+                      "%s: stored CRC-32 is 0x%08x but the contents give 0x%08x", path,
+                      (unsigned)bp__get_u32(stored), (unsigned)computed);
+        goto done;
+    }
+    bp__decode_floats(net->params, net->n_params);
+    size_t bad = bp__first_nonfinite(net->params, net->n_params);
+    if (bad < net->n_params) {
+        rc = bp__fail(BP_EFORMAT, __func__, "%s: parameter %zu (layer %zu) is %s", path, bad,
+                      layer_of_param(net, bad), isnan(net->params[bad]) ? "NaN" : "infinite");
+        goto done;
+    }
+
+done:
+    bp__reader_close(&r);
+    bp__free(sizes);
+    bp__free(activations);
+    if (rc != BP_OK) {
+        bp_net_destroy(net);
+        return rc;
+    }
+    *out = net;
+    return BP_OK;
+}
