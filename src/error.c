@@ -6,8 +6,8 @@
 
 #include "backprop.h"
 
-/* Room for a function name and a sentence with a few numbers in it. */
-#define ERRMSG_CAPACITY 256
+/* Room for a function name, a file path and a sentence with numbers in it. */
+#define ERRMSG_CAPACITY 512
 
 static _Thread_local char last_message[ERRMSG_CAPACITY];
 
