@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # backprop's one entry point. On a fresh Debian machine:
-#   ./run.sh demo    install what is missing, build, run the demo
+#   ./run.sh demo    install what is missing, build, train the default network
+#                    on Fashion-MNIST and print its test accuracy
 #   ./run.sh test    install what is missing, then the whole test suite:
 #                    formatting, gcc and clang builds with -Werror, the
 #                    Criterion suite on each, and an install check
@@ -64,7 +65,7 @@ build_release() {
 
 check_format() {
     log "clang-format check"
-    find include src tests examples -name '*.[ch]' -print0 |
+    find include src tests examples tools -name '*.[ch]' -print0 |
         xargs -0 clang-format --dry-run --Werror
 }
 
@@ -124,8 +125,8 @@ case "$command" in
 demo)
     install_missing
     build_release
-    log "demo: a 2-4-1 network learning XOR (OpenBLAS core: see below)"
-    ./build/examples/xor
+    log "demo: backprop train, the default recipe on Fashion-MNIST"
+    ./build/tools/backprop train
     ;;
 test)
     install_missing

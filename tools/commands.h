@@ -1,0 +1,15 @@
+/* The backprop program's commands; each returns the program's exit status. */
+#ifndef BACKPROP_TOOL_COMMANDS_H
+#define BACKPROP_TOOL_COMMANDS_H
+
+/* argv[0] is the command's name; options and operands follow. */
+int train_command(int argc, char *argv[]);
+int eval_command(int argc, char *argv[]);
+int info_command(int argc, char *argv[]);
+
+/* Prints the command's --help to stdout. */
+void train_help(void);
+void eval_help(void);
+void info_help(void);
+
+#endif

@@ -1,0 +1,82 @@
+/* The info command: what a saved model holds. */
+#define _POSIX_C_SOURCE 200809L /* stat */
+
+#include <backprop.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "describe.h"
+#include "names.h"
+#include "options.h"
+
+void info_help(void) {
+    printf("usage: backprop info MODEL\n"
+           "\n"
+           "Describes the model saved in MODEL: file format version, size, inputs, each\n"
+           "layer's neurons and activation, the cost it was trained on, and the parameter\n"
+           "count and bytes. The whole file is checked as for eval.\n"
+           "\n"
+           "  -h, --help   this help\n"
+           "\n"
+           "Exit status: 0 success, 1 runtime error (missing or damaged file), 2 usage error.\n");
+}
+
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *const COMMAND = "info";
+
+static void describe(const char *path, bp_net *net) {
+    printf("model       %s\n", path);
+    /* bp_net_load reads only this version (and rejects any other), so a
+     * model it loaded has it. */
+    printf("format      version %d\n", BP_MODEL_FORMAT_VERSION);
+    struct stat st;
+    if (stat(path, &st) == 0)
+        printf("file        %lld bytes\n", (long long)st.st_size);
+    printf("inputs      %zu\n", bp_net_num_inputs(net));
+    const size_t layers = bp_net_num_layers(net);
+    printf("layers      %zu: ", layers);
+    print_shape(stdout, net);
+    printf("\n");
+    for (size_t l = 0; l < layers; l++) {
+        bp_layer layer;
+        if (bp_net_layer(net, l, &layer) != BP_OK)
+            continue;
+        printf("  layer %-3zu %zu -> %zu, %s, %zu parameters\n", l + 1, layer.inputs, layer.outputs,
+               name_of(activation_names, (int)layer.activation),
+               layer.outputs * layer.inputs + layer.outputs);
+    }
+    printf("loss        %s\n", name_of(loss_names, (int)bp_net_loss(net)));
+    const size_t params = bp_net_num_params(net);
+    printf("parameters  %zu (%zu bytes as float)\n", params, params * sizeof(float));
+}
+
+int info_command(int argc, char *argv[]) {
+    opterr = 0;
+    optind = 1;
+    int option;
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        if (option == 'h') {
+            info_help();
+            return EXIT_OK;
+        }
+        return option_error(COMMAND, option, argv, long_options);
+    }
+    if (optind == argc)
+        return usage_error(COMMAND, "missing the MODEL file");
+    const char *path = argv[optind++];
+    if (optind < argc)
+        return usage_error(COMMAND, "unexpected argument '%s'", argv[optind]);
+    bp_net *net = NULL;
+    const int rc = bp_net_load(&net, path, BP_KERNELS_OPENBLAS);
+    if (rc != BP_OK)
+        return library_error(rc);
+    describe(path, net);
+    bp_net_destroy(net);
+    return EXIT_OK;
+}

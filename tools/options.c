@@ -1,0 +1,189 @@
+/* Option parsing shared by the backprop program's commands: numbers, lists, names, messages. */
+#include "options.h"
+
+#include <backprop.h>
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int usage_error(const char *command, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "backprop%s%s: ", command ? " " : "", command ? command : "");
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\ntry 'backprop%s%s --help'\n", command ? " " : "", command ? command : "");
+    return EXIT_USAGE;
+}
+
+int runtime_error(const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    fputs("backprop: ", stderr);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+    return EXIT_RUNTIME;
+}
+
+int library_error(int code) {
+    const char *detail = bp_errmsg();
+    return runtime_error("%s", detail[0] ? detail : bp_strerror(code));
+}
+
+int option_error(const char *command, int c, char *const argv[], const struct option *options) {
+    /* getopt_long has moved optind past the element it failed on. */
+    const char *element = optind > 0 ? argv[optind - 1] : "";
+    if (optopt != 0 && strncmp(element, "--", 2) != 0) {
+        if (c == ':')
+            return usage_error(command, "option '-%c' needs a value", optopt);
+        return usage_error(command, "unknown option '-%c'", optopt);
+    }
+    if (c == ':')
+        return usage_error(command, "option '%s' needs a value", element);
+    /* getopt_long says only '?': find out which of its failures this is. */
+    const char *name = element + (strncmp(element, "--", 2) == 0 ? 2 : 0);
+    const size_t length = strcspn(name, "=");
+    size_t matches = 0;
+    const struct option *match = NULL;
+    for (const struct option *o = options; o->name; o++)
+        if (strncmp(o->name, name, length) == 0) {
+            if (strlen(o->name) == length) { /* an exact match wins */
+                matches = 1;
+                match = o;
+                break;
+            }
+            /* Aliases of one option are one match. */
+            matches += !match || match->val != o->val;
+            match = o;
+        }
+    if (matches == 1 && name[length] == '=' && match->has_arg == no_argument)
+        return usage_error(command, "option '--%s' takes no value", match->name);
+    if (matches > 1)
+        return usage_error(command, "ambiguous option '%s' (abbreviates several)", element);
+    return usage_error(command, "unknown option '%s'", element);
+}
+
+/* strtoull accepts leading blanks and a minus sign (negating the value);
+ * a size on the command line has neither. */
+static bool parse_unsigned(const char *text, unsigned long long *out) {
+    if (!text || !isdigit((unsigned char)text[0]))
+        return false;
+    char *end;
+    errno = 0;
+    const unsigned long long value = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = value;
+    return true;
+}
+
+bool parse_size(const char *text, size_t min, size_t max, size_t *out) {
+    unsigned long long value;
+    if (!parse_unsigned(text, &value) || value < min || value > max)
+        return false;
+    *out = (size_t)value;
+    return true;
+}
+
+bool parse_u64(const char *text, uint64_t *out) {
+    unsigned long long value;
+    if (!parse_unsigned(text, &value) || value > UINT64_MAX)
+        return false;
+    *out = (uint64_t)value;
+    return true;
+}
+
+bool parse_int(const char *text, int min, int max, int *out) {
+    if (!text || text[0] == '\0' || isspace((unsigned char)text[0]))
+        return false;
+    char *end;
+    errno = 0;
+    const long value = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || value < min || value > max)
+        return false;
+    *out = (int)value;
+    return true;
+}
+
+bool parse_float(const char *text, float *out) {
+    if (!text || text[0] == '\0' || isspace((unsigned char)text[0]))
+        return false;
+    char *end;
+    errno = 0;
+    const double value = strtod(text, &end);
+    /* ERANGE on underflow too: 1e-400 is not a value anyone means. */
+    if (errno != 0 || *end != '\0' || !isfinite(value) || fabs(value) > FLT_MAX)
+        return false;
+    *out = (float)value;
+    return true;
+}
+
+bool parse_layers(const char *text, size_t **sizes, size_t *count) {
+    if (!text)
+        return false;
+    size_t n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    if (n < 2)
+        return false;
+    size_t *list = malloc(n * sizeof *list);
+    if (!list)
+        return false;
+    const char *field = text;
+    for (size_t i = 0; i < n; i++) {
+        const char *comma = strchr(field, ',');
+        const size_t length = comma ? (size_t)(comma - field) : strlen(field);
+        char digits[32];
+        if (length == 0 || length >= sizeof digits) {
+            free(list);
+            return false;
+        }
+        memcpy(digits, field, length);
+        digits[length] = '\0';
+        if (!parse_size(digits, 1, INT_MAX, &list[i])) {
+            free(list);
+            return false;
+        }
+        field += length + 1;
+    }
+    *sizes = list;
+    *count = n;
+    return true;
+}
+
+bool parse_name(const name_value *table, const char *text, int *out) {
+    for (; text && table->name; table++)
+        if (strcmp(table->name, text) == 0) {
+            *out = table->value;
+            return true;
+        }
+    return false;
+}
+
+const char *name_of(const name_value *table, int value) {
+    for (; table->name; table++)
+        if (table->value == value)
+            return table->name;
+    return "?";
+}
+
+const char *name_list(const name_value *table, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; table[i].name; i++) {
+        const char *separator = i == 0 ? "" : table[i + 1].name ? ", " : " or ";
+        const int n = snprintf(buf + used, size - used, "%s%s", separator, table[i].name);
+        if (n < 0 || (size_t)n >= size - used)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}

@@ -1,0 +1,64 @@
+/* Option parsing shared by the backprop program's commands: numbers, lists, names, messages. */
+#ifndef BACKPROP_TOOL_OPTIONS_H
+#define BACKPROP_TOOL_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define TOOL_PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define TOOL_PRINTF_LIKE(fmt, args)
+#endif
+
+/* The program's exit statuses (documented in every --help). */
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* One spelling of an enum value on the command line; tables end with {NULL, 0}. */
+typedef struct name_value {
+    const char *name;
+    int value;
+} name_value;
+
+/* Prints "backprop COMMAND: message" and the line pointing at COMMAND's
+ * --help to stderr; returns EXIT_USAGE. */
+int usage_error(const char *command, const char *format, ...) TOOL_PRINTF_LIKE(2, 3);
+
+/* Prints "backprop: message" to stderr; returns EXIT_RUNTIME. */
+int runtime_error(const char *format, ...) TOOL_PRINTF_LIKE(1, 2);
+
+/* Prints "backprop: " and the library's message for the failure `code`
+ * (bp_errmsg(), or bp_strerror() when the library left none); returns
+ * EXIT_RUNTIME. */
+int library_error(int code);
+
+struct option;
+
+/* The usage error for what getopt_long returned as `c` ('?' or ':') with the
+ * table `options`, naming the offending element of argv: an unknown option,
+ * an ambiguous abbreviation, a missing value, a value for a flag. */
+int option_error(const char *command, int c, char *const argv[], const struct option *options);
+
+/* Whole-string parses with range checks; false for anything else. */
+bool parse_size(const char *text, size_t min, size_t max, size_t *out);
+bool parse_u64(const char *text, uint64_t *out);
+bool parse_int(const char *text, int min, int max, int *out);
+/* A finite number that is also finite as a float. */
+bool parse_float(const char *text, float *out);
+
+/* "784,256,128,10": at least 2 comma-separated sizes from 1 to INT_MAX.
+ * On success *sizes is a new array (the caller frees it) of *count sizes;
+ * false for a malformed list or no memory. */
+bool parse_layers(const char *text, size_t **sizes, size_t *count);
+
+/* Looks text up in a name table. */
+bool parse_name(const name_value *table, const char *text, int *out);
+
+/* The name of `value` in the table, or "?" when it has none. */
+const char *name_of(const name_value *table, int value);
+
+/* The table's names as "a, b or c", in buf (truncated to size). */
+const char *name_list(const name_value *table, char *buf, size_t size);
+
+#endif

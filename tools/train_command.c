@@ -1,0 +1,705 @@
+/* The train command: data, network and optimizer from the options, then bp_train with progress. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <backprop.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "datasets.h"
+#include "describe.h"
+#include "metrics.h"
+#include "names.h"
+#include "options.h"
+#include "progress.h"
+
+/* The default recipe, all in one place: with no options, a 784-256-128-10
+ * ReLU network with a softmax output and the cross-entropy cost, He
+ * initialization, Adam at 0.001 decayed to 0 along a cosine over all steps,
+ * 15 epochs of batches of 64. */
+static const struct {
+    size_t hidden[2]; /* between the data's features and its classes */
+    bp_activation activation;
+    bp_loss loss;
+    bp_optimizer_kind optimizer;
+    float adam_rate, rate; /* Adam; every other optimizer */
+    float momentum, weight_decay;
+    bp_schedule schedule;
+    size_t step_epochs; /* step schedule: epochs between decays */
+    float gamma;        /* step schedule: decay factor */
+    size_t epochs, batch;
+    uint64_t seed;
+} defaults = {
+    .hidden = {256, 128},
+    .activation = BP_ACT_RELU,
+    .loss = BP_LOSS_CROSS_ENTROPY,
+    .optimizer = BP_OPT_ADAM,
+    .adam_rate = 0.001f,
+    .rate = 0.05f,
+    .momentum = 0.9f,
+    .weight_decay = 0.0f,
+    .schedule = BP_SCHEDULE_COSINE,
+    .step_epochs = 5,
+    .gamma = 0.1f,
+    .epochs = 15,
+    .batch = 64,
+    .seed = 1,
+};
+
+enum { SCALE_MINMAX = BP_SCALE_MINMAX, SCALE_STANDARDIZE = BP_SCALE_STANDARDIZE, SCALE_NONE = 100 };
+
+static const name_value scale_names[] = {
+    {"minmax", SCALE_MINMAX},
+    {"standardize", SCALE_STANDARDIZE},
+    {"none", SCALE_NONE},
+    {NULL, 0},
+};
+
+/* Everything the options say; *_given marks an option that was present. */
+typedef struct train_config {
+    /* data */
+    const char *data_dir, *train_images, *train_labels, *test_images, *test_labels;
+    const char *train_csv, *test_csv;
+    size_t label_column;
+    bool label_column_given;
+    int scale;
+    bool scale_given;
+    /* network */
+    size_t *layers, n_layers;
+    int activation, loss, init, kernels;
+    bool activation_given, loss_given, init_given;
+    const char *resume;
+    /* optimizer */
+    int optimizer, schedule;
+    float rate, momentum, weight_decay, gamma;
+    bool rate_given;
+    size_t step_epochs;
+    const char *resume_optimizer, *save_optimizer;
+    /* run */
+    size_t epochs, batch;
+    uint64_t seed;
+    int threads; /* 0: OpenBLAS's own choice */
+    const char *save, *metrics;
+    bool quiet;
+} train_config;
+
+void train_help(void) {
+    printf(
+        "usage: backprop train [options]\n"
+        "\n"
+        "Trains a multilayer perceptron by backpropagation. With no options: Fashion-MNIST\n"
+        "from %s (Debian package dataset-fashion-mnist),\n"
+        "hidden layers of %zu and %zu ReLU neurons, a softmax output with the\n"
+        "cross-entropy cost, Adam with a cosine schedule (see the defaults below).\n"
+        "\n"
+        "Data (IDX, gzip-compressed or plain; or CSV):\n"
+        "  --data-dir DIR         where the four default IDX files are (default above):\n"
+        "                         %s, %s,\n"
+        "                         %s, %s\n"
+        "  --train-images FILE    --train-labels FILE   IDX training set\n"
+        "  --test-images FILE     --test-labels FILE    IDX test set\n"
+        "                         IDX inputs are bytes and are always scaled by 1/255 (train\n"
+        "                         and eval alike; the model file does not store a scaling)\n"
+        "  --train-csv FILE       --test-csv FILE       CSV sets instead (both needed): one\n"
+        "                         example per line, a label column, every other a feature\n"
+        "  --label-column N       the label's 0-based CSV column (default 0)\n"
+        "  --scale KIND           CSV scaling x <- (x - offset) * factor, fitted on the\n"
+        "                         training file, applied to both: minmax (to [0, 1]; default),\n"
+        "                         standardize (mean 0, deviation 1) or none. Prints\n"
+        "                         \"scaling: offset O factor F\": give eval --scale-offset O\n"
+        "                         --scale-factor F for the same scaling\n"
+        "\n"
+        "Network:\n"
+        "  --layers N0,N1,...,NL  layer sizes, inputs first (default: the data's features,\n"
+        "                         %zu, %zu, the data's classes: 784,%zu,%zu,10 on Fashion-MNIST)\n"
+        "  --activation NAME      hidden layers: relu (default), leaky-relu, sigmoid, tanh,\n"
+        "                         identity\n"
+        "  --loss NAME            cross-entropy (default; softmax output) or quadratic\n"
+        "                         (sigmoid output)\n"
+        "  --init NAME            uniform, xavier, he or orthogonal (default: he for relu\n"
+        "                         and leaky-relu, xavier otherwise)\n"
+        "  --kernels NAME         openblas (default) or naive\n"
+        "  --resume MODEL         start from a saved model instead (its layers, activations\n"
+        "                         and loss; not with the four options above it)\n"
+        "\n"
+        "Optimizer:\n"
+        "  --optimizer NAME       sgd, momentum, nesterov or adam (default)\n"
+        "  --lr RATE              learning rate > 0 (default %g for adam, %g otherwise)\n"
+        "  --momentum MU          in [0, 1) for momentum and nesterov (default %g)\n"
+        "  --weight-decay LAMBDA  >= 0 (default %g)\n"
+        "  --schedule NAME        constant, step or cosine (default; to 0 over all steps)\n"
+        "  --step-epochs N        step: epochs between decays (default %zu)\n"
+        "  --gamma G              step: decay factor in (0, 1] (default %g)\n"
+        "  --resume-optimizer FILE  load the optimizer's state (its settings replace the\n"
+        "                         options above)\n"
+        "  --save-optimizer FILE  save the optimizer's state after training\n"
+        "\n"
+        "Run:\n"
+        "  --epochs N             1 to 100000 (default %zu)\n"
+        "  --batch N              examples per step (default %zu)\n"
+        "  --seed N               initialization and shuffling (default %llu)\n"
+        "  --threads N            OpenBLAS threads (default: OpenBLAS's choice)\n"
+        "  --save FILE            save the trained model\n"
+        "  --metrics FILE         every epoch's losses, accuracies and seconds as JSON,\n"
+        "                         rewritten atomically after each epoch\n"
+        "  --quiet                print only the last line\n"
+        "  -h, --help             this help\n"
+        "\n"
+        "Prints the network, then a line per epoch (and a progress bar on stderr when it is\n"
+        "a terminal); the last line is \"test accuracy: A\".\n"
+        "Exit status: 0 success, 1 runtime error (files, formats, sizes, training),\n"
+        "2 usage error.\n",
+        DEFAULT_DATA_DIR, defaults.hidden[0], defaults.hidden[1], TRAIN_IMAGES_FILE,
+        TRAIN_LABELS_FILE, TEST_IMAGES_FILE, TEST_LABELS_FILE, defaults.hidden[0],
+        defaults.hidden[1], defaults.hidden[0], defaults.hidden[1], (double)defaults.adam_rate,
+        (double)defaults.rate, (double)defaults.momentum, (double)defaults.weight_decay,
+        defaults.step_epochs, (double)defaults.gamma, defaults.epochs, defaults.batch,
+        (unsigned long long)defaults.seed);
+}
+
+enum {
+    OPT_DATA_DIR = 256,
+    OPT_TRAIN_IMAGES,
+    OPT_TRAIN_LABELS,
+    OPT_TEST_IMAGES,
+    OPT_TEST_LABELS,
+    OPT_TRAIN_CSV,
+    OPT_TEST_CSV,
+    OPT_LABEL_COLUMN,
+    OPT_SCALE,
+    OPT_LAYERS,
+    OPT_ACTIVATION,
+    OPT_LOSS,
+    OPT_INIT,
+    OPT_KERNELS,
+    OPT_RESUME,
+    OPT_OPTIMIZER,
+    OPT_LR,
+    OPT_MOMENTUM,
+    OPT_WEIGHT_DECAY,
+    OPT_SCHEDULE,
+    OPT_STEP_EPOCHS,
+    OPT_GAMMA,
+    OPT_RESUME_OPTIMIZER,
+    OPT_SAVE_OPTIMIZER,
+    OPT_EPOCHS,
+    OPT_BATCH,
+    OPT_SEED,
+    OPT_THREADS,
+    OPT_SAVE,
+    OPT_METRICS,
+    OPT_QUIET,
+};
+
+static const struct option long_options[] = {
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"train-images", required_argument, NULL, OPT_TRAIN_IMAGES},
+    {"train-labels", required_argument, NULL, OPT_TRAIN_LABELS},
+    {"test-images", required_argument, NULL, OPT_TEST_IMAGES},
+    {"test-labels", required_argument, NULL, OPT_TEST_LABELS},
+    {"train-csv", required_argument, NULL, OPT_TRAIN_CSV},
+    {"test-csv", required_argument, NULL, OPT_TEST_CSV},
+    {"label-column", required_argument, NULL, OPT_LABEL_COLUMN},
+    {"scale", required_argument, NULL, OPT_SCALE},
+    {"layers", required_argument, NULL, OPT_LAYERS},
+    {"activation", required_argument, NULL, OPT_ACTIVATION},
+    {"loss", required_argument, NULL, OPT_LOSS},
+    {"init", required_argument, NULL, OPT_INIT},
+    {"kernels", required_argument, NULL, OPT_KERNELS},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"momentum", required_argument, NULL, OPT_MOMENTUM},
+    {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
+    {"schedule", required_argument, NULL, OPT_SCHEDULE},
+    {"step-epochs", required_argument, NULL, OPT_STEP_EPOCHS},
+    {"gamma", required_argument, NULL, OPT_GAMMA},
+    {"resume-optimizer", required_argument, NULL, OPT_RESUME_OPTIMIZER},
+    {"save-optimizer", required_argument, NULL, OPT_SAVE_OPTIMIZER},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"save", required_argument, NULL, OPT_SAVE},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *const COMMAND = "train";
+
+/* The usage error for a value that is not one of a table's names. */
+static int bad_name(const char *option, const char *value, const name_value *table) {
+    char list[160];
+    return usage_error(COMMAND, "invalid %s '%s' (expected %s)", option, value,
+                       name_list(table, list, sizeof list));
+}
+
+/* Parses one option's value into the config; returns EXIT_OK or the usage
+ * error's status. */
+static int take_option(train_config *c, int option, const char *value) {
+    switch (option) {
+    case OPT_DATA_DIR:
+        c->data_dir = value;
+        break;
+    case OPT_TRAIN_IMAGES:
+        c->train_images = value;
+        break;
+    case OPT_TRAIN_LABELS:
+        c->train_labels = value;
+        break;
+    case OPT_TEST_IMAGES:
+        c->test_images = value;
+        break;
+    case OPT_TEST_LABELS:
+        c->test_labels = value;
+        break;
+    case OPT_TRAIN_CSV:
+        c->train_csv = value;
+        break;
+    case OPT_TEST_CSV:
+        c->test_csv = value;
+        break;
+    case OPT_LABEL_COLUMN:
+        c->label_column_given = true;
+        if (!parse_size(value, 0, SIZE_MAX, &c->label_column))
+            return usage_error(COMMAND,
+                               "invalid --label-column '%s' (expected a column number "
+                               "from 0)",
+                               value);
+        break;
+    case OPT_SCALE:
+        c->scale_given = true;
+        if (!parse_name(scale_names, value, &c->scale))
+            return bad_name("--scale", value, scale_names);
+        break;
+    case OPT_LAYERS:
+        free(c->layers);
+        c->layers = NULL;
+        if (!parse_layers(value, &c->layers, &c->n_layers))
+            return usage_error(COMMAND,
+                               "invalid --layers '%s' (expected at least 2 comma-separated "
+                               "sizes from 1 to %d, inputs first, e.g. 784,256,128,10)",
+                               value, INT_MAX);
+        break;
+    case OPT_ACTIVATION:
+        c->activation_given = true;
+        if (!parse_name(hidden_activation_names, value, &c->activation))
+            return bad_name("--activation", value, hidden_activation_names);
+        break;
+    case OPT_LOSS:
+        c->loss_given = true;
+        if (!parse_name(loss_names, value, &c->loss))
+            return bad_name("--loss", value, loss_names);
+        break;
+    case OPT_INIT:
+        c->init_given = true;
+        if (!parse_name(init_names, value, &c->init))
+            return bad_name("--init", value, init_names);
+        break;
+    case OPT_KERNELS:
+        if (!parse_name(kernels_names, value, &c->kernels))
+            return bad_name("--kernels", value, kernels_names);
+        break;
+    case OPT_RESUME:
+        c->resume = value;
+        break;
+    case OPT_OPTIMIZER:
+        if (!parse_name(optimizer_names, value, &c->optimizer))
+            return bad_name("--optimizer", value, optimizer_names);
+        break;
+    case OPT_LR:
+        c->rate_given = true;
+        if (!parse_float(value, &c->rate) || !(c->rate > 0.0f))
+            return usage_error(COMMAND, "invalid --lr '%s' (expected a finite number > 0)", value);
+        break;
+    case OPT_MOMENTUM:
+        if (!parse_float(value, &c->momentum) || c->momentum < 0.0f || c->momentum >= 1.0f)
+            return usage_error(COMMAND, "invalid --momentum '%s' (expected a number in [0, 1))",
+                               value);
+        break;
+    case OPT_WEIGHT_DECAY:
+        if (!parse_float(value, &c->weight_decay) || c->weight_decay < 0.0f)
+            return usage_error(
+                COMMAND, "invalid --weight-decay '%s' (expected a finite number >= 0)", value);
+        break;
+    case OPT_SCHEDULE:
+        if (!parse_name(schedule_names, value, &c->schedule))
+            return bad_name("--schedule", value, schedule_names);
+        break;
+    case OPT_STEP_EPOCHS:
+        if (!parse_size(value, 1, 100000, &c->step_epochs))
+            return usage_error(COMMAND, "invalid --step-epochs '%s' (expected 1 to 100000)", value);
+        break;
+    case OPT_GAMMA:
+        if (!parse_float(value, &c->gamma) || !(c->gamma > 0.0f) || c->gamma > 1.0f)
+            return usage_error(COMMAND, "invalid --gamma '%s' (expected a number in (0, 1])",
+                               value);
+        break;
+    case OPT_RESUME_OPTIMIZER:
+        c->resume_optimizer = value;
+        break;
+    case OPT_SAVE_OPTIMIZER:
+        c->save_optimizer = value;
+        break;
+    case OPT_EPOCHS:
+        if (!parse_size(value, 1, 100000, &c->epochs))
+            return usage_error(COMMAND, "invalid --epochs '%s' (expected 1 to 100000)", value);
+        break;
+    case OPT_BATCH:
+        if (!parse_size(value, 1, INT_MAX, &c->batch))
+            return usage_error(COMMAND, "invalid --batch '%s' (expected 1 to %d)", value, INT_MAX);
+        break;
+    case OPT_SEED:
+        if (!parse_u64(value, &c->seed))
+            return usage_error(COMMAND, "invalid --seed '%s' (expected 0 to %llu)", value,
+                               (unsigned long long)UINT64_MAX);
+        break;
+    case OPT_THREADS:
+        if (!parse_int(value, 1, 1024, &c->threads))
+            return usage_error(COMMAND, "invalid --threads '%s' (expected 1 to 1024)", value);
+        break;
+    case OPT_SAVE:
+        c->save = value;
+        break;
+    case OPT_METRICS:
+        c->metrics = value;
+        break;
+    case OPT_QUIET:
+        c->quiet = true;
+        break;
+    default:
+        return usage_error(COMMAND, "unhandled option"); /* not reached */
+    }
+    return EXIT_OK;
+}
+
+/* Combinations no single option's parse can see. */
+static int check_combinations(const train_config *c) {
+    const bool idx =
+        c->data_dir || c->train_images || c->train_labels || c->test_images || c->test_labels;
+    const bool csv = c->train_csv || c->test_csv;
+    if (idx && csv)
+        return usage_error(COMMAND, "--train-csv and --test-csv do not go with the IDX data "
+                                    "options (--data-dir, --train-images, ...)");
+    /* Images from one place and labels from another would pair wrongly. */
+    if (!c->train_images != !c->train_labels)
+        return usage_error(COMMAND, "--train-images and --train-labels go together");
+    if (!c->test_images != !c->test_labels)
+        return usage_error(COMMAND, "--test-images and --test-labels go together");
+    if (csv && !(c->train_csv && c->test_csv))
+        return usage_error(COMMAND, "CSV data needs both --train-csv and --test-csv");
+    if (!csv && c->scale_given)
+        return usage_error(COMMAND,
+                           "--scale is for CSV data; IDX inputs are always scaled by 1/255");
+    if (!csv && c->label_column_given)
+        return usage_error(COMMAND, "--label-column is for CSV data");
+    if (c->resume && (c->layers || c->activation_given || c->loss_given || c->init_given))
+        return usage_error(COMMAND, "--resume takes the network from the model; it does not go "
+                                    "with --layers, --activation, --loss or --init");
+    return EXIT_OK;
+}
+
+static int parse_options(train_config *c, int argc, char *argv[]) {
+    *c = (train_config){
+        .scale = SCALE_MINMAX,
+        .activation = (int)defaults.activation,
+        .loss = (int)defaults.loss,
+        .kernels = BP_KERNELS_OPENBLAS,
+        .optimizer = (int)defaults.optimizer,
+        .schedule = (int)defaults.schedule,
+        .momentum = defaults.momentum,
+        .weight_decay = defaults.weight_decay,
+        .gamma = defaults.gamma,
+        .step_epochs = defaults.step_epochs,
+        .epochs = defaults.epochs,
+        .batch = defaults.batch,
+        .seed = defaults.seed,
+    };
+    opterr = 0;
+    optind = 1;
+    int option;
+    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        if (option == 'h') {
+            train_help();
+            return -1;
+        }
+        if (option == '?' || option == ':')
+            return option_error(COMMAND, option, argv, long_options);
+        const int status = take_option(c, option, optarg);
+        if (status != EXIT_OK)
+            return status;
+    }
+    if (optind < argc)
+        return usage_error(COMMAND, "unexpected argument '%s'", argv[optind]);
+    if (!c->rate_given)
+        c->rate = c->optimizer == BP_OPT_ADAM ? defaults.adam_rate : defaults.rate;
+    if (!c->init_given)
+        c->init = c->activation == BP_ACT_RELU || c->activation == BP_ACT_LEAKY_RELU
+                      ? BP_INIT_HE
+                      : BP_INIT_XAVIER;
+    return check_combinations(c);
+}
+
+/* Loads both sets and scales them: IDX by 1/255 (in load_data), CSV as
+ * --scale says, fitted on the training set. */
+static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test) {
+    const data_source train_source = {
+        .csv = c->train_csv,
+        .label_column = c->label_column,
+        .images = c->train_images,
+        .labels = c->train_labels,
+        .data_dir = c->data_dir,
+        .default_images = TRAIN_IMAGES_FILE,
+        .default_labels = TRAIN_LABELS_FILE,
+    };
+    const data_source test_source = {
+        .csv = c->test_csv,
+        .label_column = c->label_column,
+        .images = c->test_images,
+        .labels = c->test_labels,
+        .data_dir = c->data_dir,
+        .default_images = TEST_IMAGES_FILE,
+        .default_labels = TEST_LABELS_FILE,
+    };
+    int status = load_data(&train_source, train);
+    if (status == EXIT_OK)
+        status = load_data(&test_source, test);
+    if (status != EXIT_OK)
+        return status;
+    if (test->features != train->features)
+        return runtime_error("the test set has %zu features per example; the training set has "
+                             "%zu",
+                             test->features, train->features);
+    if (!c->train_csv)
+        return EXIT_OK;
+    float offset = 0.0f, factor = 1.0f;
+    if (c->scale != SCALE_NONE) {
+        const int rc = bp_dataset_fit_scaling(train, (bp_scaling_kind)c->scale, &offset, &factor);
+        if (rc != BP_OK)
+            return library_error(rc);
+    }
+    int rc = bp_dataset_scale(train, offset, factor);
+    if (rc == BP_OK)
+        rc = bp_dataset_scale(test, offset, factor);
+    if (rc != BP_OK)
+        return library_error(rc);
+    if (!c->quiet) {
+        printf("scaling: offset %.9g factor %.9g\n", (double)offset, (double)factor);
+        fflush(stdout);
+    }
+    return EXIT_OK;
+}
+
+/* The network's sizes must fit the data: one input per feature and an
+ * output for every class (a model may have more outputs than a set has
+ * classes, since a set need not contain the last ones). */
+static int check_fit(size_t inputs, size_t outputs, const bp_dataset *train, const bp_dataset *test,
+                     const char *what) {
+    const size_t classes = train->classes > test->classes ? train->classes : test->classes;
+    if (inputs != train->features)
+        return runtime_error("%s %zu inputs; the data has %zu features per example", what, inputs,
+                             train->features);
+    if (outputs < classes)
+        return runtime_error("%s %zu outputs; the data has %zu classes (labels 0 to %zu)", what,
+                             outputs, classes, classes - 1);
+    return EXIT_OK;
+}
+
+static int make_net(const train_config *c, const bp_dataset *train, const bp_dataset *test,
+                    bp_net **net) {
+    *net = NULL;
+    if (c->resume) {
+        const int rc = bp_net_load(net, c->resume, (bp_kernels)c->kernels);
+        if (rc != BP_OK)
+            return library_error(rc);
+        return check_fit(bp_net_num_inputs(*net), bp_net_num_outputs(*net), train, test,
+                         "the model has");
+    }
+    size_t default_sizes[4] = {train->features, defaults.hidden[0], defaults.hidden[1],
+                               train->classes > test->classes ? train->classes : test->classes};
+    const size_t *sizes = c->layers ? c->layers : default_sizes;
+    const size_t n_sizes = c->layers ? c->n_layers : 4;
+    int status = check_fit(sizes[0], sizes[n_sizes - 1], train, test,
+                           c->layers ? "--layers has" : "the network has");
+    if (status != EXIT_OK)
+        return status;
+
+    const size_t layers = n_sizes - 1;
+    bp_activation *activations = malloc(layers * sizeof *activations);
+    if (!activations)
+        return runtime_error("out of memory");
+    for (size_t l = 0; l + 1 < layers; l++)
+        activations[l] = (bp_activation)c->activation;
+    activations[layers - 1] = c->loss == BP_LOSS_CROSS_ENTROPY ? BP_ACT_SOFTMAX : BP_ACT_SIGMOID;
+    int rc = bp_net_create(net, layers, sizes, activations, (bp_kernels)c->kernels, c->seed);
+    free(activations);
+    if (rc == BP_OK)
+        rc = bp_net_set_loss(*net, (bp_loss)c->loss);
+    if (rc == BP_OK)
+        rc = bp_net_initialize(*net, (bp_init)c->init, c->seed);
+    return rc == BP_OK ? EXIT_OK : library_error(rc);
+}
+
+static int make_optimizer(const train_config *c, const bp_net *net, size_t batches,
+                          bp_optimizer **opt) {
+    *opt = NULL;
+    bp_optimizer_config config;
+    bp_optimizer_config_default(&config, (bp_optimizer_kind)c->optimizer);
+    config.learning_rate = c->rate;
+    config.momentum = c->momentum;
+    config.weight_decay = c->weight_decay;
+    config.schedule = (bp_schedule)c->schedule;
+    /* epochs <= 100000, so these overflow only for absurd batch counts. */
+    if (batches > UINT64_MAX / c->epochs)
+        return runtime_error("%zu epochs of %zu batches are too many steps", c->epochs, batches);
+    config.total_steps = (uint64_t)c->epochs * batches;
+    config.step_size = (uint64_t)c->step_epochs * batches;
+    config.gamma = c->gamma;
+    int rc = bp_optimizer_create(opt, net, &config);
+    if (rc == BP_OK && c->resume_optimizer)
+        rc = bp_optimizer_load(*opt, c->resume_optimizer);
+    return rc == BP_OK ? EXIT_OK : library_error(rc);
+}
+
+static void print_header(const train_config *c, bp_net *net, const bp_optimizer *opt,
+                         const bp_dataset *train, const bp_dataset *test, size_t batches) {
+    const size_t bytes = bp_net_memory_bytes(net) + bp_optimizer_memory_bytes(opt);
+    const bp_optimizer_config *config = bp_optimizer_get_config(opt);
+    printf("network ");
+    print_shape(stdout, net);
+    printf(" (%s, %s output, %s loss", hidden_activation(net), output_activation(net),
+           name_of(loss_names, (int)bp_net_loss(net)));
+    if (c->resume)
+        printf(", from %s", c->resume);
+    else
+        printf(", %s init", name_of(init_names, c->init));
+    if (bytes >= 1024 * 1024)
+        printf("): %zu parameters, %.1f MiB", bp_net_num_params(net),
+               (double)bytes / (1024.0 * 1024.0));
+    else
+        printf("): %zu parameters, %.1f KiB", bp_net_num_params(net), (double)bytes / 1024.0);
+    printf(" of memory with the optimizer\n");
+    printf("optimizer %s, lr %g, %s schedule; %zu epoch%s of %zu batch%s of %zu, seed %llu\n",
+           name_of(optimizer_names, (int)config->kind), (double)config->learning_rate,
+           name_of(schedule_names, (int)config->schedule), c->epochs, c->epochs == 1 ? "" : "s",
+           batches, batches == 1 ? "" : "es", bp_net_max_batch(net), (unsigned long long)c->seed);
+    printf("data: %zu training and %zu test examples, %zu features, %zu classes\n", train->count,
+           test->count, train->features, train->classes);
+    if (c->kernels == BP_KERNELS_NAIVE)
+        printf("kernels: naive loops\n");
+    else
+        printf("kernels: OpenBLAS, core %s, %d thread%s\n", bp_blas_core(), bp_blas_threads(),
+               bp_blas_threads() == 1 ? "" : "s");
+    fflush(stdout);
+}
+
+/* What the callbacks share. */
+typedef struct run_state {
+    progress bar;
+    metrics metrics;
+    bool quiet;
+    size_t train_count;
+    bool reported;        /* a callback printed an error and stopped training */
+    double test_accuracy; /* after the last epoch */
+} run_state;
+
+static int on_batch(const bp_batch_report *report, void *user) {
+    progress_update(&((run_state *)user)->bar, report);
+    return 0;
+}
+
+static int on_epoch(const bp_epoch_report *report, void *user) {
+    run_state *run = user;
+    progress_clear(&run->bar);
+    run->test_accuracy = report->test_accuracy;
+    if (!run->quiet) {
+        const double rate = report->seconds > 0 ? (double)run->train_count / report->seconds : 0.0;
+        printf("epoch %zu/%zu  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.1f s  %.0f "
+               "ex/s\n",
+               report->epoch, report->epochs, report->train_loss, report->train_accuracy,
+               report->test_loss, report->test_accuracy, report->seconds, rate);
+        fflush(stdout);
+    }
+    if (metrics_add(&run->metrics, report) != EXIT_OK) {
+        run->reported = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* Trains the network and saves what the options ask for. */
+static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_dataset *train,
+               const bp_dataset *test) {
+    run_state state = {.quiet = c->quiet, .train_count = train->count, .test_accuracy = NAN};
+    progress_init(&state.bar, stderr, c->epochs, c->quiet);
+    int status = metrics_init(&state.metrics, c->metrics, c->epochs);
+    if (status != EXIT_OK)
+        return status;
+    bp_train_options options;
+    bp_train_options_default(&options);
+    options.epochs = c->epochs;
+    options.batch_size = c->batch;
+    options.seed = c->seed;
+    options.on_batch = on_batch;
+    options.on_epoch = on_epoch;
+    options.user = &state;
+    int rc = bp_train(net, opt, train, test, &options);
+    progress_clear(&state.bar);
+    metrics_free(&state.metrics);
+    if (rc != BP_OK)
+        return state.reported ? EXIT_RUNTIME : library_error(rc);
+    if (c->save && (rc = bp_net_save(net, c->save)) != BP_OK)
+        return library_error(rc);
+    if (c->save_optimizer && (rc = bp_optimizer_save(opt, c->save_optimizer)) != BP_OK)
+        return library_error(rc);
+    printf("test accuracy: %.4f\n", state.test_accuracy);
+    return EXIT_OK;
+}
+
+int train_command(int argc, char *argv[]) {
+    train_config c;
+    int status = parse_options(&c, argc, argv);
+    if (status != EXIT_OK) {
+        free(c.layers);
+        return status < 0 ? EXIT_OK : status; /* -1: --help */
+    }
+    if (c.threads > 0 && bp_blas_set_threads(c.threads) != BP_OK)
+        status = library_error(BP_EINVAL);
+
+    bp_dataset train = {0}, test = {0};
+    bp_net *net = NULL;
+    bp_optimizer *opt = NULL;
+    if (status == EXIT_OK)
+        status = load_sets(&c, &train, &test);
+    if (status == EXIT_OK)
+        status = make_net(&c, &train, &test, &net);
+    /* The workspace for the whole batch now, so that the header's memory
+     * figure includes it (bp_train would reserve it otherwise). */
+    const size_t batch = c.batch < train.count ? c.batch : train.count;
+    const size_t batches = batch ? (train.count + batch - 1) / batch : 0;
+    if (status == EXIT_OK) {
+        const int rc = bp_net_reserve(net, batch);
+        if (rc != BP_OK)
+            status = library_error(rc);
+    }
+    if (status == EXIT_OK)
+        status = make_optimizer(&c, net, batches, &opt);
+    if (status == EXIT_OK && !c.quiet)
+        print_header(&c, net, opt, &train, &test, batches);
+    if (status == EXIT_OK)
+        status = run(&c, net, opt, &train, &test);
+
+    bp_optimizer_destroy(opt);
+    bp_net_destroy(net);
+    bp_dataset_free(&train);
+    bp_dataset_free(&test);
+    free(c.layers);
+    return status;
+}
