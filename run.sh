@@ -6,6 +6,11 @@
 #                    formatting, gcc and clang builds with -Werror, the
 #                    Criterion suite on each, and an install check
 #   ./run.sh build   install what is missing and build (release) into build/
+#   ./run.sh bench [bp-bench options]
+#                    install what is missing, build (release), run bp-bench
+#                    (default: the standard suite, into build/bench-results.json
+#                    and .csv), the same training steps in PyTorch, and the
+#                    charts (build/bench-*.png) when gnuplot is there
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,12 +20,15 @@ PACKAGES=(
     libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
     gnuplot-nox dataset-fashion-mnist
 )
+# Only ./run.sh bench needs these: the PyTorch side of the comparison.
+BENCH_PACKAGES=(python3-torch python3-numpy)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# install_missing [more packages...]: PACKAGES and these.
 install_missing() {
     local missing=() package
-    for package in "${PACKAGES[@]}"; do
+    for package in "${PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
             missing+=("$package")
     done
@@ -65,7 +73,7 @@ build_release() {
 
 check_format() {
     log "clang-format check"
-    find include src tests examples tools -name '*.[ch]' -print0 |
+    find include src tests examples tools bench -name '*.[ch]' -print0 |
         xargs -0 clang-format --dry-run --Werror
 }
 
@@ -101,6 +109,33 @@ check_install() {
     LD_LIBRARY_PATH=${libdir%% *} "$stage/example" >"$stage/output"
     grep -q '1 XOR 1' "$stage/output" || { echo "README example printed:"; cat "$stage/output"; exit 1; }
     log "README example built with pkg-config and ran"
+}
+
+# run_bench [bp-bench options]: bp-bench on the release build, writing JSON
+# and CSV (to build/bench-results.* unless the options name other files),
+# then the same training steps in PyTorch from that JSON, then the charts.
+run_bench() {
+    local json=build/bench-results.json csv=build/bench-results.csv arg previous=""
+    for arg in "$@"; do
+        case "$previous|$arg" in
+        *"|--help" | *"|-h") ./build/bench/bp-bench --help; return ;;
+        "--json|"*) json=$arg ;;
+        "--csv|"*) csv=$arg ;;
+        *"|--json="*) json=${arg#--json=} ;;
+        *"|--csv="*) csv=${arg#--csv=} ;;
+        esac
+        previous=$arg
+    done
+    log "bench: bp-bench ${*:-(the standard suite)}"
+    # The caller's --json and --csv come later and win.
+    ./build/bench/bp-bench --json "$json" --csv "$csv" "$@"
+    log "bench: the same training steps in PyTorch"
+    # Debian's python3-torch imports only under the system python.
+    /usr/bin/python3 bench/compare_pytorch.py --json "$json"
+    if command -v gnuplot >/dev/null; then
+        log "bench: charts"
+        python3 bench/plot.py "$json" "$(dirname "$json")"
+    fi
 }
 
 # Meson's per-test results, totalled into one closing line.
@@ -141,8 +176,14 @@ build)
     build_release
     log "built into build/"
     ;;
+bench)
+    shift
+    install_missing "${BENCH_PACKAGES[@]}"
+    build_release
+    run_bench "$@"
+    ;;
 *)
-    echo "usage: ./run.sh demo|test|build" >&2
+    echo "usage: ./run.sh demo|test|build|bench [bp-bench options]" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,333 @@
+/* bp-bench's reports: the machine header, the table on stdout, JSON and CSV. */
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* Meson passes the build's settings; defaults keep a hand compile working. */
+#ifndef BP_BENCH_CC
+#define BP_BENCH_CC "cc"
+#endif
+#ifndef BP_BENCH_BUILD
+#define BP_BENCH_BUILD "unknown"
+#endif
+
+/* The "model name" line of /proc/cpuinfo, or "unknown". */
+static void read_cpu_model(char *out, size_t size) {
+    snprintf(out, size, "unknown");
+    FILE *file = fopen("/proc/cpuinfo", "r");
+    if (!file)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, file)) {
+        if (strncmp(line, "model name", 10) != 0)
+            continue;
+        const char *value = strchr(line, ':');
+        if (!value)
+            break;
+        value += strspn(value + 1, " \t") + 1;
+        snprintf(out, size, "%.*s", (int)strcspn(value, "\n"), value);
+        break;
+    }
+    fclose(file);
+}
+
+void bench_header_collect(bench_header *header) {
+    memset(header, 0, sizeof *header);
+    read_cpu_model(header->cpu_model, sizeof header->cpu_model);
+    header->cores = sysconf(_SC_NPROCESSORS_ONLN);
+    header->blas_config = openblas_get_config();
+    header->core = openblas_get_corename();
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    header->coretype_env = coretype && *coretype ? coretype : "unset";
+    header->threads = openblas_get_num_threads();
+    header->compiler = BP_BENCH_CC " " __VERSION__;
+    header->build = BP_BENCH_BUILD;
+    header->version = bp_version();
+    const time_t now = time(NULL);
+    const struct tm *utc = gmtime(&now);
+    if (!utc || !strftime(header->date, sizeof header->date, "%Y-%m-%dT%H:%M:%SZ", utc))
+        snprintf(header->date, sizeof header->date, "unknown");
+    header->peak_gflops = NAN;
+}
+
+void bench_shape_string(const bench_shape *shape, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < shape->count && used < size; i++) {
+        const int wrote = snprintf(buf + used, size - used, "%s%zu", i ? "-" : "", shape->sizes[i]);
+        if (wrote < 0)
+            break;
+        used += (size_t)wrote;
+    }
+}
+
+/* The unit in which `seconds` reads best, and its scale. */
+static const char *time_unit(double seconds, double *scale) {
+    if (seconds >= 1.0) {
+        *scale = 1.0;
+        return "s";
+    }
+    if (seconds >= 1e-3) {
+        *scale = 1e3;
+        return "ms";
+    }
+    *scale = 1e6;
+    return "us";
+}
+
+void bench_print_header(const bench_header *h) {
+    printf("bp-bench (backprop %s), %s\n", h->version, h->date);
+    printf("  cpu       %s, %ld cores online\n", h->cpu_model, h->cores);
+    printf("  openblas  %s\n", h->blas_config);
+    printf("  core      %s   <- OpenBLAS kernels in use (OPENBLAS_CORETYPE=%s)\n", h->core,
+           h->coretype_env);
+    printf("  threads   %d OpenBLAS threads; the naive loops run on 1\n", h->threads);
+    printf("  compiler  %s; %s\n", h->compiler, h->build);
+    printf("  peak      cblas_sgemm 2048x2048x2048: %.1f GFLOP/s (fastest of %zu calls; median "
+           "%.1f) on %s, %d threads\n",
+           h->peak_gflops, h->peak.reps, PEAK_FLOPS / h->peak.median / 1e9, h->core, h->threads);
+    printf("  timing    median seconds per step after warm-up; spread = interquartile range "
+           "(p25..p75); %%peak against the fastest sgemm call\n");
+    printf("  GFLOP/s   2*in*out*batch per product: forward 1, weight_grad 1, input_grad 1, "
+           "train_step 3 per layer (2 for the first)\n\n");
+    fflush(stdout);
+}
+
+void bench_print_table_head(void) {
+    printf("%-11s %-16s %6s %-8s %11s %21s %12s %9s %6s %8s %6s\n", "case", "sizes", "batch",
+           "kernels", "time/step", "spread (p25..p75)", "examples/s", "GFLOP/s", "%peak", "speedup",
+           "reps");
+    fflush(stdout);
+}
+
+void bench_print_row(const bench_result *r) {
+    char sizes[160], batch[32], speedup[32], spread[64];
+    bench_shape_string(&r->shape, sizes, sizeof sizes);
+    const bool estimated = r->measured_batch != r->batch;
+    snprintf(batch, sizeof batch, "%zu%s", r->batch, estimated ? "*" : "");
+    if (isnan(r->speedup))
+        snprintf(speedup, sizeof speedup, "-");
+    else
+        snprintf(speedup, sizeof speedup, "%.1fx", r->speedup);
+    double scale;
+    const char *unit = time_unit(r->seconds_per_step, &scale);
+    /* The spread of the measured steps, scaled like the median to `batch`. */
+    const double to_batch = (double)r->batch / (double)r->measured_batch;
+    snprintf(spread, sizeof spread, "%.4g..%.4g %s", r->stats.p25 * to_batch * scale,
+             r->stats.p75 * to_batch * scale, unit);
+    printf("%-11s %-16s %6s %-8s %8.4g %-2s %21s %12.1f %9.2f %5.1f%% %8s %6zu\n",
+           bench_case_name(r->kind), sizes, batch, r->naive ? "naive" : "openblas",
+           r->seconds_per_step * scale, unit, spread, r->examples_per_second, r->gflops,
+           r->percent_of_peak, speedup, r->stats.reps);
+    fflush(stdout);
+}
+
+void bench_print_footnotes(const bench_result *results, size_t count) {
+    bool any = false;
+    for (size_t i = 0; i < count; i++) {
+        const bench_result *r = &results[i];
+        if (r->measured_batch == r->batch)
+            continue;
+        if (!any)
+            printf("\n");
+        any = true;
+        char sizes[160];
+        bench_shape_string(&r->shape, sizes, sizeof sizes);
+        printf("* naive %s %s batch %zu: timed on batch %zu (a full step would pass the naive "
+               "cap) and scaled per example to %zu: an estimate\n",
+               bench_case_name(r->kind), sizes, r->batch, r->measured_batch, r->batch);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON and CSV                                                              */
+/* ------------------------------------------------------------------------ */
+
+static void json_string(FILE *out, const char *s) {
+    fputc('"', out);
+    for (; *s; s++) {
+        const unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+/* JSON has no NaN or infinity: an unknown number is null. */
+static void json_number(FILE *out, double x) {
+    if (isfinite(x))
+        fprintf(out, "%.9g", x);
+    else
+        fputs("null", out);
+}
+
+/* Closes `out` and reports a write error; 0 or -1. */
+static int finish(FILE *out, const char *path) {
+    const int failed = ferror(out);
+    if (fclose(out) != 0 || failed) {
+        fprintf(stderr, "bp-bench: cannot write %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+int bench_write_json(const char *path, const bench_header *h, const bench_result *results,
+                     size_t count) {
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        fprintf(stderr, "bp-bench: cannot open %s for writing\n", path);
+        return -1;
+    }
+    fprintf(out, "{\n  \"program\": \"bp-bench\",\n  \"library_version\": ");
+    json_string(out, h->version);
+    fprintf(out, ",\n  \"date\": ");
+    json_string(out, h->date);
+    fprintf(out, ",\n  \"cpu_model\": ");
+    json_string(out, h->cpu_model);
+    fprintf(out, ",\n  \"cores\": %ld,\n  \"openblas_config\": ", h->cores);
+    json_string(out, h->blas_config);
+    fprintf(out, ",\n  \"core\": ");
+    json_string(out, h->core);
+    fprintf(out, ",\n  \"openblas_coretype_env\": ");
+    json_string(out, h->coretype_env);
+    fprintf(out, ",\n  \"threads\": %d,\n  \"compiler\": ", h->threads);
+    json_string(out, h->compiler);
+    fprintf(out, ",\n  \"build\": ");
+    json_string(out, h->build);
+    fprintf(out, ",\n  \"seconds\": ");
+    json_number(out, h->seconds);
+    fprintf(out, ",\n  \"naive_seconds\": ");
+    json_number(out, h->naive_seconds);
+    fprintf(out, ",\n  \"quick\": %s", h->quick ? "true" : "false");
+    fprintf(out, ",\n  \"timing\": \"median seconds per step after warm-up; spread p25..p75 "
+                 "of the measured steps\",\n");
+    fprintf(out, "  \"peak\": {\"routine\": \"cblas_sgemm\", \"m\": 2048, \"n\": 2048, \"k\": "
+                 "2048, \"gflops\": ");
+    json_number(out, h->peak_gflops);
+    fprintf(out, ", \"gflops_median\": ");
+    json_number(out, PEAK_FLOPS / h->peak.median / 1e9);
+    fprintf(out, ", \"seconds_fastest\": ");
+    json_number(out, h->peak.min);
+    fprintf(out, ", \"seconds_median\": ");
+    json_number(out, h->peak.median);
+    fprintf(out, ", \"repetitions\": %zu, \"threads\": %d},\n", h->peak.reps, h->threads);
+    fprintf(out, "  \"results\": [");
+    for (size_t i = 0; i < count; i++) {
+        const bench_result *r = &results[i];
+        fprintf(out, "%s\n    {\"case\": \"%s\", \"sizes\": [", i ? "," : "",
+                bench_case_name(r->kind));
+        for (size_t j = 0; j < r->shape.count; j++)
+            fprintf(out, "%s%zu", j ? ", " : "", r->shape.sizes[j]);
+        fprintf(out,
+                "], \"batch\": %zu, \"kernels\": \"%s\", \"threads\": %d, \"core\": ", r->batch,
+                r->naive ? "naive" : "openblas", r->threads);
+        json_string(out, h->core);
+        fprintf(out, ",\n     \"seconds_per_step\": ");
+        json_number(out, r->seconds_per_step);
+        fprintf(out, ", \"examples_per_second\": ");
+        json_number(out, r->examples_per_second);
+        fprintf(out, ", \"gflops\": ");
+        json_number(out, r->gflops);
+        fprintf(out, ", \"flops_per_step\": ");
+        json_number(out, r->flops);
+        fprintf(out, ",\n     \"speedup_vs_naive\": ");
+        json_number(out, r->speedup);
+        fprintf(out, ", \"percent_of_peak\": ");
+        json_number(out, r->percent_of_peak);
+        fprintf(out, ", \"measured_batch\": %zu, \"estimated\": %s, \"naive_measured_batch\": ",
+                r->measured_batch, r->measured_batch != r->batch ? "true" : "false");
+        if (r->naive_measured_batch)
+            fprintf(out, "%zu", r->naive_measured_batch);
+        else
+            fputs("null", out);
+        fprintf(out, ",\n     \"measured_seconds_median\": ");
+        json_number(out, r->stats.median);
+        fprintf(out, ", \"measured_seconds_p25\": ");
+        json_number(out, r->stats.p25);
+        fprintf(out, ", \"measured_seconds_p75\": ");
+        json_number(out, r->stats.p75);
+        fprintf(out, ", \"measured_seconds_min\": ");
+        json_number(out, r->stats.min);
+        fprintf(out, ", \"measured_seconds_max\": ");
+        json_number(out, r->stats.max);
+        fprintf(out, ", \"repetitions\": %zu, \"steps_per_repetition\": %zu}", r->stats.reps,
+                r->stats.steps_each);
+    }
+    fprintf(out, "\n  ]\n}\n");
+    return finish(out, path);
+}
+
+/* A CSV field, quoted when it holds a comma, a quote or a line break. */
+static void csv_string(FILE *out, const char *s) {
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+/* An unknown number is an empty field. */
+static void csv_number(FILE *out, double x) {
+    if (isfinite(x))
+        fprintf(out, "%.9g", x);
+}
+
+int bench_write_csv(const char *path, const bench_header *h, const bench_result *results,
+                    size_t count) {
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        fprintf(stderr, "bp-bench: cannot open %s for writing\n", path);
+        return -1;
+    }
+    fputs("case,sizes,batch,kernels,threads,core,seconds_per_step,examples_per_second,gflops,"
+          "flops_per_step,speedup_vs_naive,percent_of_peak,measured_batch,estimated,"
+          "naive_measured_batch,measured_seconds_median,measured_seconds_p25,"
+          "measured_seconds_p75,measured_seconds_min,measured_seconds_max,repetitions,"
+          "steps_per_repetition,peak_gflops\n",
+          out);
+    for (size_t i = 0; i < count; i++) {
+        const bench_result *r = &results[i];
+        char sizes[160];
+        bench_shape_string(&r->shape, sizes, sizeof sizes);
+        fprintf(out, "%s,%s,%zu,%s,%d,", bench_case_name(r->kind), sizes, r->batch,
+                r->naive ? "naive" : "openblas", r->threads);
+        csv_string(out, h->core);
+        const double numbers[] = {r->seconds_per_step, r->examples_per_second, r->gflops, r->flops,
+                                  r->speedup,          r->percent_of_peak};
+        for (size_t j = 0; j < sizeof numbers / sizeof numbers[0]; j++) {
+            fputc(',', out);
+            csv_number(out, numbers[j]);
+        }
+        fprintf(out, ",%zu,%s,", r->measured_batch,
+                r->measured_batch != r->batch ? "true" : "false");
+        if (r->naive_measured_batch)
+            fprintf(out, "%zu", r->naive_measured_batch);
+        const double spread[] = {r->stats.median, r->stats.p25, r->stats.p75, r->stats.min,
+                                 r->stats.max};
+        for (size_t j = 0; j < sizeof spread / sizeof spread[0]; j++) {
+            fputc(',', out);
+            csv_number(out, spread[j]);
+        }
+        fprintf(out, ",%zu,%zu,", r->stats.reps, r->stats.steps_each);
+        csv_number(out, h->peak_gflops);
+        fputc('\n', out);
+    }
+    return finish(out, path);
+}
