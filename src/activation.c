@@ -60,20 +60,66 @@ static void softmax_rows(size_t n, size_t width, const float *bias, float *z) {
     }
 }
 
-void bp__activation_forward(bp_activation activation, size_t n, size_t width, const float *bias,
-                            float *z) {
-    if (activation == BP_ACT_SOFTMAX) {
+/* Runs `expr` (of v, the biased sum) over every element, with the switch on
+ * the activation outside the loops so that each loop is a plain elementwise
+ * pass the compiler can vectorize. */
+#define BIASED_ROWS(expr)                                                                          \
+    for (size_t i = 0; i < n; i++) {                                                               \
+        float *restrict row = z + i * width;                                                       \
+        for (size_t j = 0; j < width; j++) {                                                       \
+            const float v = row[j] + bias[j];                                                      \
+            row[j] = (expr);                                                                       \
+        }                                                                                          \
+    }
+
+void bp__activation_forward(bp_activation activation, size_t n, size_t width,
+                            const float *restrict bias, float *restrict z) {
+    switch (activation) {
+    case BP_ACT_SOFTMAX:
         softmax_rows(n, width, bias, z);
         return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        float *row = z + i * width;
-        for (size_t j = 0; j < width; j++)
-            row[j] = apply(activation, row[j] + bias[j]);
+    case BP_ACT_RELU:
+        BIASED_ROWS(apply(BP_ACT_RELU, v));
+        return;
+    case BP_ACT_LEAKY_RELU:
+        BIASED_ROWS(apply(BP_ACT_LEAKY_RELU, v));
+        return;
+    case BP_ACT_SIGMOID:
+        BIASED_ROWS(sigmoid(v));
+        return;
+    case BP_ACT_TANH:
+        BIASED_ROWS(tanhf(v));
+        return;
+    case BP_ACT_IDENTITY:
+    default:
+        BIASED_ROWS(v);
+        return;
     }
 }
 
-void bp__activation_backward(bp_activation activation, size_t count, const float *a, float *g) {
-    for (size_t i = 0; i < count; i++)
-        g[i] *= bp__activation_derivative(activation, a[i]);
+/* g <- sigma'(a) g with the derivative for one activation, per element. */
+#define SCALE_BY_DERIVATIVE(act)                                                                   \
+    for (size_t i = 0; i < count; i++)                                                             \
+        g[i] *= bp__activation_derivative((act), a[i]);
+
+void bp__activation_backward(bp_activation activation, size_t count, const float *restrict a,
+                             float *restrict g) {
+    switch (activation) {
+    case BP_ACT_RELU:
+        SCALE_BY_DERIVATIVE(BP_ACT_RELU);
+        return;
+    case BP_ACT_LEAKY_RELU:
+        SCALE_BY_DERIVATIVE(BP_ACT_LEAKY_RELU);
+        return;
+    case BP_ACT_SIGMOID:
+        SCALE_BY_DERIVATIVE(BP_ACT_SIGMOID);
+        return;
+    case BP_ACT_TANH:
+        SCALE_BY_DERIVATIVE(BP_ACT_TANH);
+        return;
+    case BP_ACT_IDENTITY:
+    case BP_ACT_SOFTMAX: /* never a hidden layer's */
+    default:
+        return; /* sigma' = 1 */
+    }
 }

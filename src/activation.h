@@ -13,8 +13,8 @@ bool bp__activation_valid(bp_activation activation);
 /* The bias add and the activation in one pass over a batch of weighted sums:
  * z[i][j] <- sigma(z[i][j] + bias[j]) for n rows of `width` (for softmax,
  * row i <- softmax(z[i] + bias)). */
-void bp__activation_forward(bp_activation activation, size_t n, size_t width, const float *bias,
-                            float *z);
+void bp__activation_forward(bp_activation activation, size_t n, size_t width,
+                            const float *restrict bias, float *restrict z);
 
 /* sigma'(z) from the layer's output a = sigma(z): every elementwise
  * activation here has one, so the forward pass keeps a and never z.
@@ -40,6 +40,7 @@ static inline float bp__activation_derivative(bp_activation activation, float a)
 
 /* The hidden delta: g[i] <- sigma'(z_i) * g[i], with sigma' taken from the
  * outputs a, for `count` elements. */
-void bp__activation_backward(bp_activation activation, size_t count, const float *a, float *g);
+void bp__activation_backward(bp_activation activation, size_t count, const float *restrict a,
+                             float *restrict g);
 
 #endif
