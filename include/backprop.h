@@ -194,8 +194,9 @@ BP_API int bp_net_reserve(bp_net *net, size_t max_batch);
  *            n == 1 runs cblas_sgemv per layer, n > 1 cblas_sgemm.
  *   outputs  [out] set to the n x n_L outputs, row-major. Borrowed from the
  *            network: valid until the next call of bp_net_forward,
- *            bp_net_gradient, bp_net_train_step, bp_net_reserve or
- *            bp_net_destroy on this network. May be NULL.
+ *            bp_net_gradient, bp_net_train_step, bp_net_cost, bp_train,
+ *            bp_evaluate, bp_net_reserve or bp_net_destroy on this network.
+ *            May be NULL.
  *
  * Allocates nothing. Returns BP_OK; BP_EINVAL for a NULL net or inputs,
  * n == 0, or inputs overlapping the network's memory; BP_EBATCH when n
@@ -204,8 +205,9 @@ BP_API int bp_net_reserve(bp_net *net, size_t max_batch);
 BP_API int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **outputs);
 
 /* Runs the forward and the backward pass on a batch and stores the gradient
- * of the batch cost C = (1/n) sum_examples sum_j (a_j - y_j)^2 with respect
- * to every weight and bias in the network's gradient block (overwriting it).
+ * of the batch cost C = (1/n) sum_examples C_0 with respect to every weight
+ * and bias in the network's gradient block (overwriting it). C_0 is the
+ * network's cost (bp_net_set_loss): sum_j (a_j - y_j)^2 unless set otherwise.
  *
  *   inputs   n x n_0 floats, row-major.
  *   targets  n x n_L floats, row-major: the desired outputs y.
@@ -474,7 +476,8 @@ BP_API int bp_dataset_load_idx(bp_dataset *out, const char *images, const char *
 
 /* Loads a CSV file of numbers, one example per line, comma-separated, with
  * the label (an integer >= 0) in column `label_column` (0-based) and every
- * other column a feature. A first line that is not all numbers is a header
+ * other column a feature. A first line with a word in it (a field where no
+ * number begins, like "label") is a header
  * and is skipped. Empty lines at the end are ignored. classes is the largest
  * label + 1. Labels above 65535 are rejected, so a typo cannot make millions
  * of classes. Returns as bp_dataset_load_idx, and BP_EINVAL for a
@@ -574,16 +577,22 @@ BP_API void bp_train_options_default(bp_train_options *options);
  * one optimizer step per mini-batch on the gradient of the network's cost
  * with one-hot targets, then the loss and accuracy on `test` (may be NULL).
  * Allocates its batch buffers once at the start and reserves the network's
- * workspace for batch_size if it is smaller; the steps allocate nothing.
+ * workspace for min(batch_size, train->count) examples if it has less; the
+ * steps allocate nothing. The epoch report's seconds include the time spent
+ * in on_batch.
  *
- * If a batch cost is NaN or infinite (diverging training, or NaN or Inf in
- * the inputs), training stops and returns BP_ENONFINITE with the parameters
- * restored to the last ones that gave a finite batch cost (a copy of them is
- * kept for this, one memcpy of the parameter block per step).
+ * If a batch cost or its gradient is NaN or infinite (diverging training,
+ * or NaN or Inf in the inputs), training stops before the optimizer step
+ * and returns BP_ENONFINITE, with the parameters restored to the last ones
+ * whose cost and gradient were finite (a copy of them is kept for this, one
+ * memcpy of the parameter block per step). The optimizer never takes a
+ * non-finite gradient, but keeps the steps it took from the restored
+ * parameters on (its state and t are not rolled back).
  *
  * Returns BP_OK; BP_EINVAL for a NULL pointer, bad options, an optimizer
  * made for another parameter count, or a data set whose features do not
- * match the network's inputs or with a label >= the network's outputs;
+ * match the network's inputs, whose classes exceed the network's outputs,
+ * or with a label >= the network's outputs;
  * BP_ENONFINITE; BP_ECANCELED when a callback asked to stop; BP_ENOMEM. */
 BP_API int bp_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train, const bp_dataset *test,
                     const bp_train_options *options);

@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -96,6 +97,15 @@ static size_t count_correct(const float *outputs, const uint32_t *labels, size_t
         correct += best == labels[i];
     }
     return correct;
+}
+
+/* True when none of the n floats is NaN or infinite. x * 0 is 0 for every
+ * finite x and NaN otherwise, so one vectorizable sum tells. */
+static bool all_finite(const float *x, size_t n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        sum += x[i] * 0.0f;
+    return sum == 0.0f;
 }
 
 static const float *output_buffer(const bp_net *net) {
@@ -204,14 +214,17 @@ static int train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
         int rc = bp_net_gradient(net, s->batch.inputs, s->batch.targets, n, &cost);
         if (rc != BP_OK)
             return rc; /* bp_net_gradient's message stands */
-        if (!isfinite(cost)) {
-            /* These parameters (or this batch's inputs) give no finite cost:
-             * go back to the last ones that did. */
+        if (!isfinite(cost) || !all_finite(net->grads, net->n_params)) {
+            /* These parameters (or this batch's inputs) give no finite cost
+             * or gradient: go back to the last ones that did, before the
+             * optimizer takes the bad gradient into its state. */
             memcpy(net->params, s->last_good, param_bytes);
             return bp__fail(BP_ENONFINITE, fn,
-                            "epoch %zu, batch %zu: the cost is %g; the parameters are restored "
-                            "to the last ones whose cost was finite",
-                            report->epoch, k + 1, (double)cost);
+                            "epoch %zu, batch %zu: the %s is not finite (cost %g); the "
+                            "parameters are restored to the last ones whose cost and "
+                            "gradient were finite",
+                            report->epoch, k + 1, isfinite(cost) ? "gradient" : "cost",
+                            (double)cost);
         }
         memcpy(s->last_good, net->params, param_bytes);
         correct += count_correct(output_buffer(net), s->batch.labels, n, outputs);
