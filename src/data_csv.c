@@ -13,6 +13,7 @@
 #include "backprop.h"
 #include "dataset.h"
 #include "error.h"
+#include "file_io.h"
 
 /* Labels above this are rejected: a typo such as 1e9 in the label column
  * would otherwise make a billion classes, and one-hot rows that wide. */
@@ -78,16 +79,22 @@ static size_t count_columns(const char *line) {
     return n;
 }
 
-/* Whether every field of the line is a number: if the first line is not,
- * it is a header. */
-static bool all_numbers(const char *line) {
+/* Whether the first line is a header: some field of it is a word, text
+ * where no number even begins ("label", "pixel1"). A field that starts as a
+ * number but is not one ("3a", "nan", "1e99", an empty field) is a mistake
+ * in a data row, and left to the row's own checks to report. */
+static bool is_header(const char *line) {
     for (const char *p = line;; p++) {
         const char *end = field_end(p);
-        double value;
-        if (parse_field(p, end, true, &value) != FIELD_OK)
-            return false;
-        if (!*end)
+        const char *start = p;
+        while (start < end && is_blank(*start))
+            start++;
+        char *after;
+        (void)strtod(start, &after); /* stops at the comma or the end */
+        if (start < end && after == start)
             return true;
+        if (!*end)
+            return false;
         p = end;
     }
 }
@@ -178,6 +185,7 @@ static int store_row(csv_reader *r, const char *line) {
 
 /* Reads every line; the caller frees the arrays whatever the result. */
 static int read_rows(csv_reader *r, FILE *file) {
+    char why[128]; /* an errno's description */
     char *line = NULL;
     size_t line_capacity = 0;
     size_t first_empty = 0; /* an empty line seen since the last row, 0 if none */
@@ -189,7 +197,7 @@ static int read_rows(csv_reader *r, FILE *file) {
         if (length < 0) {
             if (ferror(file))
                 rc = bp__fail(BP_EIO, fn, "cannot read %s: %s", r->path,
-                              strerror(errno ? errno : EIO));
+                              bp__strerror(errno ? errno : EIO, why, sizeof why));
             break;
         }
         r->line++;
@@ -214,7 +222,7 @@ static int read_rows(csv_reader *r, FILE *file) {
                           r->path, first_empty, r->line);
             break;
         }
-        if (r->line == 1 && !all_numbers(text)) {
+        if (r->line == 1 && is_header(text)) {
             had_header = true;
             continue;
         }
@@ -230,12 +238,14 @@ static int read_rows(csv_reader *r, FILE *file) {
 }
 
 int bp_dataset_load_csv(bp_dataset *out, const char *path, size_t label_column) {
+    char why[128]; /* an errno's description */
     if (!out || !path)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !out ? "out" : "path");
     *out = (bp_dataset){0};
     FILE *file = fopen(path, "r");
     if (!file)
-        return bp__fail(BP_EIO, fn, "cannot open %s: %s", path, strerror(errno));
+        return bp__fail(BP_EIO, fn, "cannot open %s: %s", path,
+                        bp__strerror(errno, why, sizeof why));
 
     csv_reader r = {.path = path, .label_column = label_column};
     int rc = read_rows(&r, file);

@@ -13,6 +13,7 @@
 #include "backprop.h"
 #include "dataset.h"
 #include "error.h"
+#include "file_io.h"
 
 /* The one IDX element type a data set of pixels and labels needs. */
 #define IDX_UNSIGNED_BYTE 0x08
@@ -75,18 +76,22 @@ static int read_some(const idx_file *f, unsigned char *dst, size_t n, size_t *go
 }
 
 static int open_idx(idx_file *f) {
+    char why[128]; /* an errno's description */
     const int fd = open(f->path, O_RDONLY);
     if (fd < 0)
-        return bp__fail(BP_EIO, fn, "cannot open %s: %s", f->path, strerror(errno));
+        return bp__fail(BP_EIO, fn, "cannot open %s: %s", f->path,
+                        bp__strerror(errno, why, sizeof why));
     /* The size of the file actually opened, not of whatever the path names later. */
     if (fstat(fd, &f->st) != 0) {
         const int saved = errno;
         close(fd);
-        return bp__fail(BP_EIO, fn, "cannot stat %s: %s", f->path, strerror(saved));
+        return bp__fail(BP_EIO, fn, "cannot stat %s: %s", f->path,
+                        bp__strerror(saved, why, sizeof why));
     }
     if (S_ISDIR(f->st.st_mode)) {
         close(fd);
-        return bp__fail(BP_EIO, fn, "cannot read %s: %s", f->path, strerror(EISDIR));
+        return bp__fail(BP_EIO, fn, "cannot read %s: %s", f->path,
+                        bp__strerror(EISDIR, why, sizeof why));
     }
     /* gzread passes plain files through unchanged (gzdirect), so one reader
      * serves the compressed and uncompressed MNIST files alike. */

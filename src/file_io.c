@@ -22,7 +22,7 @@
 #define MAX_TRANSFER ((size_t)1 << 30)
 
 /* strerror is not thread-safe; this is the XSI strerror_r (no _GNU_SOURCE). */
-static const char *reason(int error, char *text, size_t capacity) {
+const char *bp__strerror(int error, char *text, size_t capacity) {
     if (strerror_r(error, text, capacity) != 0)
         snprintf(text, capacity, "error %d", error);
     return text;
@@ -103,7 +103,7 @@ int bp__writer_open(bp__writer *w, const char *path, const char *function) {
     if (fd < 0) {
         char text[128];
         return bp__fail(BP_EIO, function, "%s: cannot create a temporary file beside it: %s", path,
-                        reason(errno, text, sizeof text));
+                        bp__strerror(errno, text, sizeof text));
     }
     w->fd = fd;
     /* mkstemp makes the file 0600. A replaced file keeps its mode; a new one
@@ -199,7 +199,7 @@ int bp__writer_commit(bp__writer *w) {
         (void)unlink(w->tmp_path);
         char text[128];
         return bp__fail(BP_EIO, w->function, "%s: cannot %s: %s; the file is unchanged", w->path,
-                        w->failed, reason(w->error, text, sizeof text));
+                        w->failed, bp__strerror(w->error, text, sizeof text));
     }
     sync_directory(w->path, w->tmp_path, sizeof w->tmp_path);
     return BP_OK;
@@ -224,13 +224,13 @@ int bp__reader_open(bp__reader *r, const char *path, const char *function) {
     r->fd = fd;
     if (fd < 0)
         return bp__fail(BP_EIO, function, "%s: cannot open: %s", path,
-                        reason(errno, text, sizeof text));
+                        bp__strerror(errno, text, sizeof text));
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int error = errno;
         bp__reader_close(r);
         return bp__fail(BP_EIO, function, "%s: cannot stat: %s", path,
-                        reason(error, text, sizeof text));
+                        bp__strerror(error, text, sizeof text));
     }
     if (!S_ISREG(st.st_mode)) {
         bp__reader_close(r);
@@ -245,7 +245,7 @@ int bp__reader_rewind(bp__reader *r) {
     if (lseek(r->fd, 0, SEEK_SET) != 0) {
         char text[128];
         return bp__fail(BP_EIO, r->function, "%s: cannot seek: %s", r->path,
-                        reason(errno, text, sizeof text));
+                        bp__strerror(errno, text, sizeof text));
     }
     r->offset = 0;
     r->crc = 0;
@@ -265,7 +265,7 @@ static ssize_t read_some(bp__reader *r, unsigned char *dst, size_t n) {
         if (errno != EINTR) {
             char text[128];
             return bp__fail(BP_EIO, r->function, "%s: read failed at byte %llu: %s", r->path,
-                            (unsigned long long)r->offset, reason(errno, text, sizeof text));
+                            (unsigned long long)r->offset, bp__strerror(errno, text, sizeof text));
         }
     }
 }

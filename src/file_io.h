@@ -137,4 +137,8 @@ int bp__reader_expect_end(bp__reader *r);
 /* Closes the file. Safe to call twice. */
 void bp__reader_close(bp__reader *r);
 
+/* errno's description, as strerror gives it but thread-safe: written into
+ * text (capacity bytes), which it returns. */
+const char *bp__strerror(int error, char *text, size_t capacity);
+
 #endif

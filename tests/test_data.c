@@ -507,6 +507,15 @@ Test(data, csv_rejects_bad_shapes) {
     expect_csv_failure("1,2\n\n3,4\n", 0, BP_EFORMAT, "line 2: empty line");
 }
 
+/* A first row that starts out as numbers but has a bad field is data with
+ * a mistake, not a header: it is reported, not skipped. */
+Test(data, csv_bad_first_row_is_an_error_not_a_header) {
+    expect_csv_failure("1,,2\n3,4,5\n", 0, BP_EFORMAT, "line 1, column 2");
+    expect_csv_failure("0,nan\n1,2\n", 0, BP_EFORMAT, "line 1, column 2");
+    expect_csv_failure("0,3a\n1,2\n", 0, BP_EFORMAT, "line 1, column 2");
+    expect_csv_failure("0,1e99\n1,2\n", 0, BP_EFORMAT, "line 1, column 2");
+}
+
 Test(data, csv_rejects_null_and_missing_files) {
     bp_dataset d = garbage();
     cr_assert_eq(bp_dataset_load_csv(NULL, "x.csv", 0), BP_EINVAL);
