@@ -12,4 +12,8 @@ void train_help(void);
 void eval_help(void);
 void info_help(void);
 
+/* train's default batch size. eval uses it too: evaluating in the same
+ * batches as train's test evaluation repeats its figures to the last bit. */
+enum { DEFAULT_BATCH = 32 };
+
 #endif

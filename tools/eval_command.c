@@ -10,10 +10,6 @@
 #include "names.h"
 #include "options.h"
 
-/* Train's default batch: evaluating in the same batches as train's test
- * evaluation repeats its figures to the last bit. */
-enum { DEFAULT_BATCH = 64 };
-
 void eval_help(void) {
     printf("usage: backprop eval MODEL [options]\n"
            "\n"
