@@ -98,8 +98,20 @@ def parse_args(argv):
     fm.add_argument("--lr", type=positive_float, default=0.001)
     fm.add_argument("--momentum", type=float, default=0.9)
     fm.add_argument("--weight-decay", type=float, default=0.0)
-    fm.add_argument("--batch", type=positive_int, default=64)
-    fm.add_argument("--epochs", type=positive_int, default=2)
+    fm.add_argument("--batch", type=positive_int, default=32)
+    fm.add_argument("--epochs", type=positive_int, default=3)
+    fm.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+                    help="learning rate over all steps (cosine to 0, as backprop train)")
+    fm.add_argument("--init", default="he", choices=["he", "uniform"],
+                    help="weights: He normal with zero biases, or PyTorch's uniform")
+    fm.add_argument("--backprop", metavar="PROGRAM",
+                    help="the backprop program (build/tools/backprop): train it first with "
+                         "the same recipe, in this same run, and print the ratios")
+    fm.add_argument("--threads", type=positive_int,
+                    help="backprop's OpenBLAS threads (default: backprop train's own choice)")
+    fm.add_argument("--torch-blas-threads", default="all",
+                    help="PyTorch's OpenBLAS thread counts to time, comma-separated, or "
+                         "'all' for 1 up to the cores (default)")
     fm.add_argument("--scaling", default="minmax", choices=["minmax", "standardize"])
     args = p.parse_args(argv)
     if args.fashion_mnist and args.loss == "cross-entropy" and args.output_activation != "softmax":
@@ -296,8 +308,54 @@ def activation_module(torch, name):
     }[name]()
 
 
+def run_backprop(args):
+    """Trains with the backprop program on the same recipe; returns its
+    per-epoch training seconds and last test accuracy, or None."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as scratch:
+        metrics = os.path.join(scratch, "metrics.json")
+        command = [args.backprop, "train", "--data-dir", args.data_dir,
+                   "--layers", ",".join(map(str, args.layers)),
+                   "--activation", args.activation, "--loss", args.loss,
+                   "--init", args.init, "--optimizer", args.optimizer, "--lr", str(args.lr),
+                   "--momentum", str(args.momentum), "--weight-decay", str(args.weight_decay),
+                   "--schedule", args.schedule, "--batch", str(args.batch),
+                   "--epochs", str(args.epochs), "--seed", str(args.seed),
+                   "--metrics", metrics]
+        if args.threads:
+            command += ["--threads", str(args.threads)]
+        print("backprop: " + " ".join(command[1:-2]))
+        sys.stdout.flush()
+        result = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+        for line in result.stdout.splitlines():
+            if line.startswith(("kernels:", "epoch ", "test accuracy")):
+                print("  " + line)
+        if result.returncode != 0:
+            print(f"compare_pytorch: {args.backprop} exited with {result.returncode}",
+                  file=sys.stderr)
+            return None
+        with open(metrics) as f:
+            epochs = json.load(f)["epochs"]
+    return [e["seconds"] for e in epochs], epochs[-1]["test_accuracy"]
+
+
 def fashion_mnist(args):
-    torch = import_torch(args.blas_threads or os.cpu_count() or 1)
+    if args.torch_blas_threads == "all":
+        thread_counts = list(range(1, (os.cpu_count() or 1) + 1))
+    else:
+        try:
+            thread_counts = [positive_int(t) for t in args.torch_blas_threads.split(",")]
+        except (ValueError, argparse.ArgumentTypeError):
+            print(f"compare_pytorch: --torch-blas-threads '{args.torch_blas_threads}': need "
+                  "positive integers or 'all'", file=sys.stderr)
+            return 2
+    ours = None
+    if args.backprop:
+        ours = run_backprop(args)
+        if ours is None:
+            return 1
+    torch = import_torch(max(thread_counts))
     if torch is None:
         return 0
     try:
@@ -313,12 +371,32 @@ def fashion_mnist(args):
               "(Debian: apt-get install dataset-fashion-mnist)", file=sys.stderr)
         return 1
     describe_torch(torch)
+    blas = loaded_openblas()
+    results = []
+    for threads in thread_counts:
+        if blas is not None:
+            blas.openblas_set_num_threads(threads)
+        print(f"PyTorch, its OpenBLAS on {threads} thread(s), torch.set_num_threads(1):")
+        results.append((threads, train_torch(torch, np, args, data)))
+    if ours is not None:
+        seconds, accuracy = ours
+        mean = statistics.mean(seconds)
+        print(f"backprop: {mean:.2f} s per epoch (mean of {len(seconds)}), test accuracy "
+              f"{accuracy:.4f}")
+        for threads, torch_seconds in results:
+            print(f"ratio vs PyTorch with OpenBLAS on {threads} thread(s): "
+                  f"{torch_seconds / mean:.2f}x ({torch_seconds:.2f} s / {mean:.2f} s)")
+    return 0
+
+
+def train_torch(torch, np, args, data):
+    """Trains the recipe in PyTorch; returns the mean seconds per epoch."""
     train_x, train_y = data["train"]
     test_x, test_y = data["test"]
     if train_x.shape[1] != args.layers[0] or int(train_y.max()) >= args.layers[-1]:
         print(f"compare_pytorch: --layers {args.layers} does not fit {train_x.shape[1]} inputs "
               f"and {int(train_y.max()) + 1} classes", file=sys.stderr)
-        return 1
+        sys.exit(1)
     # Scaling fitted on the training set, the same offset and scale for every
     # feature, applied to both sets.
     if args.scaling == "minmax":
@@ -335,6 +413,9 @@ def fashion_mnist(args):
     layers = []
     for i, (n_in, n_out) in enumerate(zip(args.layers, args.layers[1:])):
         layers.append(torch.nn.Linear(n_in, n_out))
+        if args.init == "he":
+            torch.nn.init.kaiming_normal_(layers[-1].weight)
+            torch.nn.init.zeros_(layers[-1].bias)
         if i + 2 < len(args.layers):
             layers.append(activation_module(torch, args.activation))
     model = torch.nn.Sequential(*layers)  # outputs the logits z of the last layer
@@ -361,6 +442,9 @@ def fashion_mnist(args):
                                     nesterov=args.optimizer == "nesterov",
                                     weight_decay=args.weight_decay)
 
+    steps = args.epochs * ((len(train_y) + args.batch - 1) // args.batch)
+    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+                if args.schedule == "cosine" else None)
     print(f"Fashion-MNIST: {len(train_y)} training, {len(test_y)} test examples; layers "
           f"{'-'.join(map(str, args.layers))}, {args.activation}, output "
           f"{args.output_activation}, {args.loss}, {args.optimizer} lr {args.lr:g}, "
@@ -378,6 +462,8 @@ def fashion_mnist(args):
             loss = cost(model(train_x[index]), train_y[index])
             loss.backward()
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
             total += loss.item() * len(index)
         seconds = time.perf_counter() - start  # training only, as backprop's epoch report
         epoch_seconds.append(seconds)
@@ -392,7 +478,9 @@ def fashion_mnist(args):
         sys.stdout.flush()
     print(f"PyTorch seconds per epoch: {statistics.mean(epoch_seconds):.2f} (mean of "
           f"{len(epoch_seconds)})")
-    return 0
+    return statistics.mean(epoch_seconds)
+
+
 
 
 def main(argv):

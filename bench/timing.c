@@ -45,6 +45,10 @@ int bench_measure(bench_step_fn step, void *context, size_t n, const bench_plan 
         /* The first calls pay for page faults, cold caches and waking
          * OpenBLAS's threads: run them untimed. */
         const double start = bench_now();
+        /* A tenth of the budget, and of the cap when there is a smaller one
+         * (the naive loops'), so warming up never outlasts the cap. */
+        const bool capped = plan->cap_seconds > 0.0 && plan->cap_seconds < plan->seconds;
+        const double warm_up_seconds = 0.1 * (capped ? plan->cap_seconds : plan->seconds);
         size_t count = 0;
         double elapsed;
         do {
@@ -52,7 +56,7 @@ int bench_measure(bench_step_fn step, void *context, size_t n, const bench_plan 
                 return rc;
             count++;
             elapsed = bench_now() - start;
-        } while (elapsed < 0.1 * plan->seconds);
+        } while (elapsed < warm_up_seconds);
         const double one = elapsed / (double)count;
         if (one < MIN_SAMPLE_SECONDS)
             each = (size_t)ceil(MIN_SAMPLE_SECONDS / (one > 1e-9 ? one : 1e-9));
