@@ -169,10 +169,11 @@ static int measure_peak(const bench_options *o, bench_header *header) {
     return 0;
 }
 
-/* True when `path` can be opened for writing (which empties it); false
- * after printing why. */
+/* True when `path` can be opened for writing; false after printing why.
+ * Checked before minutes of timing, by opening for appending, so a run
+ * that fails later leaves the previous results as they were. */
 static bool writable(const char *path) {
-    FILE *file = fopen(path, "w");
+    FILE *file = fopen(path, "a");
     if (!file) {
         fprintf(stderr, "bp-bench: cannot open %s for writing\n", path);
         return false;

@@ -617,7 +617,8 @@ BP_API int bp_evaluate(bp_net *net, const bp_dataset *data, double *loss, double
  * flushes it to disk, then renames it over `path`, so `path` holds either
  * its old contents or the complete new file, never a part; on failure the
  * temporary file is removed. A replaced file keeps its permissions; a new
- * one gets 0644. Allocates nothing.
+ * one gets 0644. A symbolic link at `path` is itself replaced by the file,
+ * not followed. Allocates nothing.
  * Returns BP_OK; BP_EINVAL (NULL pointer, empty path, more than 4096
  * layers); BP_ENONFINITE (a parameter is NaN or infinite: nothing is
  * written); BP_EIO (bp_errmsg() names the path, the step and the reason). */

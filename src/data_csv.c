@@ -19,8 +19,10 @@
  * would otherwise make a billion classes, and one-hot rows that wide. */
 #define MAX_LABEL 65535.0
 
-/* Rows the arrays first have room for; doubled as rows arrive. */
-#define FIRST_ROWS 256
+/* Rows the arrays first have room for; doubled as rows arrive. Small, so
+ * that memory grows with the rows actually read: one hostile line of a
+ * million commas must not reserve room for hundreds of such rows. */
+#define FIRST_ROWS 2
 
 /* The widest part of a bad field quoted in a message. */
 #define QUOTED_CHARS 40
