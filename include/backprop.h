@@ -583,11 +583,9 @@ BP_API void bp_train_options_default(bp_train_options *options);
  *
  * If a batch cost or its gradient is NaN or infinite (diverging training,
  * or NaN or Inf in the inputs), training stops before the optimizer step
- * and returns BP_ENONFINITE, with the parameters restored to the last ones
- * whose cost and gradient were finite (a copy of them is kept for this, one
- * memcpy of the parameter block per step). The optimizer never takes a
- * non-finite gradient, but keeps the steps it took from the restored
- * parameters on (its state and t are not rolled back).
+ * and returns BP_ENONFINITE: the non-finite gradient never reaches the
+ * parameters or the optimizer's state, and the network keeps the
+ * parameters of the last good step, in step with the optimizer.
  *
  * Returns BP_OK; BP_EINVAL for a NULL pointer, bad options, an optimizer
  * made for another parameter count, or a data set whose features do not

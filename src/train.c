@@ -15,32 +15,28 @@
 
 /* Buffers of one mini-batch, allocated once before the first step. */
 typedef struct batch_buffers {
-    size_t capacity;  /* examples they hold */
-    float *inputs;    /* capacity x n_0 */
-    float *targets;   /* capacity x n_L, one-hot */
-    uint32_t *labels; /* capacity */
+    size_t capacity; /* examples they hold */
+    float *inputs;   /* capacity x n_0 */
+    float *targets;  /* capacity x n_L, one-hot */
 } batch_buffers;
 
 static void free_buffers(batch_buffers *b) {
     bp__free(b->inputs);
     bp__free(b->targets);
-    bp__free(b->labels);
     *b = (batch_buffers){0};
 }
 
 static int alloc_buffers(batch_buffers *b, const bp_net *net, size_t capacity,
                          const char *function) {
     *b = (batch_buffers){.capacity = capacity};
-    size_t input_bytes, target_bytes, label_bytes;
+    size_t input_bytes, target_bytes;
     if (!bp__mul_size(capacity, bp_net_num_inputs(net) * sizeof(float), &input_bytes) ||
-        !bp__mul_size(capacity, bp_net_num_outputs(net) * sizeof(float), &target_bytes) ||
-        !bp__mul_size(capacity, sizeof(uint32_t), &label_bytes))
+        !bp__mul_size(capacity, bp_net_num_outputs(net) * sizeof(float), &target_bytes))
         return bp__fail(BP_EOVERFLOW, function, "batch buffers for %zu examples overflow size_t",
                         capacity);
     b->inputs = bp__alloc(input_bytes);
     b->targets = bp__alloc(target_bytes);
-    b->labels = bp__alloc(label_bytes);
-    if (!b->inputs || !b->targets || !b->labels) {
+    if (!b->inputs || !b->targets) {
         free_buffers(b);
         return bp__fail(BP_ENOMEM, function, "no memory for batch buffers of %zu examples",
                         capacity);
@@ -73,29 +69,29 @@ static int check_data(const bp_net *net, const bp_dataset *data, const char *nam
     return BP_OK;
 }
 
-/* Copies examples order[first .. first + n) (or first .. first + n without
- * an order) into the buffers, with one-hot targets as wide as the output. */
+/* Copies examples order[first .. first + n) (first .. first + n - 1
+ * without an order) into the buffers, with one-hot targets as wide as the
+ * network's output: bp_dataset_batch on a view of the set with that many
+ * classes (check_data made sure every label fits). */
 static void gather(const bp_dataset *data, const size_t *order, size_t first, size_t n,
                    size_t outputs, batch_buffers *b) {
-    memset(b->targets, 0, n * outputs * sizeof(float));
-    for (size_t i = 0; i < n; i++) {
-        const size_t example = order ? order[first + i] : first + i;
-        memcpy(b->inputs + i * data->features, data->inputs + example * data->features,
-               data->features * sizeof(float));
-        b->labels[i] = data->labels[example];
-        b->targets[i * outputs + b->labels[i]] = 1.0f;
-    }
+    bp_dataset view = *data;
+    view.classes = outputs;
+    bp_dataset_batch(&view, order, first, n, b->inputs, b->targets);
 }
 
-/* How many of n output rows have their largest value at the label. */
-static size_t count_correct(const float *outputs, const uint32_t *labels, size_t n, size_t width) {
+/* How many of the n output rows of examples order[first ..] (first ..
+ * without an order) have their largest value at the example's label. */
+static size_t count_correct(const float *outputs, const bp_dataset *data, const size_t *order,
+                            size_t first, size_t n, size_t width) {
     size_t correct = 0;
     for (size_t i = 0; i < n; i++) {
+        const size_t example = order ? order[first + i] : first + i;
         const float *row = outputs + i * width;
         size_t best = 0;
         for (size_t j = 1; j < width; j++)
             best = row[j] > row[best] ? j : best;
-        correct += best == labels[i];
+        correct += best == data->labels[example];
     }
     return correct;
 }
@@ -133,7 +129,7 @@ static int evaluate_with(bp_net *net, const bp_dataset *data, batch_buffers *b, 
         if (rc != BP_OK)
             return rc; /* bp_net_cost's message stands */
         cost_sum += (double)cost * (double)n;
-        correct += count_correct(out, b->labels, n, outputs);
+        correct += count_correct(out, data, NULL, first, n, outputs);
     }
     if (loss)
         *loss = cost_sum / (double)data->count;
@@ -170,14 +166,12 @@ static double seconds_since(const struct timespec *start) {
 /* Everything bp_train allocates, in one place to free. */
 typedef struct train_state {
     batch_buffers batch;
-    size_t *order;    /* this epoch's shuffle */
-    float *last_good; /* the last parameters that gave a finite cost */
+    size_t *order; /* this epoch's shuffle */
 } train_state;
 
 static void free_state(train_state *s) {
     free_buffers(&s->batch);
     bp__free(s->order);
-    bp__free(s->last_good);
 }
 
 static int check_train_arguments(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
@@ -204,7 +198,6 @@ static int train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
     static const char *const fn = "bp_train";
     const size_t outputs = bp_net_num_outputs(net), batch = s->batch.capacity;
     const size_t batches = (train->count + batch - 1) / batch;
-    const size_t param_bytes = net->n_params * sizeof(float);
     /* A different shuffle each epoch, all from the one seed. */
     bp_shuffle(s->order, train->count, options->seed + 0x9E3779B97F4A7C15u * report->epoch);
 
@@ -220,21 +213,18 @@ static int train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
         int rc = bp_net_gradient(net, s->batch.inputs, s->batch.targets, n, &cost);
         if (rc != BP_OK)
             return rc; /* bp_net_gradient's message stands */
-        if (!isfinite(cost) || !all_finite(net->grads, net->n_params)) {
-            /* These parameters (or this batch's inputs) give no finite cost
-             * or gradient: go back to the last ones that did, before the
-             * optimizer takes the bad gradient into its state. */
-            memcpy(net->params, s->last_good, param_bytes);
+        /* A batch with no finite cost or gradient (diverged parameters, or
+         * NaN or Inf in its inputs) must not reach the optimizer: stop with
+         * the parameters the last good step left, and the optimizer's state
+         * that goes with them. */
+        if (!isfinite(cost) || !all_finite(net->grads, net->n_params))
             return bp__fail(BP_ENONFINITE, fn,
-                            "epoch %zu, batch %zu: the %s is not finite (cost %g); the "
-                            "parameters are restored to the last ones whose cost and "
-                            "gradient were finite",
+                            "epoch %zu, batch %zu: the %s is not finite (cost %g); training "
+                            "stopped with the parameters of the last step before it",
                             report->epoch, k + 1, isfinite(cost) ? "gradient" : "cost",
                             (double)cost);
-        }
-        memcpy(s->last_good, net->params, param_bytes);
-        correct += count_correct(output_buffer(net), s->batch.labels, n, outputs);
-        const float rate = bp_optimizer_learning_rate(opt);
+        correct += count_correct(output_buffer(net), train, s->order, first, n, outputs);
+        const float rate = options->on_batch ? bp_optimizer_learning_rate(opt) : 0.0f;
         rc = bp_optimizer_step(opt, net);
         if (rc != BP_OK)
             return rc;
@@ -274,17 +264,13 @@ int bp_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train, const bp_d
         return rc;
 
     train_state s = {0};
-    size_t order_bytes, param_bytes;
-    if (!bp__mul_size(train->count, sizeof(size_t), &order_bytes) ||
-        !bp__mul_size(net->n_params, sizeof(float), &param_bytes))
+    size_t order_bytes;
+    if (!bp__mul_size(train->count, sizeof(size_t), &order_bytes))
         return bp__fail(BP_EOVERFLOW, fn, "the training set's index overflows size_t");
     rc = alloc_buffers(&s.batch, net, batch, fn);
     s.order = bp__alloc(order_bytes);
-    s.last_good = bp__alloc(param_bytes);
-    if (rc == BP_OK && (!s.order || !s.last_good))
-        rc = bp__fail(BP_ENOMEM, fn, "no memory for the shuffle and a copy of the parameters");
-    if (rc == BP_OK)
-        memcpy(s.last_good, net->params, param_bytes);
+    if (rc == BP_OK && !s.order)
+        rc = bp__fail(BP_ENOMEM, fn, "no memory for the shuffle of %zu examples", train->count);
 
     for (size_t epoch = 1; rc == BP_OK && epoch <= options->epochs; epoch++) {
         bp_epoch_report report = {
