@@ -38,25 +38,31 @@ static float apply(bp_activation activation, float z) {
     }
 }
 
-/* a = softmax(z + b) row by row. Subtracting the row's largest z first keeps
- * every exponent <= 0, so expf never overflows; the largest term is 1, so
- * the sum is at least 1 and the division is safe. */
+double bp__softmax_row(float *row, size_t width) {
+    /* Subtracting the largest z first keeps every exponent <= 0, so expf
+     * never overflows; the largest term is 1, so the sum is at least 1, and
+     * both the division and the log are safe. */
+    float largest = -INFINITY;
+    for (size_t j = 0; j < width; j++)
+        largest = row[j] > largest ? row[j] : largest;
+    float sum = 0.0f;
+    for (size_t j = 0; j < width; j++) {
+        row[j] = expf(row[j] - largest);
+        sum += row[j];
+    }
+    const float inverse = 1.0f / sum;
+    for (size_t j = 0; j < width; j++)
+        row[j] *= inverse;
+    return (double)largest + log((double)sum);
+}
+
+/* a = softmax(z + b) row by row. */
 static void softmax_rows(size_t n, size_t width, const float *bias, float *z) {
     for (size_t i = 0; i < n; i++) {
         float *row = z + i * width;
-        float largest = -INFINITY;
-        for (size_t j = 0; j < width; j++) {
-            row[j] += bias[j];
-            largest = row[j] > largest ? row[j] : largest;
-        }
-        float sum = 0.0f;
-        for (size_t j = 0; j < width; j++) {
-            row[j] = expf(row[j] - largest);
-            sum += row[j];
-        }
-        const float inverse = 1.0f / sum;
         for (size_t j = 0; j < width; j++)
-            row[j] *= inverse;
+            row[j] += bias[j];
+        bp__softmax_row(row, width);
     }
 }
 

@@ -16,6 +16,11 @@ bool bp__activation_valid(bp_activation activation);
 void bp__activation_forward(bp_activation activation, size_t n, size_t width,
                             const float *restrict bias, float *restrict z);
 
+/* row <- softmax(row) over `width` logits; returns log-sum-exp of the
+ * logits, lse(z) = log sum_j e^z_j, computed without overflow. The one
+ * softmax of the library: the forward pass and cross-entropy both use it. */
+double bp__softmax_row(float *row, size_t width);
+
 /* sigma'(z) from the layer's output a = sigma(z): every elementwise
  * activation here has one, so the forward pass keeps a and never z.
  * Softmax is not elementwise (its derivative is a Jacobian); loss.c handles

@@ -24,22 +24,16 @@ double bp__quadratic_output_delta(bp_activation activation, size_t n, size_t wid
                                   const float *y, float *delta) {
     const size_t count = n * width;
     const float two_over_n = 2.0f / (float)n;
-    double sum_of_squares = 0.0;
-    if (!delta) {
-        for (size_t i = 0; i < count; i++) {
-            const double error = (double)a[i] - (double)y[i];
-            sum_of_squares += error * error;
-        }
-        return sum_of_squares / (double)n;
-    }
     const bool softmax = activation == BP_ACT_SOFTMAX;
+    double sum_of_squares = 0.0;
     for (size_t i = 0; i < count; i++) {
         const float error = a[i] - y[i];
         sum_of_squares += (double)error * (double)error;
-        delta[i] =
-            (softmax ? 1.0f : bp__activation_derivative(activation, a[i])) * two_over_n * error;
+        if (delta)
+            delta[i] =
+                (softmax ? 1.0f : bp__activation_derivative(activation, a[i])) * two_over_n * error;
     }
-    if (softmax)
+    if (delta && softmax)
         softmax_jacobian_rows(n, width, a, delta);
     return sum_of_squares / (double)n;
 }
@@ -51,28 +45,18 @@ double bp__cross_entropy_output_delta(size_t n, size_t width, float *z, const fl
     for (size_t i = 0; i < n; i++) {
         float *row = z + i * width;
         const float *y_row = y + i * width;
-        /* lse(z) = m + log sum_j e^(z_j - m) with m = max z: no exponent
-         * exceeds 0, and the sum is at least 1, so its log is finite. */
-        float largest = -INFINITY;
-        for (size_t j = 0; j < width; j++)
-            largest = row[j] > largest ? row[j] : largest;
-        double sum = 0.0;
-        for (size_t j = 0; j < width; j++)
-            sum += exp((double)row[j] - (double)largest);
-        const double lse = (double)largest + log(sum);
-        double cost = 0.0, target_mass = 0.0;
+        /* -sum_j y_j log a_j = sum_j y_j (lse(z) - z_j): from the logits,
+         * with no log of a probability that may have underflowed to 0. */
+        double weighted_logits = 0.0, target_mass = 0.0;
         for (size_t j = 0; j < width; j++) {
-            /* -y_j log a_j = y_j (lse - z_j), with no log of an underflowed a_j. */
-            cost += (double)y_row[j] * (lse - (double)row[j]);
+            weighted_logits += (double)y_row[j] * (double)row[j];
             target_mass += (double)y_row[j];
         }
-        total += cost;
-        for (size_t j = 0; j < width; j++) {
-            const float probability = (float)exp((double)row[j] - lse);
-            if (delta)
-                delta[i * width + j] = (probability * (float)target_mass - y_row[j]) * inverse_n;
-            row[j] = probability;
-        }
+        const double lse = bp__softmax_row(row, width); /* row now holds a */
+        total += target_mass * lse - weighted_logits;
+        if (delta)
+            for (size_t j = 0; j < width; j++)
+                delta[i * width + j] = (row[j] * (float)target_mass - y_row[j]) * inverse_n;
     }
     return total / (double)n;
 }

@@ -138,15 +138,27 @@ static void check_library(const softmax_case *c, bp_kernels kernels, size_t n, i
     for (size_t p = 0; p < n_params; p++)
         cr_assert_eq(g[p], 42.0f, "%s: bp_net_cost wrote the gradient block", what);
 
+    /* Keep bp_net_cost's figures: the gradient's pass and the forward pass
+     * must give the very same ones (one cost, one softmax in the library). */
+    const float evaluated_cost = cost;
+    float *evaluated = ref_alloc(n * n_out, sizeof *evaluated);
+    memcpy(evaluated, outputs, n * n_out * sizeof *evaluated);
+
     cr_assert_eq(bp_net_gradient(net, x, y, n, &cost), BP_OK, "%s", bp_errmsg());
     REF_ASSERT_REL(cost, want_cost, 1e-5, what);
+    cr_assert_eq(cost, evaluated_cost, "%s: bp_net_gradient's cost %.9g, bp_net_cost's %.9g", what,
+                 (double)cost, (double)evaluated_cost);
     double *got = ref_alloc(n_params, sizeof *got);
     ref_grads_from_net(net, &arch, got);
     d = ref_diff_layers_dd(got, want, &arch);
     REF_ASSERT_CLOSE(d, 1e-4, what);
 
-    /* The forward pass gives probabilities: rows sum to 1. */
+    /* The forward pass gives probabilities (rows sum to 1), the same bits
+     * as bp_net_cost's. */
     cr_assert_eq(bp_net_forward(net, x, n, &outputs), BP_OK);
+    cr_assert_eq(memcmp(outputs, evaluated, n * n_out * sizeof *evaluated), 0,
+                 "%s: bp_net_forward's outputs differ from bp_net_cost's", what);
+    free(evaluated);
     for (size_t i = 0; i < n; i++) {
         double sum = 0.0;
         for (size_t j = 0; j < n_out; j++)
