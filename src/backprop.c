@@ -48,6 +48,16 @@ static int check_batch(const bp_net *net, const float *inputs, size_t n, const c
     return check_caller_array(net, inputs, "inputs", n, net->layers[0].inputs, function);
 }
 
+/* check_batch, and targets of n x n_L floats outside the network's memory. */
+static int check_batch_and_targets(const bp_net *net, const float *inputs, const float *targets,
+                                   size_t n, const char *function) {
+    const int rc = check_batch(net, inputs, n, function);
+    if (rc != BP_OK)
+        return rc;
+    return check_caller_array(net, targets, "targets", n, net->layers[net->n_layers - 1].outputs,
+                              function);
+}
+
 static int check_learning_rate(float learning_rate, const char *function) {
     if (!isfinite(learning_rate) || learning_rate < 0.0f)
         return bp__fail(BP_EINVAL, function, "learning rate %g must be finite and not negative",
@@ -139,10 +149,7 @@ int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **out
  * in error messages. */
 static int compute_gradient(bp_net *net, const float *inputs, const float *targets, size_t n,
                             float *cost, const char *function) {
-    int rc = check_batch(net, inputs, n, function);
-    if (rc == BP_OK)
-        rc = check_caller_array(net, targets, "targets", n, net->layers[net->n_layers - 1].outputs,
-                                function);
+    const int rc = check_batch_and_targets(net, inputs, targets, n, function);
     if (rc != BP_OK)
         return rc;
     forward_pass(net, inputs, n, uses_logits(net));
@@ -158,10 +165,7 @@ int bp_net_gradient(bp_net *net, const float *inputs, const float *targets, size
 
 int bp_net_cost(bp_net *net, const float *inputs, const float *targets, size_t n, float *cost,
                 const float **outputs) {
-    int rc = check_batch(net, inputs, n, __func__);
-    if (rc == BP_OK)
-        rc = check_caller_array(net, targets, "targets", n, net->layers[net->n_layers - 1].outputs,
-                                __func__);
+    int rc = check_batch_and_targets(net, inputs, targets, n, __func__);
     if (rc == BP_OK && !cost)
         rc = bp__fail(BP_EINVAL, __func__, "cost is NULL");
     if (rc != BP_OK)
