@@ -270,12 +270,14 @@ check 1 'the test set has 6 features' "$bp" train --train-images "$dir/train-ima
     --train-labels "$dir/train-labels" --test-images "$dir/six-images" \
     --test-labels "$dir/six-labels" --layers 8,3
 # An optimizer file for another parameter count.
-check 1 'backprop: ' train_idx --layers 8,4,3 --epochs 1 --resume-optimizer "$dir/opt.bin"
-check 1 'backprop: ' train_idx --layers 8,4,3 --epochs 1 --resume-optimizer "$dir/model.bin"
+check 1 'parameters' train_idx --layers 8,4,3 --epochs 1 --resume-optimizer "$dir/opt.bin"
+check 1 'not a backprop optimizer file' train_idx --layers 8,4,3 --epochs 1 \
+    --resume-optimizer "$dir/model.bin"
 # Files that cannot be written.
 check 1 "$dir/nowhere/m.json" train_idx --layers 8,3 --epochs 1 \
     --metrics "$dir/nowhere/m.json"
-check 1 'backprop: ' train_idx --layers 8,3 --epochs 1 --save "$dir/nowhere/model.bin"
+check 1 'cannot create a temporary file' train_idx --layers 8,3 --epochs 1 \
+    --save "$dir/nowhere/model.bin"
 
 # --- the plot script ----------------------------------------------------------
 if [ -n "$plot" ] && command -v gnuplot >/dev/null; then
