@@ -241,18 +241,6 @@ int bp__reader_open(bp__reader *r, const char *path, const char *function) {
     return BP_OK;
 }
 
-int bp__reader_rewind(bp__reader *r) {
-    if (lseek(r->fd, 0, SEEK_SET) != 0) {
-        char text[128];
-        return bp__fail(BP_EIO, r->function, "%s: cannot seek: %s", r->path,
-                        bp__strerror(errno, text, sizeof text));
-    }
-    r->offset = 0;
-    r->crc = 0;
-    r->start = r->end = 0;
-    return BP_OK;
-}
-
 /* One read into dst of at most n bytes, retried on EINTR: > 0 bytes, 0 at
  * the end of the file, or BP_EIO. */
 static ssize_t read_some(bp__reader *r, unsigned char *dst, size_t n) {

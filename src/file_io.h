@@ -122,9 +122,6 @@ typedef struct bp__reader {
  * path and the reason (missing, a directory, unreadable). */
 int bp__reader_open(bp__reader *r, const char *path, const char *function);
 
-/* Starts over from the first byte, CRC reset. Returns BP_OK or BP_EIO. */
-int bp__reader_rewind(bp__reader *r);
-
 /* Reads exactly n bytes into dst (which may be NULL to skip them, still
  * counted in the CRC). Returns BP_OK; BP_EFORMAT when the file ends first
  * (it shrank after its length was checked); BP_EIO on a read error. */

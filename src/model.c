@@ -100,9 +100,9 @@ static int read_fixed_header(bp__reader *r, model_header *h) {
     return BP_OK;
 }
 
-/* Reads and checks the layer table (sizes, activations, parameter count),
- * computing the parameter count the sizes imply with overflow checks.
- * Stores the sizes and activations when the arrays are given. */
+/* Reads and checks the layer table (sizes, activations, parameter count)
+ * into sizes and activations, computing the parameter count the sizes
+ * imply with overflow checks. */
 static int read_layer_table(bp__reader *r, model_header *h, size_t *sizes,
                             bp_activation *activations) {
     static const char *const fn = "bp_net_load";
@@ -129,8 +129,7 @@ static int read_layer_table(bp__reader *r, model_header *h, size_t *sizes,
                                 (unsigned)l);
             total += layer;
         }
-        if (sizes)
-            sizes[l] = (size_t)size;
+        sizes[l] = (size_t)size;
         previous = size;
     }
     uint32_t last = 0;
@@ -146,8 +145,7 @@ static int read_layer_table(bp__reader *r, model_header *h, size_t *sizes,
             return bp__fail(BP_EFORMAT, fn,
                             "%s: activations[%u] is softmax, which only the output layer may use",
                             path, (unsigned)l);
-        if (activations)
-            activations[l] = (bp_activation)activation;
+        activations[l] = (bp_activation)activation;
         last = activation;
     }
     if (h->loss == BP_LOSS_CROSS_ENTROPY && last != BP_ACT_SOFTMAX)
@@ -210,12 +208,12 @@ int bp_net_save(const bp_net *net, const char *path) {
     return bp__writer_commit(&w);
 }
 
-/* Loading reads the layer table twice: once, storing nothing, to learn the
- * parameter count and so the exact file length, which is compared with the
- * real one before anything sized by the file is allocated; then again, from
- * the start and under the CRC, into the arrays bp_net_create takes. The
- * parameters are read straight into the new network's block, so a large
- * model is never held twice; a network whose CRC then fails is destroyed. */
+/* Loading checks the fixed header, reads the layer table (at most
+ * MAX_LAYERS entries, so its arrays are small whatever the file says),
+ * compares the exact file length the table implies with the real one before
+ * anything the file sizes is allocated, then reads the parameters straight
+ * into the new network's block, so a large model is never held twice; a
+ * network whose CRC then fails is destroyed. */
 int bp_net_load(bp_net **out, const char *path, bp_kernels kernels) {
     if (!out || !path) {
         if (out)
@@ -233,12 +231,19 @@ int bp_net_load(bp_net **out, const char *path, bp_kernels kernels) {
     size_t *sizes = NULL;
     bp_activation *activations = NULL;
     bp_net *net = NULL;
-    model_header h, again;
+    model_header h;
 
-    /* Pass 1: the header and the length it implies. */
     rc = read_fixed_header(&r, &h);
-    if (rc == BP_OK)
-        rc = read_layer_table(&r, &h, NULL, NULL);
+    if (rc != BP_OK)
+        goto done;
+    sizes = bp__alloc(((size_t)h.n_layers + 1) * sizeof *sizes);
+    activations = bp__alloc((size_t)h.n_layers * sizeof *activations);
+    if (!sizes || !activations) {
+        rc = bp__fail(BP_ENOMEM, __func__, "%s: no memory for the table of %u layers", path,
+                      (unsigned)h.n_layers);
+        goto done;
+    }
+    rc = read_layer_table(&r, &h, sizes, activations);
     if (rc != BP_OK)
         goto done;
     uint64_t expected;
@@ -251,26 +256,6 @@ int bp_net_load(bp_net **out, const char *path, bp_kernels kernels) {
     if (expected != r.size) {
         rc = bp__fail(BP_EFORMAT, __func__, "%s: file is %llu bytes, expected %llu for layers %s",
                       path, (unsigned long long)r.size, (unsigned long long)expected, h.shape);
-        goto done;
-    }
-
-    /* Pass 2: the same header again, kept this time, under the CRC. */
-    sizes = bp__alloc(((size_t)h.n_layers + 1) * sizeof *sizes);
-    activations = bp__alloc((size_t)h.n_layers * sizeof *activations);
-    if (!sizes || !activations) {
-        rc = bp__fail(BP_ENOMEM, __func__, "%s: no memory for the table of %u layers", path,
-                      (unsigned)h.n_layers);
-        goto done;
-    }
-    rc = bp__reader_rewind(&r);
-    if (rc == BP_OK)
-        rc = read_fixed_header(&r, &again);
-    if (rc == BP_OK)
-        rc = read_layer_table(&r, &again, sizes, activations);
-    if (rc != BP_OK)
-        goto done;
-    if (again.n_layers != h.n_layers || again.n_params != h.n_params) {
-        rc = bp__fail(BP_EFORMAT, __func__, "%s: the file changed while it was read", path);
         goto done;
     }
 
