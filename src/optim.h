@@ -25,7 +25,8 @@ struct bp_optimizer {
 size_t bp__optimizer_state_floats(bp_optimizer_kind kind, size_t n_params, bool *ok);
 
 /* Checks every field of a configuration against the ranges in backprop.h;
- * on failure records the message for `function` and returns BP_EINVAL. */
-int bp__optimizer_check_config(const bp_optimizer_config *config, const char *function);
+ * on failure records "<context>: <problem>" as the message (context is the
+ * function's name, or more) and returns BP_EINVAL. */
+int bp__optimizer_check_config(const bp_optimizer_config *config, const char *context);
 
 #endif

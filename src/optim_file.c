@@ -181,13 +181,11 @@ int bp_optimizer_load(bp_optimizer *opt, const char *path) {
                      path, (unsigned long long)h.n_params, opt->n_params);
         goto done;
     }
-    if (bp__optimizer_check_config(&h.config, __func__) != BP_OK) {
-        /* Reword the check's "bp_optimizer_load: <problem>" as a file error. */
-        char problem[256];
-        const char *message = bp_errmsg();
-        const size_t prefix = strlen(__func__) + 2;
-        snprintf(problem, sizeof problem, "%s", strlen(message) > prefix ? message + prefix : "");
-        rc = bp__fail(BP_EFORMAT, __func__, "%s: invalid configuration: %s", path, problem);
+    /* The check's message, prefixed with the path, as a file error. */
+    char context[320];
+    snprintf(context, sizeof context, "%s: %s: invalid configuration", __func__, path);
+    if (bp__optimizer_check_config(&h.config, context) != BP_OK) {
+        rc = BP_EFORMAT;
         goto done;
     }
     bp__decode_floats(state, floats);
