@@ -321,3 +321,43 @@ void bp__reader_close(bp__reader *r) {
         close(r->fd);
     r->fd = -1;
 }
+
+void bp__writer_preamble(bp__writer *w, const unsigned char magic[8], uint32_t version) {
+    bp__writer_bytes(w, magic, 8);
+    bp__writer_u32(w, version);
+    bp__writer_u32(w, BP__BYTE_ORDER_MARK);
+}
+
+int bp__check_preamble(const bp__reader *r, const unsigned char *bytes,
+                       const unsigned char magic[8], const char *what, uint32_t version) {
+    if (memcmp(bytes, magic, 8) != 0)
+        return bp__fail(BP_EFORMAT, r->function,
+                        "%s: not a backprop %s file (it does not start with \"%.7s\\0\")", r->path,
+                        what, (const char *)magic);
+    const uint32_t found = bp__get_u32(bytes + 8);
+    if (found != version)
+        return bp__fail(BP_EFORMAT, r->function,
+                        "%s: format version %u; this library reads version %u", r->path,
+                        (unsigned)found, (unsigned)version);
+    const uint32_t mark = bp__get_u32(bytes + 12);
+    if (mark != BP__BYTE_ORDER_MARK)
+        return bp__fail(BP_EFORMAT, r->function, "%s: byte-order mark reads 0x%08x, not 0x%08x%s",
+                        r->path, (unsigned)mark, (unsigned)BP__BYTE_ORDER_MARK,
+                        mark == 0x04030201u ? " (written big-endian)" : "");
+    return BP_OK;
+}
+
+int bp__reader_finish(bp__reader *r) {
+    const uint32_t computed = r->crc;
+    unsigned char stored[4];
+    int rc = bp__reader_bytes(r, stored, sizeof stored);
+    if (rc == BP_OK)
+        rc = bp__reader_expect_end(r);
+    if (rc != BP_OK)
+        return rc;
+    if (bp__get_u32(stored) != computed)
+        return bp__fail(BP_ECHECKSUM, r->function,
+                        "%s: stored CRC-32 is 0x%08x but the contents give 0x%08x", r->path,
+                        (unsigned)bp__get_u32(stored), (unsigned)computed);
+    return BP_OK;
+}

@@ -104,6 +104,11 @@ void bp__writer_floats(bp__writer *w, const float *v, size_t n);
  * is then untouched. */
 int bp__writer_commit(bp__writer *w);
 
+/* The 16 bytes both file formats open with: an 8-byte magic, the format
+ * version, and the byte-order mark. */
+#define BP__PREAMBLE_BYTES 16
+void bp__writer_preamble(bp__writer *w, const unsigned char magic[8], uint32_t version);
+
 /* Reads a file front to back, keeping the CRC-32 of every byte read.
  * bp__reader_open records the file's length (fstat) so that callers can
  * check the length a header implies before reading or allocating more. */
@@ -133,6 +138,17 @@ int bp__reader_expect_end(bp__reader *r);
 
 /* Closes the file. Safe to call twice. */
 void bp__reader_close(bp__reader *r);
+
+/* Checks a preamble read into bytes: the magic (else "not a backprop <what>
+ * file"), the version and the byte-order mark. BP_OK or BP_EFORMAT, the
+ * message naming r's path. */
+int bp__check_preamble(const bp__reader *r, const unsigned char *bytes,
+                       const unsigned char magic[8], const char *what, uint32_t version);
+
+/* Reads the trailing CRC-32, checks that nothing follows it and that it
+ * matches everything read before it. BP_OK, BP_EFORMAT, BP_EIO or
+ * BP_ECHECKSUM. */
+int bp__reader_finish(bp__reader *r);
 
 /* errno's description, as strerror gives it but thread-safe: written into
  * text (capacity bytes), which it returns. */

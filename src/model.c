@@ -69,19 +69,9 @@ static int read_fixed_header(bp__reader *r, model_header *h) {
     int rc = bp__reader_bytes(r, bytes, sizeof bytes);
     if (rc != BP_OK)
         return rc;
-    if (memcmp(bytes, model_magic, sizeof model_magic) != 0)
-        return bp__fail(BP_EFORMAT, fn,
-                        "%s: not a backprop model file (it does not start with \"BPMODEL\\0\")",
-                        path);
-    uint32_t version = bp__get_u32(bytes + 8);
-    if (version != BP_MODEL_FORMAT_VERSION)
-        return bp__fail(BP_EFORMAT, fn, "%s: format version %u; this library reads version %d",
-                        path, (unsigned)version, BP_MODEL_FORMAT_VERSION);
-    uint32_t mark = bp__get_u32(bytes + 12);
-    if (mark != BP__BYTE_ORDER_MARK)
-        return bp__fail(BP_EFORMAT, fn, "%s: byte-order mark reads 0x%08x, not 0x%08x%s", path,
-                        (unsigned)mark, (unsigned)BP__BYTE_ORDER_MARK,
-                        mark == 0x04030201u ? " (written big-endian)" : "");
+    rc = bp__check_preamble(r, bytes, model_magic, "model", BP_MODEL_FORMAT_VERSION);
+    if (rc != BP_OK)
+        return rc;
     h->n_layers = bp__get_u32(bytes + 16);
     if (h->n_layers == 0 || h->n_layers > MAX_LAYERS)
         return bp__fail(BP_EFORMAT, fn, "%s: %u layers; a model file holds 1 to %d", path,
@@ -193,9 +183,7 @@ int bp_net_save(const bp_net *net, const char *path) {
     int rc = bp__writer_open(&w, path, __func__);
     if (rc != BP_OK)
         return rc;
-    bp__writer_bytes(&w, model_magic, sizeof model_magic);
-    bp__writer_u32(&w, BP_MODEL_FORMAT_VERSION);
-    bp__writer_u32(&w, BP__BYTE_ORDER_MARK);
+    bp__writer_preamble(&w, model_magic, BP_MODEL_FORMAT_VERSION);
     bp__writer_u32(&w, (uint32_t)net->n_layers);
     bp__writer_u32(&w, (uint32_t)net->loss);
     bp__writer_u64(&w, net->layers[0].inputs);
@@ -271,19 +259,9 @@ int bp_net_load(bp_net **out, const char *path, bp_kernels kernels) {
     rc = bp__reader_bytes(&r, net->params, (size_t)h.n_params * 4);
     if (rc != BP_OK)
         goto done;
-    uint32_t computed = r.crc;
-    unsigned char stored[4];
-    rc = bp__reader_bytes(&r, stored, sizeof stored);
-    if (rc == BP_OK)
-        rc = bp__reader_expect_end(&r);
+    rc = bp__reader_finish(&r);
     if (rc != BP_OK)
         goto done;
-    if (bp__get_u32(stored) != computed) {
-        rc = bp__fail(BP_ECHECKSUM, __func__,
-                      "%s: stored CRC-32 is 0x%08x but the contents give 0x%08x", path,
-                      (unsigned)bp__get_u32(stored), (unsigned)computed);
-        goto done;
-    }
     bp__decode_floats(net->params, net->n_params);
     size_t bad = bp__first_nonfinite(net->params, net->n_params);
     if (bad < net->n_params) {

@@ -46,9 +46,7 @@ int bp_optimizer_save(const bp_optimizer *opt, const char *path) {
     int rc = bp__writer_open(&w, path, __func__);
     if (rc != BP_OK)
         return rc;
-    bp__writer_bytes(&w, optim_magic, sizeof optim_magic);
-    bp__writer_u32(&w, OPTIM_FORMAT_VERSION);
-    bp__writer_u32(&w, BP__BYTE_ORDER_MARK);
+    bp__writer_preamble(&w, optim_magic, OPTIM_FORMAT_VERSION);
     bp__writer_u32(&w, (uint32_t)c->kind);
     bp__writer_u32(&w, (uint32_t)c->schedule);
     const float floats[7] = {c->learning_rate, c->momentum,     c->beta1, c->beta2,
@@ -77,20 +75,9 @@ static int read_header(bp__reader *r, optim_header *h) {
     int rc = bp__reader_bytes(r, b, sizeof b);
     if (rc != BP_OK)
         return rc;
-    if (memcmp(b, optim_magic, sizeof optim_magic) != 0)
-        return bp__fail(BP_EFORMAT, fn,
-                        "%s: not a backprop optimizer file (it does not start with "
-                        "\"BPOPTIM\\0\")",
-                        path);
-    uint32_t version = bp__get_u32(b + 8);
-    if (version != OPTIM_FORMAT_VERSION)
-        return bp__fail(BP_EFORMAT, fn, "%s: format version %u; this library reads version %d",
-                        path, (unsigned)version, OPTIM_FORMAT_VERSION);
-    uint32_t mark = bp__get_u32(b + 12);
-    if (mark != BP__BYTE_ORDER_MARK)
-        return bp__fail(BP_EFORMAT, fn, "%s: byte-order mark reads 0x%08x, not 0x%08x%s", path,
-                        (unsigned)mark, (unsigned)BP__BYTE_ORDER_MARK,
-                        mark == 0x04030201u ? " (written big-endian)" : "");
+    rc = bp__check_preamble(r, b, optim_magic, "optimizer", OPTIM_FORMAT_VERSION);
+    if (rc != BP_OK)
+        return rc;
     uint32_t kind = bp__get_u32(b + 16), schedule = bp__get_u32(b + 20);
     if (kind > BP_OPT_ADAM)
         return bp__fail(BP_EFORMAT, fn, "%s: kind is %u, not a bp_optimizer_kind", path,
@@ -160,19 +147,9 @@ int bp_optimizer_load(bp_optimizer *opt, const char *path) {
     rc = bp__reader_bytes(&r, state, floats * sizeof *state);
     if (rc != BP_OK)
         goto done;
-    uint32_t computed = r.crc;
-    unsigned char stored[CRC_BYTES];
-    rc = bp__reader_bytes(&r, stored, sizeof stored);
-    if (rc == BP_OK)
-        rc = bp__reader_expect_end(&r);
+    rc = bp__reader_finish(&r);
     if (rc != BP_OK)
         goto done;
-    if (bp__get_u32(stored) != computed) {
-        rc = bp__fail(BP_ECHECKSUM, __func__,
-                      "%s: stored CRC-32 is 0x%08x but the contents give 0x%08x", path,
-                      (unsigned)bp__get_u32(stored), (unsigned)computed);
-        goto done;
-    }
 
     /* The contents are what was saved; now whether they fit this optimizer. */
     if (h.n_params != opt->n_params) {
