@@ -8,7 +8,6 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -22,114 +21,14 @@
 
 #include <backprop.h>
 
-/* ---- scratch directory, files, CRC ---- */
+#include "file_helpers.h"
+#include "reference.h"
 
-/* A fresh directory per test; removed with its files by remove_scratch. */
-static char scratch[64];
-
-static void make_scratch(void) {
-    snprintf(scratch, sizeof scratch, "/tmp/bp_test_model_XXXXXX");
-    cr_assert_not_null(mkdtemp(scratch), "mkdtemp failed");
-}
-
-static void path_in_scratch(char *out, size_t capacity, const char *name) {
-    snprintf(out, capacity, "%s/%s", scratch, name);
-}
-
-/* The names in the scratch directory, "." and ".." excluded. */
-static size_t list_scratch(char names[][64], size_t capacity) {
-    DIR *dir = opendir(scratch);
-    cr_assert_not_null(dir);
-    size_t count = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL) {
-        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-            continue;
-        if (count < capacity)
-            snprintf(names[count], 64, "%.63s", entry->d_name);
-        count++;
-    }
-    closedir(dir);
-    return count;
-}
-
-static void remove_scratch(void) {
-    char names[16][64], path[160];
-    size_t count = list_scratch(names, 16);
-    for (size_t i = 0; i < count && i < 16; i++) {
-        path_in_scratch(path, sizeof path, names[i]);
-        if (remove(path) != 0)
-            rmdir(path);
-    }
-    rmdir(scratch);
-}
+/* Each test's scratch directory is /tmp/bp_test_model_XXXXXX. */
+static void make_model_scratch(void) { make_scratch("bp_test_model"); }
 
 /* Every test gets its scratch directory, removed even when the test fails. */
-TestSuite(model, .init = make_scratch, .fini = remove_scratch);
-
-static void write_file(const char *path, const unsigned char *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "cannot write %s", path);
-    cr_assert_eq(fwrite(data, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
-
-/* The whole file, from malloc; *n its length. */
-static unsigned char *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s", path);
-    size_t capacity = 1 << 16, used = 0, got;
-    unsigned char *data = malloc(capacity);
-    while ((got = fread(data + used, 1, capacity - used, f)) > 0) {
-        used += got;
-        if (used == capacity)
-            data = realloc(data, capacity *= 2);
-    }
-    fclose(f);
-    *n = used;
-    return data;
-}
-
-/* CRC-32 (the zlib/PNG/Ethernet one: reflected, polynomial 0xEDB88320,
- * initial and final xor 0xFFFFFFFF), bit by bit, independent of zlib. */
-static uint32_t crc32_bitwise(const unsigned char *p, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-/* A file under construction, little-endian by definition. */
-typedef struct bytes {
-    unsigned char data[4096];
-    size_t len;
-} bytes;
-
-static void put_u32(bytes *b, uint32_t v) {
-    for (int i = 0; i < 4; i++)
-        b->data[b->len++] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(bytes *b, uint64_t v) {
-    for (int i = 0; i < 8; i++)
-        b->data[b->len++] = (unsigned char)(v >> (8 * i));
-}
-static void put_f32(bytes *b, float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    put_u32(b, u);
-}
-static uint64_t get_u64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-static uint32_t get_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+TestSuite(model, .init = make_model_scratch, .fini = remove_scratch);
 
 Test(model, crc_reference_is_the_standard_crc32) {
     /* The check value every CRC-32 catalogue lists. */
@@ -165,15 +64,6 @@ static bp_net *make_net(const shape *s, bp_kernels kernels, uint64_t seed) {
     return net;
 }
 
-/* Deterministic inputs in [-1, 1]. */
-static void fill(float *x, size_t n, uint32_t seed) {
-    uint32_t state = seed * 2654435761u + 1;
-    for (size_t i = 0; i < n; i++) {
-        state = state * 1664525u + 1013904223u;
-        x[i] = (float)(state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
-    }
-}
-
 static void assert_same_network(bp_net *a, bp_net *b, const char *what) {
     cr_assert_eq(bp_net_num_layers(a), bp_net_num_layers(b), "%s: layers", what);
     cr_assert_eq(bp_net_loss(a), bp_net_loss(b), "%s: loss", what);
@@ -204,8 +94,8 @@ Test(model, round_trip_keeps_shape_loss_and_every_bit_on_both_kernel_sets) {
             /* Train a little, so the parameters are not just the seed's. */
             const size_t n = 4, n_in = s->sizes[0], n_out = s->sizes[s->n_layers];
             float x[4 * 8], y[4 * 8];
-            fill(x, n * n_in, (uint32_t)c);
-            fill(y, n * n_out, (uint32_t)c + 50);
+            ref_fill_uniform(x, n * n_in, c, -1.0f, 1.0f);
+            ref_fill_uniform(y, n * n_out, c + 50, -1.0f, 1.0f);
             for (size_t i = 0; i < n * n_out; i++)
                 y[i] = fabsf(y[i]); /* cross-entropy targets: non-negative */
             cr_assert_eq(bp_net_reserve(net, n), BP_OK);

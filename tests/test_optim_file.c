@@ -8,110 +8,23 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <backprop.h>
 
-/* ---- scratch directory, files, CRC (as in test_model.c) ---- */
+#include "file_helpers.h"
+#include "reference.h"
 
-static char scratch[64];
-
-static void make_scratch(void) {
-    snprintf(scratch, sizeof scratch, "/tmp/bp_test_optim_XXXXXX");
-    cr_assert_not_null(mkdtemp(scratch), "mkdtemp failed");
-}
-
-static void path_in_scratch(char *out, size_t capacity, const char *name) {
-    snprintf(out, capacity, "%s/%s", scratch, name);
-}
-
-static size_t list_scratch(char names[][64], size_t capacity) {
-    DIR *dir = opendir(scratch);
-    cr_assert_not_null(dir);
-    size_t count = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL) {
-        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-            continue;
-        if (count < capacity)
-            snprintf(names[count], 64, "%.63s", entry->d_name);
-        count++;
-    }
-    closedir(dir);
-    return count;
-}
-
-static void remove_scratch(void) {
-    char names[16][64], path[160];
-    size_t count = list_scratch(names, 16);
-    for (size_t i = 0; i < count && i < 16; i++) {
-        path_in_scratch(path, sizeof path, names[i]);
-        remove(path);
-    }
-    rmdir(scratch);
-}
+/* Each test's scratch directory is /tmp/bp_test_optim_XXXXXX. */
+static void make_optim_scratch(void) { make_scratch("bp_test_optim"); }
 
 /* Every test gets its scratch directory, removed even when the test fails. */
-TestSuite(optim_file, .init = make_scratch, .fini = remove_scratch);
-
-static void write_file(const char *path, const unsigned char *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "cannot write %s", path);
-    cr_assert_eq(fwrite(data, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
-
-static unsigned char *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot read %s", path);
-    size_t capacity = 1 << 16, used = 0, got;
-    unsigned char *data = malloc(capacity);
-    while ((got = fread(data + used, 1, capacity - used, f)) > 0) {
-        used += got;
-        if (used == capacity)
-            data = realloc(data, capacity *= 2);
-    }
-    fclose(f);
-    *n = used;
-    return data;
-}
-
-/* The standard CRC-32, bit by bit, independent of zlib. */
-static uint32_t crc32_bitwise(const unsigned char *p, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-typedef struct bytes {
-    unsigned char data[4096];
-    size_t len;
-} bytes;
-
-static void put_u32(bytes *b, uint32_t v) {
-    for (int i = 0; i < 4; i++)
-        b->data[b->len++] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(bytes *b, uint64_t v) {
-    for (int i = 0; i < 8; i++)
-        b->data[b->len++] = (unsigned char)(v >> (8 * i));
-}
-static void put_f32(bytes *b, float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    put_u32(b, u);
-}
+TestSuite(optim_file, .init = make_optim_scratch, .fini = remove_scratch);
 
 /* ---- training ---- */
 
@@ -138,15 +51,8 @@ static bp_optimizer *make_opt(const bp_net *net, const bp_optimizer_config *conf
 
 /* Batch number `step`: its own deterministic inputs and targets. */
 static void batch(uint32_t step, float *x, float *y) {
-    uint32_t state = step * 2654435761u + 7;
-    for (size_t i = 0; i < BATCH * 4 + BATCH * 3; i++) {
-        state = state * 1664525u + 1013904223u;
-        float u = (float)(state >> 8) / (float)(1u << 24);
-        if (i < BATCH * 4)
-            x[i] = 2.0f * u - 1.0f;
-        else
-            y[i - BATCH * 4] = u;
-    }
+    ref_fill_uniform(x, BATCH * 4, 2 * (uint64_t)step, -1.0f, 1.0f);
+    ref_fill_uniform(y, BATCH * 3, 2 * (uint64_t)step + 1, 0.0f, 1.0f);
 }
 
 /* Steps first .. last - 1. */
