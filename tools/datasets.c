@@ -1,4 +1,5 @@
-/* Loading the program's data sets: IDX or CSV files, the Fashion-MNIST default, IDX scaling. */
+/* Loading the program's data sets: IDX or CSV files, the Fashion-MNIST default, IDX scaling;
+ * whether a network fits them. */
 #define _POSIX_C_SOURCE 200809L /* access */
 
 #include "datasets.h"
@@ -74,4 +75,14 @@ int load_data(const data_source *source, bp_dataset *out) {
     free(owned_images);
     free(owned_labels);
     return status;
+}
+
+int check_fit(size_t inputs, size_t outputs, size_t features, size_t classes, const char *what) {
+    if (inputs != features)
+        return runtime_error("%s %zu inputs; the data has %zu features per example", what, inputs,
+                             features);
+    if (outputs < classes)
+        return runtime_error("%s %zu outputs; the data has %zu classes (labels 0 to %zu)", what,
+                             outputs, classes, classes - 1);
+    return EXIT_OK;
 }

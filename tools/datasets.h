@@ -1,4 +1,5 @@
-/* Loading the program's data sets: IDX or CSV files, the Fashion-MNIST default, IDX scaling. */
+/* Loading the program's data sets: IDX or CSV files, the Fashion-MNIST default, IDX scaling;
+ * whether a network fits them. */
 #ifndef BACKPROP_TOOL_DATASETS_H
 #define BACKPROP_TOOL_DATASETS_H
 
@@ -31,5 +32,12 @@ typedef struct data_source {
  * package provides it. On failure prints the error and returns
  * EXIT_RUNTIME, with *out empty; EXIT_OK on success. */
 int load_data(const data_source *source, bp_dataset *out);
+
+/* The network's sizes must fit the data: one input per feature and an
+ * output for every class (a model may have more outputs than a set has
+ * classes, since a set need not contain the last ones). `what` begins the
+ * message ("the model has"). Prints the error and returns EXIT_RUNTIME, or
+ * returns EXIT_OK. */
+int check_fit(size_t inputs, size_t outputs, size_t features, size_t classes, const char *what);
 
 #endif

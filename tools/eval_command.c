@@ -1,13 +1,12 @@
 /* The eval command: a saved model's cost and accuracy on a data set. */
 #include <backprop.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "commands.h"
+#include "common_options.h"
 #include "datasets.h"
-#include "names.h"
 #include "options.h"
 
 void eval_help(void) {
@@ -42,16 +41,12 @@ void eval_help(void) {
 }
 
 enum {
-    OPT_DATA_DIR = 256,
+    OPT_DATA_DIR = COMMON_OPTIONS_END,
     OPT_IMAGES,
     OPT_LABELS,
     OPT_CSV,
-    OPT_LABEL_COLUMN,
     OPT_SCALE_OFFSET,
     OPT_SCALE_FACTOR,
-    OPT_BATCH,
-    OPT_KERNELS,
-    OPT_THREADS,
 };
 
 static const struct option long_options[] = {
@@ -77,13 +72,13 @@ static const char *const COMMAND = "eval";
 typedef struct eval_config {
     const char *model;
     data_source data;
-    bool label_column_given, scaling_given;
+    common_options common;
+    bool scaling_given;
     float offset, factor;
-    size_t batch;
-    int kernels, threads;
 } eval_config;
 
-static int take_option(eval_config *c, int option, const char *value) {
+static int take_option(void *settings, int option, const char *value) {
+    eval_config *c = settings;
     switch (option) {
     case OPT_DATA_DIR:
         c->data.data_dir = value;
@@ -97,12 +92,6 @@ static int take_option(eval_config *c, int option, const char *value) {
     case OPT_CSV:
         c->data.csv = value;
         break;
-    case OPT_LABEL_COLUMN:
-        c->label_column_given = true;
-        if (!parse_size(value, 0, SIZE_MAX, &c->data.label_column))
-            return usage_error(
-                COMMAND, "invalid --label-column '%s' (expected a column number from 0)", value);
-        break;
     case OPT_SCALE_OFFSET:
         c->scaling_given = true;
         if (!parse_float(value, &c->offset))
@@ -115,62 +104,39 @@ static int take_option(eval_config *c, int option, const char *value) {
             return usage_error(COMMAND, "invalid --scale-factor '%s' (expected a finite number)",
                                value);
         break;
-    case OPT_BATCH:
-        if (!parse_size(value, 1, INT_MAX, &c->batch))
-            return usage_error(COMMAND, "invalid --batch '%s' (expected 1 to %d)", value, INT_MAX);
-        break;
-    case OPT_KERNELS:
-        if (!parse_name(kernels_names, value, &c->kernels)) {
-            char list[64];
-            return usage_error(COMMAND, "invalid --kernels '%s' (expected %s)", value,
-                               name_list(kernels_names, list, sizeof list));
-        }
-        break;
-    case OPT_THREADS:
-        if (!parse_int(value, 1, 1024, &c->threads))
-            return usage_error(COMMAND, "invalid --threads '%s' (expected 1 to 1024)", value);
-        break;
     default:
-        return usage_error(COMMAND, "unhandled option"); /* not reached */
+        return take_common_option(COMMAND, &c->common, option, value);
     }
     return EXIT_OK;
 }
 
-/* EXIT_OK, a usage error's status, or -1 after --help. */
+static const command_line eval_line = {
+    .command = COMMAND,
+    .options = long_options,
+    .help = eval_help,
+    .take = take_option,
+    .operand = "MODEL",
+};
+
+/* EXIT_OK, a usage error's status, or HELP_SHOWN. */
 static int parse_options(eval_config *c, int argc, char *argv[]) {
     *c = (eval_config){
         .data = {.default_images = TEST_IMAGES_FILE, .default_labels = TEST_LABELS_FILE},
+        .common = {.batch = DEFAULT_BATCH, .kernels = BP_KERNELS_OPENBLAS},
         .factor = 1.0f,
-        .batch = DEFAULT_BATCH,
-        .kernels = BP_KERNELS_OPENBLAS,
     };
-    opterr = 0;
-    optind = 1;
-    int option;
-    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (option == 'h') {
-            eval_help();
-            return -1;
-        }
-        if (option == '?' || option == ':')
-            return option_error(COMMAND, option, argv, long_options);
-        const int status = take_option(c, option, optarg);
-        if (status != EXIT_OK)
-            return status;
-    }
-    if (optind == argc)
-        return usage_error(COMMAND, "missing the MODEL file");
-    c->model = argv[optind++];
-    if (optind < argc)
-        return usage_error(COMMAND, "unexpected argument '%s'", argv[optind]);
+    int status = parse_command_line(&eval_line, argc, argv, c, &c->model);
+    if (status != EXIT_OK)
+        return status;
+    c->data.label_column = c->common.label_column; /* where load_data looks */
     const bool idx = c->data.data_dir || c->data.images || c->data.labels;
     if (c->data.csv && idx)
         return usage_error(COMMAND, "--csv does not go with --data-dir, --images or --labels");
-    /* Images from one place and labels from another would pair wrongly. */
-    if (!c->data.images != !c->data.labels)
-        return usage_error(COMMAND, "--images and --labels go together");
-    if (!c->data.csv && c->label_column_given)
-        return usage_error(COMMAND, "--label-column is for CSV data");
+    status = check_idx_pair(COMMAND, c->data.images, c->data.labels, "--images", "--labels");
+    if (status == EXIT_OK)
+        status = check_common_options(COMMAND, &c->common, c->data.csv != NULL);
+    if (status != EXIT_OK)
+        return status;
     if (!c->data.csv && c->scaling_given)
         return usage_error(COMMAND, "--scale-offset and --scale-factor are for CSV data; IDX "
                                     "inputs are always scaled by 1/255");
@@ -178,19 +144,16 @@ static int parse_options(eval_config *c, int argc, char *argv[]) {
 }
 
 static int evaluate(const eval_config *c, bp_net *net, bp_dataset *data) {
-    if (data->features != bp_net_num_inputs(net))
-        return runtime_error("the model has %zu inputs; the data has %zu features per example",
-                             bp_net_num_inputs(net), data->features);
-    if (data->classes > bp_net_num_outputs(net))
-        return runtime_error("the model has %zu outputs; the data has %zu classes (labels 0 to "
-                             "%zu)",
-                             bp_net_num_outputs(net), data->classes, data->classes - 1);
+    const int status = check_fit(bp_net_num_inputs(net), bp_net_num_outputs(net), data->features,
+                                 data->classes, "the model has");
+    if (status != EXIT_OK)
+        return status;
     int rc = BP_OK;
     if (c->data.csv)
         rc = bp_dataset_scale(data, c->offset, c->factor);
     /* bp_evaluate works in batches of the reserved size. */
     if (rc == BP_OK)
-        rc = bp_net_reserve(net, c->batch < data->count ? c->batch : data->count);
+        rc = bp_net_reserve(net, c->common.batch < data->count ? c->common.batch : data->count);
     double loss, accuracy;
     if (rc == BP_OK)
         rc = bp_evaluate(net, data, &loss, &accuracy);
@@ -204,11 +167,11 @@ int eval_command(int argc, char *argv[]) {
     eval_config c;
     int status = parse_options(&c, argc, argv);
     if (status != EXIT_OK)
-        return status < 0 ? EXIT_OK : status;
-    if (c.threads > 0 && bp_blas_set_threads(c.threads) != BP_OK)
+        return status == HELP_SHOWN ? EXIT_OK : status;
+    if (c.common.threads > 0 && bp_blas_set_threads(c.common.threads) != BP_OK)
         return library_error(BP_EINVAL);
     bp_net *net = NULL;
-    const int rc = bp_net_load(&net, c.model, (bp_kernels)c.kernels);
+    const int rc = bp_net_load(&net, c.model, (bp_kernels)c.common.kernels);
     if (rc != BP_OK)
         return library_error(rc);
     bp_dataset data = {0};

@@ -56,22 +56,18 @@ static void describe(const char *path, bp_net *net) {
     printf("parameters  %zu (%zu bytes as float)\n", params, params * sizeof(float));
 }
 
+static const command_line info_line = {
+    .command = COMMAND,
+    .options = long_options,
+    .help = info_help,
+    .operand = "MODEL",
+};
+
 int info_command(int argc, char *argv[]) {
-    opterr = 0;
-    optind = 1;
-    int option;
-    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (option == 'h') {
-            info_help();
-            return EXIT_OK;
-        }
-        return option_error(COMMAND, option, argv, long_options);
-    }
-    if (optind == argc)
-        return usage_error(COMMAND, "missing the MODEL file");
-    const char *path = argv[optind++];
-    if (optind < argc)
-        return usage_error(COMMAND, "unexpected argument '%s'", argv[optind]);
+    const char *path = NULL;
+    const int status = parse_command_line(&info_line, argc, argv, NULL, &path);
+    if (status != EXIT_OK)
+        return status == HELP_SHOWN ? EXIT_OK : status;
     bp_net *net = NULL;
     const int rc = bp_net_load(&net, path, BP_KERNELS_OPENBLAS);
     if (rc != BP_OK)

@@ -13,12 +13,6 @@ const name_value activation_names[] = {
     {NULL, 0},
 };
 
-/* Softmax is for the output layer only, which --loss decides. */
-const name_value hidden_activation_names[] = {
-    {"relu", BP_ACT_RELU}, {"leaky-relu", BP_ACT_LEAKY_RELU}, {"sigmoid", BP_ACT_SIGMOID},
-    {"tanh", BP_ACT_TANH}, {"identity", BP_ACT_IDENTITY},     {NULL, 0},
-};
-
 const name_value loss_names[] = {
     {"cross-entropy", BP_LOSS_CROSS_ENTROPY},
     {"quadratic", BP_LOSS_QUADRATIC},

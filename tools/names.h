@@ -4,12 +4,11 @@
 
 #include "options.h"
 
-extern const name_value activation_names[];        /* bp_activation */
-extern const name_value hidden_activation_names[]; /* those allowed in hidden layers */
-extern const name_value loss_names[];              /* bp_loss */
-extern const name_value init_names[];              /* bp_init */
-extern const name_value optimizer_names[];         /* bp_optimizer_kind */
-extern const name_value schedule_names[];          /* bp_schedule */
-extern const name_value kernels_names[];           /* bp_kernels */
+extern const name_value activation_names[]; /* bp_activation */
+extern const name_value loss_names[];       /* bp_loss */
+extern const name_value init_names[];       /* bp_init */
+extern const name_value optimizer_names[];  /* bp_optimizer_kind */
+extern const name_value schedule_names[];   /* bp_schedule */
+extern const name_value kernels_names[];    /* bp_kernels */
 
 #endif

@@ -1,4 +1,5 @@
-/* Option parsing shared by the backprop program's commands: numbers, lists, names, messages. */
+/* Option parsing shared by the backprop program's commands: the command line, numbers, lists,
+ * names, messages. */
 #include "options.h"
 
 #include <backprop.h>
@@ -69,6 +70,35 @@ int option_error(const char *command, int c, char *const argv[], const struct op
     if (matches > 1)
         return usage_error(command, "ambiguous option '%s' (abbreviates several)", element);
     return usage_error(command, "unknown option '%s'", element);
+}
+
+int parse_command_line(const command_line *line, int argc, char *argv[], void *settings,
+                       const char **operand) {
+    /* Silent, since option_error words the messages; from the start, since
+     * getopt_long keeps its place between calls. */
+    opterr = 0;
+    optind = 1;
+    int option;
+    /* The leading ':' tells a missing value (':') from an unknown option. */
+    while ((option = getopt_long(argc, argv, ":h", line->options, NULL)) != -1) {
+        if (option == 'h') {
+            line->help();
+            return HELP_SHOWN;
+        }
+        if (option == '?' || option == ':' || !line->take)
+            return option_error(line->command, option, argv, line->options);
+        const int status = line->take(settings, option, optarg);
+        if (status != EXIT_OK)
+            return status;
+    }
+    if (line->operand) {
+        if (optind == argc)
+            return usage_error(line->command, "missing the %s file", line->operand);
+        *operand = argv[optind++];
+    }
+    if (optind < argc)
+        return usage_error(line->command, "unexpected argument '%s'", argv[optind]);
+    return EXIT_OK;
 }
 
 /* strtoull accepts leading blanks and a minus sign (negating the value);
@@ -175,15 +205,39 @@ const char *name_of(const name_value *table, int value) {
     return "?";
 }
 
-const char *name_list(const name_value *table, char *buf, size_t size) {
-    size_t used = 0;
+/* The table's names but *except's (with except not NULL) as "a, b or c", in
+ * buf (truncated to size). */
+static const char *name_list(const name_value *table, const int *except, char *buf, size_t size) {
+    size_t count = 0;
+    for (const name_value *entry = table; entry->name; entry++)
+        count += !except || entry->value != *except;
+    size_t used = 0, listed = 0;
     buf[0] = '\0';
-    for (size_t i = 0; table[i].name; i++) {
-        const char *separator = i == 0 ? "" : table[i + 1].name ? ", " : " or ";
-        const int n = snprintf(buf + used, size - used, "%s%s", separator, table[i].name);
+    for (; table->name; table++) {
+        if (except && table->value == *except)
+            continue;
+        const char *separator = listed == 0 ? "" : listed + 1 < count ? ", " : " or ";
+        const int n = snprintf(buf + used, size - used, "%s%s", separator, table->name);
         if (n < 0 || (size_t)n >= size - used)
             break;
         used += (size_t)n;
+        listed++;
     }
     return buf;
+}
+
+static int name_error(const char *command, const char *option, const char *value,
+                      const name_value *table, const int *except) {
+    char list[160];
+    return usage_error(command, "invalid %s '%s' (expected %s)", option, value,
+                       name_list(table, except, list, sizeof list));
+}
+
+int bad_name(const char *command, const char *option, const char *value, const name_value *table) {
+    return name_error(command, option, value, table, NULL);
+}
+
+int bad_name_except(const char *command, const char *option, const char *value,
+                    const name_value *table, int except) {
+    return name_error(command, option, value, table, &except);
 }

@@ -1,4 +1,5 @@
-/* Option parsing shared by the backprop program's commands: numbers, lists, names, messages. */
+/* Option parsing shared by the backprop program's commands: the command line, numbers, lists,
+ * names, messages. */
 #ifndef BACKPROP_TOOL_OPTIONS_H
 #define BACKPROP_TOOL_OPTIONS_H
 
@@ -40,6 +41,28 @@ struct option;
  * an ambiguous abbreviation, a missing value, a value for a flag. */
 int option_error(const char *command, int c, char *const argv[], const struct option *options);
 
+/* What parse_command_line returns after printing --help: the command stops
+ * there, with EXIT_OK. */
+enum { HELP_SHOWN = -1 };
+
+/* A command's command line: its options and at most one operand. */
+typedef struct command_line {
+    const char *command;          /* its name in messages: "train" */
+    const struct option *options; /* getopt_long's table; 'h' is --help */
+    void (*help)(void);
+    /* Parses one option's value into the settings: EXIT_OK or a usage
+     * error's status. NULL for a command with no option but --help. */
+    int (*take)(void *settings, int option, const char *value);
+    const char *operand; /* the one file operand's name ("MODEL"), or NULL for none */
+} command_line;
+
+/* Parses argv (argv[0] is the command's name) with getopt_long: each option
+ * goes to line->take with `settings`, and the operand, if line->operand
+ * names one, to *operand. Returns EXIT_OK, HELP_SHOWN, or the status of the
+ * usage error it printed. */
+int parse_command_line(const command_line *line, int argc, char *argv[], void *settings,
+                       const char **operand);
+
 /* Whole-string parses with range checks; false for anything else. */
 bool parse_size(const char *text, size_t min, size_t max, size_t *out);
 bool parse_u64(const char *text, uint64_t *out);
@@ -58,7 +81,13 @@ bool parse_name(const name_value *table, const char *text, int *out);
 /* The name of `value` in the table, or "?" when it has none. */
 const char *name_of(const name_value *table, int value);
 
-/* The table's names as "a, b or c", in buf (truncated to size). */
-const char *name_list(const name_value *table, char *buf, size_t size);
+/* The usage error for a value that is not one of the table's names:
+ * "invalid --loss 'x' (expected cross-entropy or quadratic)". */
+int bad_name(const char *command, const char *option, const char *value, const name_value *table);
+
+/* The same for an option that takes every name in the table but except's,
+ * which the message leaves out. */
+int bad_name_except(const char *command, const char *option, const char *value,
+                    const name_value *table, int except);
 
 #endif

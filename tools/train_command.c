@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "commands.h"
+#include "common_options.h"
 #include "datasets.h"
 #include "describe.h"
 #include "metrics.h"
@@ -69,13 +70,11 @@ typedef struct train_config {
     /* data */
     const char *data_dir, *train_images, *train_labels, *test_images, *test_labels;
     const char *train_csv, *test_csv;
-    size_t label_column;
-    bool label_column_given;
     int scale;
     bool scale_given;
     /* network */
     size_t *layers, n_layers;
-    int activation, loss, init, kernels;
+    int activation, loss, init;
     bool activation_given, loss_given, init_given;
     const char *resume;
     /* optimizer */
@@ -85,10 +84,11 @@ typedef struct train_config {
     size_t step_epochs;
     const char *resume_optimizer, *save_optimizer;
     /* run */
-    size_t epochs, batch;
+    size_t epochs;
     uint64_t seed;
-    int threads; /* 0: OpenBLAS's own choice */
     const char *save, *metrics;
+    /* --label-column, --batch, --kernels, --threads */
+    common_options common;
     bool quiet;
 } train_config;
 
@@ -170,20 +170,18 @@ void train_help(void) {
 }
 
 enum {
-    OPT_DATA_DIR = 256,
+    OPT_DATA_DIR = COMMON_OPTIONS_END,
     OPT_TRAIN_IMAGES,
     OPT_TRAIN_LABELS,
     OPT_TEST_IMAGES,
     OPT_TEST_LABELS,
     OPT_TRAIN_CSV,
     OPT_TEST_CSV,
-    OPT_LABEL_COLUMN,
     OPT_SCALE,
     OPT_LAYERS,
     OPT_ACTIVATION,
     OPT_LOSS,
     OPT_INIT,
-    OPT_KERNELS,
     OPT_RESUME,
     OPT_OPTIMIZER,
     OPT_LR,
@@ -195,9 +193,7 @@ enum {
     OPT_RESUME_OPTIMIZER,
     OPT_SAVE_OPTIMIZER,
     OPT_EPOCHS,
-    OPT_BATCH,
     OPT_SEED,
-    OPT_THREADS,
     OPT_SAVE,
     OPT_METRICS,
     OPT_QUIET,
@@ -241,16 +237,10 @@ static const struct option long_options[] = {
 
 static const char *const COMMAND = "train";
 
-/* The usage error for a value that is not one of a table's names. */
-static int bad_name(const char *option, const char *value, const name_value *table) {
-    char list[160];
-    return usage_error(COMMAND, "invalid %s '%s' (expected %s)", option, value,
-                       name_list(table, list, sizeof list));
-}
-
 /* Parses one option's value into the config; returns EXIT_OK or the usage
  * error's status. */
-static int take_option(train_config *c, int option, const char *value) {
+static int take_option(void *settings, int option, const char *value) {
+    train_config *c = settings;
     switch (option) {
     case OPT_DATA_DIR:
         c->data_dir = value;
@@ -273,18 +263,10 @@ static int take_option(train_config *c, int option, const char *value) {
     case OPT_TEST_CSV:
         c->test_csv = value;
         break;
-    case OPT_LABEL_COLUMN:
-        c->label_column_given = true;
-        if (!parse_size(value, 0, SIZE_MAX, &c->label_column))
-            return usage_error(COMMAND,
-                               "invalid --label-column '%s' (expected a column number "
-                               "from 0)",
-                               value);
-        break;
     case OPT_SCALE:
         c->scale_given = true;
         if (!parse_name(scale_names, value, &c->scale))
-            return bad_name("--scale", value, scale_names);
+            return bad_name(COMMAND, "--scale", value, scale_names);
         break;
     case OPT_LAYERS:
         free(c->layers);
@@ -297,29 +279,27 @@ static int take_option(train_config *c, int option, const char *value) {
         break;
     case OPT_ACTIVATION:
         c->activation_given = true;
-        if (!parse_name(hidden_activation_names, value, &c->activation))
-            return bad_name("--activation", value, hidden_activation_names);
+        /* Softmax is for the output layer only, which --loss decides. */
+        if (!parse_name(activation_names, value, &c->activation) || c->activation == BP_ACT_SOFTMAX)
+            return bad_name_except(COMMAND, "--activation", value, activation_names,
+                                   BP_ACT_SOFTMAX);
         break;
     case OPT_LOSS:
         c->loss_given = true;
         if (!parse_name(loss_names, value, &c->loss))
-            return bad_name("--loss", value, loss_names);
+            return bad_name(COMMAND, "--loss", value, loss_names);
         break;
     case OPT_INIT:
         c->init_given = true;
         if (!parse_name(init_names, value, &c->init))
-            return bad_name("--init", value, init_names);
-        break;
-    case OPT_KERNELS:
-        if (!parse_name(kernels_names, value, &c->kernels))
-            return bad_name("--kernels", value, kernels_names);
+            return bad_name(COMMAND, "--init", value, init_names);
         break;
     case OPT_RESUME:
         c->resume = value;
         break;
     case OPT_OPTIMIZER:
         if (!parse_name(optimizer_names, value, &c->optimizer))
-            return bad_name("--optimizer", value, optimizer_names);
+            return bad_name(COMMAND, "--optimizer", value, optimizer_names);
         break;
     case OPT_LR:
         c->rate_given = true;
@@ -338,7 +318,7 @@ static int take_option(train_config *c, int option, const char *value) {
         break;
     case OPT_SCHEDULE:
         if (!parse_name(schedule_names, value, &c->schedule))
-            return bad_name("--schedule", value, schedule_names);
+            return bad_name(COMMAND, "--schedule", value, schedule_names);
         break;
     case OPT_STEP_EPOCHS:
         if (!parse_size(value, 1, 100000, &c->step_epochs))
@@ -359,18 +339,10 @@ static int take_option(train_config *c, int option, const char *value) {
         if (!parse_size(value, 1, 100000, &c->epochs))
             return usage_error(COMMAND, "invalid --epochs '%s' (expected 1 to 100000)", value);
         break;
-    case OPT_BATCH:
-        if (!parse_size(value, 1, INT_MAX, &c->batch))
-            return usage_error(COMMAND, "invalid --batch '%s' (expected 1 to %d)", value, INT_MAX);
-        break;
     case OPT_SEED:
         if (!parse_u64(value, &c->seed))
             return usage_error(COMMAND, "invalid --seed '%s' (expected 0 to %llu)", value,
                                (unsigned long long)UINT64_MAX);
-        break;
-    case OPT_THREADS:
-        if (!parse_int(value, 1, 1024, &c->threads))
-            return usage_error(COMMAND, "invalid --threads '%s' (expected 1 to 1024)", value);
         break;
     case OPT_SAVE:
         c->save = value;
@@ -382,7 +354,7 @@ static int take_option(train_config *c, int option, const char *value) {
         c->quiet = true;
         break;
     default:
-        return usage_error(COMMAND, "unhandled option"); /* not reached */
+        return take_common_option(COMMAND, &c->common, option, value);
     }
     return EXIT_OK;
 }
@@ -395,30 +367,40 @@ static int check_combinations(const train_config *c) {
     if (idx && csv)
         return usage_error(COMMAND, "--train-csv and --test-csv do not go with the IDX data "
                                     "options (--data-dir, --train-images, ...)");
-    /* Images from one place and labels from another would pair wrongly. */
-    if (!c->train_images != !c->train_labels)
-        return usage_error(COMMAND, "--train-images and --train-labels go together");
-    if (!c->test_images != !c->test_labels)
-        return usage_error(COMMAND, "--test-images and --test-labels go together");
+    int status = check_idx_pair(COMMAND, c->train_images, c->train_labels, "--train-images",
+                                "--train-labels");
+    if (status == EXIT_OK)
+        status = check_idx_pair(COMMAND, c->test_images, c->test_labels, "--test-images",
+                                "--test-labels");
+    if (status != EXIT_OK)
+        return status;
     if (csv && !(c->train_csv && c->test_csv))
         return usage_error(COMMAND, "CSV data needs both --train-csv and --test-csv");
     if (!csv && c->scale_given)
         return usage_error(COMMAND,
                            "--scale is for CSV data; IDX inputs are always scaled by 1/255");
-    if (!csv && c->label_column_given)
-        return usage_error(COMMAND, "--label-column is for CSV data");
+    status = check_common_options(COMMAND, &c->common, csv);
+    if (status != EXIT_OK)
+        return status;
     if (c->resume && (c->layers || c->activation_given || c->loss_given || c->init_given))
         return usage_error(COMMAND, "--resume takes the network from the model; it does not go "
                                     "with --layers, --activation, --loss or --init");
     return EXIT_OK;
 }
 
+static const command_line train_line = {
+    .command = COMMAND,
+    .options = long_options,
+    .help = train_help,
+    .take = take_option,
+};
+
+/* EXIT_OK, a usage error's status, or HELP_SHOWN. */
 static int parse_options(train_config *c, int argc, char *argv[]) {
     *c = (train_config){
         .scale = SCALE_MINMAX,
         .activation = (int)defaults.activation,
         .loss = (int)defaults.loss,
-        .kernels = BP_KERNELS_OPENBLAS,
         .optimizer = (int)defaults.optimizer,
         .schedule = (int)defaults.schedule,
         .momentum = defaults.momentum,
@@ -426,25 +408,12 @@ static int parse_options(train_config *c, int argc, char *argv[]) {
         .gamma = defaults.gamma,
         .step_epochs = defaults.step_epochs,
         .epochs = defaults.epochs,
-        .batch = defaults.batch,
         .seed = defaults.seed,
+        .common = {.batch = defaults.batch, .kernels = BP_KERNELS_OPENBLAS},
     };
-    opterr = 0;
-    optind = 1;
-    int option;
-    while ((option = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (option == 'h') {
-            train_help();
-            return -1;
-        }
-        if (option == '?' || option == ':')
-            return option_error(COMMAND, option, argv, long_options);
-        const int status = take_option(c, option, optarg);
-        if (status != EXIT_OK)
-            return status;
-    }
-    if (optind < argc)
-        return usage_error(COMMAND, "unexpected argument '%s'", argv[optind]);
+    const int status = parse_command_line(&train_line, argc, argv, c, NULL);
+    if (status != EXIT_OK)
+        return status;
     if (!c->rate_given)
         c->rate = c->optimizer == BP_OPT_ADAM ? defaults.adam_rate : defaults.rate;
     if (!c->init_given)
@@ -459,7 +428,7 @@ static int parse_options(train_config *c, int argc, char *argv[]) {
 static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test) {
     const data_source train_source = {
         .csv = c->train_csv,
-        .label_column = c->label_column,
+        .label_column = c->common.label_column,
         .images = c->train_images,
         .labels = c->train_labels,
         .data_dir = c->data_dir,
@@ -468,7 +437,7 @@ static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test)
     };
     const data_source test_source = {
         .csv = c->test_csv,
-        .label_column = c->label_column,
+        .label_column = c->common.label_column,
         .images = c->test_images,
         .labels = c->test_labels,
         .data_dir = c->data_dir,
@@ -507,36 +476,24 @@ static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test)
     return EXIT_OK;
 }
 
-/* The network's sizes must fit the data: one input per feature and an
- * output for every class (a model may have more outputs than a set has
- * classes, since a set need not contain the last ones). */
-static int check_fit(size_t inputs, size_t outputs, const bp_dataset *train, const bp_dataset *test,
-                     const char *what) {
-    const size_t classes = train->classes > test->classes ? train->classes : test->classes;
-    if (inputs != train->features)
-        return runtime_error("%s %zu inputs; the data has %zu features per example", what, inputs,
-                             train->features);
-    if (outputs < classes)
-        return runtime_error("%s %zu outputs; the data has %zu classes (labels 0 to %zu)", what,
-                             outputs, classes, classes - 1);
-    return EXIT_OK;
-}
-
 static int make_net(const train_config *c, const bp_dataset *train, const bp_dataset *test,
                     bp_net **net) {
     *net = NULL;
+    /* The test set may have classes the training set lacks (load_sets has
+     * checked that the features agree). */
+    const size_t classes = train->classes > test->classes ? train->classes : test->classes;
+    const bp_kernels kernels = (bp_kernels)c->common.kernels;
     if (c->resume) {
-        const int rc = bp_net_load(net, c->resume, (bp_kernels)c->kernels);
+        const int rc = bp_net_load(net, c->resume, kernels);
         if (rc != BP_OK)
             return library_error(rc);
-        return check_fit(bp_net_num_inputs(*net), bp_net_num_outputs(*net), train, test,
-                         "the model has");
+        return check_fit(bp_net_num_inputs(*net), bp_net_num_outputs(*net), train->features,
+                         classes, "the model has");
     }
-    size_t default_sizes[4] = {train->features, defaults.hidden[0], defaults.hidden[1],
-                               train->classes > test->classes ? train->classes : test->classes};
+    size_t default_sizes[4] = {train->features, defaults.hidden[0], defaults.hidden[1], classes};
     const size_t *sizes = c->layers ? c->layers : default_sizes;
     const size_t n_sizes = c->layers ? c->n_layers : 4;
-    int status = check_fit(sizes[0], sizes[n_sizes - 1], train, test,
+    int status = check_fit(sizes[0], sizes[n_sizes - 1], train->features, classes,
                            c->layers ? "--layers has" : "the network has");
     if (status != EXIT_OK)
         return status;
@@ -548,7 +505,7 @@ static int make_net(const train_config *c, const bp_dataset *train, const bp_dat
     for (size_t l = 0; l + 1 < layers; l++)
         activations[l] = (bp_activation)c->activation;
     activations[layers - 1] = c->loss == BP_LOSS_CROSS_ENTROPY ? BP_ACT_SOFTMAX : BP_ACT_SIGMOID;
-    int rc = bp_net_create(net, layers, sizes, activations, (bp_kernels)c->kernels, c->seed);
+    int rc = bp_net_create(net, layers, sizes, activations, kernels, c->seed);
     free(activations);
     if (rc == BP_OK)
         rc = bp_net_set_loss(*net, (bp_loss)c->loss);
@@ -610,7 +567,7 @@ static void print_header(const train_config *c, bp_net *net, const bp_optimizer 
            batches, batches == 1 ? "" : "es", bp_net_max_batch(net), (unsigned long long)c->seed);
     printf("data: %zu training and %zu test examples, %zu features, %zu classes\n", train->count,
            test->count, train->features, train->classes);
-    if (c->kernels == BP_KERNELS_NAIVE)
+    if (c->common.kernels == BP_KERNELS_NAIVE)
         printf("kernels: naive loops\n");
     else
         printf("kernels: OpenBLAS, core %s, %d thread%s\n", bp_blas_core(), bp_blas_threads(),
@@ -663,7 +620,7 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     bp_train_options options;
     bp_train_options_default(&options);
     options.epochs = c->epochs;
-    options.batch_size = c->batch;
+    options.batch_size = c->common.batch;
     options.seed = c->seed;
     options.on_batch = on_batch;
     options.on_epoch = on_epoch;
@@ -686,15 +643,15 @@ int train_command(int argc, char *argv[]) {
     int status = parse_options(&c, argc, argv);
     if (status != EXIT_OK) {
         free(c.layers);
-        return status < 0 ? EXIT_OK : status; /* -1: --help */
+        return status == HELP_SHOWN ? EXIT_OK : status;
     }
     /* Below batches of SMALL_BATCH_LIMIT the products are small enough that
      * OpenBLAS's second thread costs more in waking and syncing than it
      * saves (measured: 784-256-128-10 at batch 32 and 64 trains faster on
      * one thread than on two, on this 2-core machine). */
-    if (c.threads == 0 && c.batch < SMALL_BATCH_LIMIT)
-        c.threads = 1;
-    if (c.threads > 0 && bp_blas_set_threads(c.threads) != BP_OK)
+    if (c.common.threads == 0 && c.common.batch < SMALL_BATCH_LIMIT)
+        c.common.threads = 1;
+    if (c.common.threads > 0 && bp_blas_set_threads(c.common.threads) != BP_OK)
         status = library_error(BP_EINVAL);
 
     bp_dataset train = {0}, test = {0};
@@ -706,7 +663,7 @@ int train_command(int argc, char *argv[]) {
         status = make_net(&c, &train, &test, &net);
     /* The workspace for the whole batch now, so that the header's memory
      * figure includes it (bp_train would reserve it otherwise). */
-    const size_t batch = c.batch < train.count ? c.batch : train.count;
+    const size_t batch = c.common.batch < train.count ? c.common.batch : train.count;
     const size_t batches = batch ? (train.count + batch - 1) / batch : 0;
     if (status == EXIT_OK) {
         const int rc = bp_net_reserve(net, batch);

@@ -1,0 +1,47 @@
+/* The options train and eval both take, parsed and checked in one place. */
+#include "common_options.h"
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "names.h"
+#include "options.h"
+
+int take_common_option(const char *command, common_options *o, int option, const char *value) {
+    switch (option) {
+    case OPT_LABEL_COLUMN:
+        o->label_column_given = true;
+        if (!parse_size(value, 0, SIZE_MAX, &o->label_column))
+            return usage_error(
+                command, "invalid --label-column '%s' (expected a column number from 0)", value);
+        break;
+    case OPT_BATCH:
+        if (!parse_size(value, 1, INT_MAX, &o->batch))
+            return usage_error(command, "invalid --batch '%s' (expected 1 to %d)", value, INT_MAX);
+        break;
+    case OPT_KERNELS:
+        if (!parse_name(kernels_names, value, &o->kernels))
+            return bad_name(command, "--kernels", value, kernels_names);
+        break;
+    case OPT_THREADS:
+        if (!parse_int(value, 1, 1024, &o->threads))
+            return usage_error(command, "invalid --threads '%s' (expected 1 to 1024)", value);
+        break;
+    default:
+        return usage_error(command, "unhandled option"); /* not reached */
+    }
+    return EXIT_OK;
+}
+
+int check_common_options(const char *command, const common_options *o, bool csv) {
+    if (!csv && o->label_column_given)
+        return usage_error(command, "--label-column is for CSV data");
+    return EXIT_OK;
+}
+
+int check_idx_pair(const char *command, const char *images, const char *labels,
+                   const char *images_option, const char *labels_option) {
+    if (!images != !labels)
+        return usage_error(command, "%s and %s go together", images_option, labels_option);
+    return EXIT_OK;
+}

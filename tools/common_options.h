@@ -1,0 +1,34 @@
+/* The options train and eval both take, parsed and checked in one place. */
+#ifndef BACKPROP_TOOL_COMMON_OPTIONS_H
+#define BACKPROP_TOOL_COMMON_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Their getopt_long values. A command numbers its own options from
+ * COMMON_OPTIONS_END, so that its switch can hand these on. */
+enum { OPT_LABEL_COLUMN = 256, OPT_BATCH, OPT_KERNELS, OPT_THREADS, COMMON_OPTIONS_END };
+
+typedef struct common_options {
+    size_t label_column; /* CSV: the label's 0-based column */
+    bool label_column_given;
+    size_t batch;
+    int kernels; /* bp_kernels */
+    int threads; /* 0: OpenBLAS's own choice */
+} common_options;
+
+/* Parses one of the options above into *o; returns EXIT_OK or the usage
+ * error's status. */
+int take_common_option(const char *command, common_options *o, int option, const char *value);
+
+/* What the parse of one option cannot see: --label-column without CSV data.
+ * EXIT_OK or the usage error's status. */
+int check_common_options(const char *command, const common_options *o, bool csv);
+
+/* IDX images and labels name a set only together: images from one place and
+ * labels from another would pair wrongly. EXIT_OK or the usage error's
+ * status, naming the two options. */
+int check_idx_pair(const char *command, const char *images, const char *labels,
+                   const char *images_option, const char *labels_option);
+
+#endif
