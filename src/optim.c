@@ -223,23 +223,37 @@ static inline void adam_range(size_t lo, size_t hi, float *restrict theta,
     }
 }
 
+/* Adam over the whole block: the vectorizable body, then the remainder. */
+#define ADAM_PASS_BODY                                                                             \
+    adam_range(0, body, theta, grad, m, v, step, decay, b1, b2, inv_root_c2, eps);                 \
+    adam_range(body, n, theta, grad, m, v, step, decay, b1, b2, inv_root_c2, eps)
+
 /* On x86-64, Adam's sqrt and division per element bound its speed, and SSE
- * (the baseline) does 4 at a time: compile the pass a second time for AVX2,
- * 8 at a time, picked at load time from the CPU (an ifunc). Both clones do
- * the same IEEE operations in the same order (C11 mode does not contract
- * into FMAs), so the results are bitwise the same on every CPU. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
-#define BP_CLONE_FOR_AVX2 __attribute__((target_clones("avx2", "default")))
-#else
-#define BP_CLONE_FOR_AVX2
+ * (the baseline) does 4 at a time: the pass is compiled a second time for
+ * AVX2, 8 at a time, and chosen when the CPU has it. Both do the same IEEE
+ * operations in the same order (C11 mode does not contract into FMAs), so
+ * the results are bitwise the same on every CPU. (A plain runtime check
+ * rather than target_clones, whose ifunc resolver clang 14 exports.) */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_AVX2_PASS 1
+__attribute__((target("avx2"))) static void
+adam_pass_avx2(size_t n, size_t body, float *restrict theta, const float *restrict grad,
+               float *restrict m, float *restrict v, float step, float decay, float b1, float b2,
+               float inv_root_c2, float eps) {
+    ADAM_PASS_BODY;
+}
 #endif
 
-BP_CLONE_FOR_AVX2
 static void adam_pass(size_t n, size_t body, float *restrict theta, const float *restrict grad,
                       float *restrict m, float *restrict v, float step, float decay, float b1,
                       float b2, float inv_root_c2, float eps) {
-    adam_range(0, body, theta, grad, m, v, step, decay, b1, b2, inv_root_c2, eps);
-    adam_range(body, n, theta, grad, m, v, step, decay, b1, b2, inv_root_c2, eps);
+#ifdef HAVE_AVX2_PASS
+    if (__builtin_cpu_supports("avx2")) {
+        adam_pass_avx2(n, body, theta, grad, m, v, step, decay, b1, b2, inv_root_c2, eps);
+        return;
+    }
+#endif
+    ADAM_PASS_BODY;
 }
 
 int bp_optimizer_step(bp_optimizer *opt, bp_net *net) {
