@@ -187,6 +187,7 @@ check 1 'bad.csv' "$bp" eval "$dir/csv.bin" --csv "$dir/bad.csv"
 
 # --- usage errors: exit 2, the option named, a pointer to --help -------------
 check 2 "unknown option '--frobnicate'" "$bp" train --frobnicate
+check 2 "unknown option '-x'" "$bp" train --quiet -xy
 check 2 "try 'backprop train --help'" "$bp" train --frobnicate
 check 2 "'--layers' needs a value" "$bp" train --layers
 for layers in 8 8,abc 8,0,3 8,,3 ,8,3 "8,3," -8,3 8,99999999999,3 ""; do

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,14 @@ int library_error(int code) {
 }
 
 int option_error(const char *command, int c, char *const argv[], const struct option *options) {
-    /* getopt_long has moved optind past the element it failed on. */
+    /* getopt_long has moved optind past the element it failed on, unless
+     * the failure was a short option inside a cluster ("-xy") with letters
+     * left: then optind still points at the cluster. */
     const char *element = optind > 0 ? argv[optind - 1] : "";
-    if (optopt != 0 && strncmp(element, "--", 2) != 0) {
+    const char *next = argv[optind];
+    const bool in_cluster = optopt > 0 && optopt < 128 && next && next[0] == '-' &&
+                            next[1] != '-' && strchr(next + 1, optopt);
+    if (optopt != 0 && (in_cluster || strncmp(element, "--", 2) != 0)) {
         if (c == ':')
             return usage_error(command, "option '-%c' needs a value", optopt);
         return usage_error(command, "unknown option '-%c'", optopt);
