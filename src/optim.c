@@ -52,8 +52,7 @@ size_t bp__optimizer_state_floats(bp_optimizer_kind kind, size_t n_params, bool 
     default: /* SGD keeps none; an unknown kind is the config check's to reject */
         break;
     }
-    if (ok)
-        *ok = fits;
+    *ok = fits;
     return floats;
 }
 
