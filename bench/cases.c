@@ -74,7 +74,7 @@ static int op_step(void *context, size_t n) {
         break;
     case BENCH_WEIGHT_GRAD:
         /* dW = Delta^T A_prev */
-        c->kernels->weight_grad(n, c->in, c->out, c->delta, c->a_prev, c->dw);
+        c->kernels->weight_grad(n, c->in, c->out, 1.0f, c->delta, c->a_prev, false, c->dw);
         break;
     case BENCH_INPUT_GRAD:
         /* dA_prev = Delta W, then Delta_prev = sigma'(Z_prev) (*) dA_prev with

@@ -218,7 +218,9 @@ BP_API int bp_net_forward(bp_net *net, const float *inputs, size_t n, const floa
  * Allocates nothing. Returns BP_OK; BP_EINVAL for a NULL net, inputs or
  * targets, n == 0, or inputs or targets overlapping the network's memory;
  * BP_EBATCH when n exceeds the reserved batch; BP_EOVERFLOW as for
- * bp_net_forward. */
+ * bp_net_forward; BP_ENONFINITE when the cost (as a float) is NaN or
+ * infinite, with the gradient block left as it was, or when the gradient
+ * is, with the gradient block holding it. The cost is stored either way. */
 BP_API int bp_net_gradient(bp_net *net, const float *inputs, const float *targets, size_t n,
                            float *cost);
 
@@ -230,9 +232,19 @@ BP_API int bp_net_gradient(bp_net *net, const float *inputs, const float *target
  * learning_rate that is negative or not finite. */
 BP_API int bp_net_step(bp_net *net, float learning_rate);
 
-/* bp_net_gradient followed by bp_net_step: one training step on a batch.
+/* One step of gradient descent on a batch: the result of bp_net_gradient
+ * followed by bp_net_step, up to rounding, in fewer passes over memory. Each
+ * layer's gradient is applied as soon as it is known, by the product itself
+ * (cblas_sgemm with alpha = -learning_rate and beta = 1 on W; cblas_sger for
+ * one example), so the gradient block is neither written nor read: it keeps
+ * what it held. Use bp_net_gradient for the gradient itself (an optimizer
+ * other than plain descent, a check of the gradient before stepping).
  * cost [out] is the batch cost before the step; may be NULL.
- * Allocates nothing. Returns what those two return. */
+ * Allocates nothing. Returns what those two return; a rejected call changes
+ * nothing. BP_ENONFINITE, with no step taken, when an input or a target is
+ * NaN or infinite or the cost is not finite. (A gradient that overflows
+ * while the cost stays finite cannot be caught before the fused step;
+ * divergence shows in the cost first. bp_train checks the gradient too.) */
 BP_API int bp_net_train_step(bp_net *net, const float *inputs, const float *targets, size_t n,
                              float learning_rate, float *cost);
 
@@ -292,7 +304,8 @@ BP_API int bp_net_cost(bp_net *net, const float *inputs, const float *targets, s
 BP_API int bp_net_params(bp_net *net, float **params, size_t *count);
 
 /* The gradient block, laid out as the parameter block; see bp_net_params.
- * Holds the gradient of the last bp_net_gradient call, zero before it. */
+ * Holds the gradient of the last bp_net_gradient call, zero before it
+ * (bp_net_train_step leaves it alone). */
 BP_API int bp_net_grads(bp_net *net, float **grads, size_t *count);
 
 /* One layer's view into the parameter and gradient blocks. */

@@ -7,6 +7,7 @@
 #include "activation.h"
 #include "alloc.h"
 #include "error.h"
+#include "finite.h"
 #include "loss.h"
 #include "net.h"
 
@@ -96,7 +97,8 @@ static double output_cost(bp_net *net, const float *targets, size_t n, float *de
                                       delta);
 }
 
-/* dC/db = column sums of Delta (n x width): per example it is delta itself. */
+/* sums = the column sums of Delta (n x width): dC/db, which per example is
+ * delta itself. */
 static void column_sums(size_t n, size_t width, const float *delta, float *sums) {
     for (size_t j = 0; j < width; j++)
         sums[j] = delta[j];
@@ -107,32 +109,50 @@ static void column_sums(size_t n, size_t width, const float *delta, float *sums)
     }
 }
 
+/* backward_pass's step_rate when the gradients go to the gradient block. */
+static const float GRADIENT_ONLY = -1.0f;
+
 /* The chain rule from the output layer back to the first, after forward_pass
- * on the same inputs. Returns the batch cost. */
-static double backward_pass(bp_net *net, const float *inputs, const float *targets, size_t n) {
+ * on the same inputs and output_cost into net->delta. With GRADIENT_ONLY the
+ * gradients go to the gradient block; otherwise each layer's gradient is
+ * applied as it is found, theta <- theta - step_rate dC/dtheta, by the
+ * product itself (BLAS beta = 1 on W), and the gradient block is left alone:
+ * one pass fewer over the parameters and none over the gradients. */
+static void backward_pass(bp_net *net, const float *inputs, size_t n, float step_rate) {
+    const bool fused_step = step_rate != GRADIENT_ONLY;
     float *delta = net->delta, *next_delta = net->next_delta;
-    /* Delta^(L) = sigma'(Z) (*) 2 (A - Y) / n (quadratic) or softmax(Z) - Y
-     * over n (cross-entropy), and the cost, in one pass. */
-    const double cost = output_cost(net, targets, n, delta);
     for (size_t l = net->n_layers; l-- > 0;) {
         const bp__layer *layer = &net->layers[l];
         const float *a_prev = l > 0 ? net->layers[l - 1].output : inputs;
-        /* dC/dW = Delta^T A_prev: the mean of the outer products delta a_prev^T. */
-        net->kernels->weight_grad(n, layer->inputs, layer->outputs, delta, a_prev,
-                                  bp__layer_weight_grads(net, layer));
-        column_sums(n, layer->outputs, delta, bp__layer_bias_grads(net, layer));
+        float *bias_grad = fused_step ? next_delta : bp__layer_bias_grads(net, layer);
+        column_sums(n, layer->outputs, delta, bias_grad);
+        if (fused_step) {
+            float *bias = bp__layer_bias(net, layer);
+            for (size_t j = 0; j < layer->outputs; j++)
+                bias[j] -= step_rate * bias_grad[j];
+        }
+        /* dC/dA_prev = Delta W, before a fused step changes W. */
+        if (l > 0)
+            net->kernels->input_grad(n, layer->inputs, layer->outputs, delta,
+                                     bp__layer_weights(net, layer), next_delta);
+        /* dC/dW = Delta^T A_prev, the mean of the outer products delta
+         * a_prev^T (delta holds the 1/n), into the gradient block, or
+         * W <- W - eta Delta^T A_prev. */
+        if (fused_step)
+            net->kernels->weight_grad(n, layer->inputs, layer->outputs, -step_rate, delta, a_prev,
+                                      true, bp__layer_weights(net, layer));
+        else
+            net->kernels->weight_grad(n, layer->inputs, layer->outputs, 1.0f, delta, a_prev, false,
+                                      bp__layer_weight_grads(net, layer));
         if (l == 0)
             break; /* nothing learns from dC/dx */
-        /* dC/dA_prev = Delta W, then Delta_prev = sigma'(Z_prev) (*) dC/dA_prev. */
-        net->kernels->input_grad(n, layer->inputs, layer->outputs, delta,
-                                 bp__layer_weights(net, layer), next_delta);
+        /* Delta_prev = sigma'(Z_prev) (*) dC/dA_prev. */
         bp__activation_backward(net->layers[l - 1].activation, n * layer->inputs, a_prev,
                                 next_delta);
         float *swap = delta;
         delta = next_delta;
         next_delta = swap;
     }
-    return cost;
 }
 
 int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **outputs) {
@@ -145,22 +165,48 @@ int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **out
     return BP_OK;
 }
 
-/* Forward and backward on a batch; `function` names the public entry point
- * in error messages. */
-static int compute_gradient(bp_net *net, const float *inputs, const float *targets, size_t n,
-                            float *cost, const char *function) {
+/* Forward and backward on a batch, with a fused step unless step_rate is
+ * GRADIENT_ONLY (see backward_pass); `function` names the public entry point
+ * in error messages. Nothing non-finite reaches the parameters: a fused step
+ * needs finite inputs and targets (an infinite input can leave the cost
+ * finite and still make the first layer's gradient infinite) and a finite
+ * cost before it starts; the gradient alone is checked once it is known. */
+static int forward_and_backward(bp_net *net, const float *inputs, const float *targets, size_t n,
+                                float step_rate, float *cost, const char *function) {
     const int rc = check_batch_and_targets(net, inputs, targets, n, function);
     if (rc != BP_OK)
         return rc;
+    const bool fused_step = step_rate != GRADIENT_ONLY;
+    const size_t n_outputs = net->layers[net->n_layers - 1].outputs;
+    if (fused_step && !bp__all_finite(inputs, n * net->layers[0].inputs))
+        return bp__fail(BP_ENONFINITE, function,
+                        "the inputs hold a NaN or an infinity, so the gradient would not be "
+                        "finite; no step taken");
+    if (fused_step && !bp__all_finite(targets, n * n_outputs))
+        return bp__fail(BP_ENONFINITE, function,
+                        "the targets hold a NaN or an infinity, so the cost would not be finite; "
+                        "no step taken");
     forward_pass(net, inputs, n, uses_logits(net));
-    const double batch_cost = backward_pass(net, inputs, targets, n);
+    /* The cost, and Delta^(L) = sigma'(Z) (*) 2 (A - Y) / n (quadratic) or
+     * softmax(Z) - Y over n (cross-entropy), in one pass. */
+    /* Judged as the float the caller gets: a cost past FLT_MAX is infinite. */
+    const float batch_cost = (float)output_cost(net, targets, n, net->delta);
     if (cost)
-        *cost = (float)batch_cost;
+        *cost = batch_cost;
+    if (!isfinite(batch_cost))
+        return bp__fail(BP_ENONFINITE, function, "the cost is not finite (%g); %s",
+                        (double)batch_cost,
+                        fused_step ? "no step taken" : "the gradient block is left as it was");
+    backward_pass(net, inputs, n, step_rate);
+    if (!fused_step && !bp__all_finite(net->grads, net->n_params))
+        return bp__fail(BP_ENONFINITE, function,
+                        "the gradient is not finite (the cost is %g); the gradient block holds it",
+                        (double)batch_cost);
     return BP_OK;
 }
 
 int bp_net_gradient(bp_net *net, const float *inputs, const float *targets, size_t n, float *cost) {
-    return compute_gradient(net, inputs, targets, n, cost, __func__);
+    return forward_and_backward(net, inputs, targets, n, GRADIENT_ONLY, cost, __func__);
 }
 
 int bp_net_cost(bp_net *net, const float *inputs, const float *targets, size_t n, float *cost,
@@ -190,14 +236,8 @@ int bp_net_step(bp_net *net, float learning_rate) {
 
 int bp_net_train_step(bp_net *net, const float *inputs, const float *targets, size_t n,
                       float learning_rate, float *cost) {
-    /* Check the rate first, so a bad call leaves the gradient block as it was. */
-    int rc = check_learning_rate(learning_rate, __func__);
+    const int rc = check_learning_rate(learning_rate, __func__);
     if (rc != BP_OK)
         return rc;
-    rc = compute_gradient(net, inputs, targets, n, cost, __func__);
-    if (rc != BP_OK)
-        return rc;
-    /* theta <- theta - eta dC/dtheta, one pass over the flat block. */
-    net->kernels->descend(net->n_params, learning_rate, net->grads, net->params);
-    return BP_OK;
+    return forward_and_backward(net, inputs, targets, n, learning_rate, cost, __func__);
 }

@@ -4,6 +4,7 @@
 #ifndef BP_KERNELS_H
 #define BP_KERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Shapes: n examples, a layer of `out` neurons fed by `in` inputs.
@@ -15,10 +16,13 @@ typedef struct bp__kernels {
     void (*dense_forward)(size_t n, size_t in, size_t out, const float *a_prev, const float *w,
                           float *z);
 
-    /* dW = Delta^T A_prev  (out x in): the sum over examples of the outer
-     * products delta a_prev^T. Overwrites dw. */
-    void (*weight_grad)(size_t n, size_t in, size_t out, const float *delta, const float *a_prev,
-                        float *dw);
+    /* M = alpha Delta^T A_prev  (out x in), alpha times the sum over
+     * examples of the outer products delta a_prev^T, written over m, or added
+     * to it when `accumulate` (BLAS beta 0 or 1). alpha 1 into the gradient
+     * block gives dW; alpha -eta added to W itself is the descent step, with
+     * no gradient written and no separate pass over it. */
+    void (*weight_grad)(size_t n, size_t in, size_t out, float alpha, const float *delta,
+                        const float *a_prev, bool accumulate, float *m);
 
     /* dA_prev = Delta W  (n x in): per example, W^T delta. Overwrites da_prev. */
     void (*input_grad)(size_t n, size_t in, size_t out, const float *delta, const float *w,

@@ -14,14 +14,14 @@ static void naive_dense_forward(size_t n, size_t in, size_t out, const float *a_
         }
 }
 
-static void naive_weight_grad(size_t n, size_t in, size_t out, const float *delta,
-                              const float *a_prev, float *dw) {
+static void naive_weight_grad(size_t n, size_t in, size_t out, float alpha, const float *delta,
+                              const float *a_prev, bool accumulate, float *m) {
     for (size_t j = 0; j < out; j++)
         for (size_t k = 0; k < in; k++) {
             float sum = 0.0f; /* dw_jk = sum_i delta_ij a_ik */
             for (size_t i = 0; i < n; i++)
                 sum += delta[i * out + j] * a_prev[i * in + k];
-            dw[j * in + k] = sum;
+            m[j * in + k] = (accumulate ? m[j * in + k] : 0.0f) + alpha * sum;
         }
 }
 

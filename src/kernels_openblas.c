@@ -22,18 +22,19 @@ static void blas_dense_forward(size_t n, size_t in, size_t out, const float *a_p
     }
 }
 
-static void blas_weight_grad(size_t n, size_t in, size_t out, const float *delta,
-                             const float *a_prev, float *dw) {
+static void blas_weight_grad(size_t n, size_t in, size_t out, float alpha, const float *delta,
+                             const float *a_prev, bool accumulate, float *m) {
     const blasint N = (blasint)n, IN = (blasint)in, OUT = (blasint)out;
     if (n == 1) {
-        /* sger accumulates (A += x y^T), so start from zero. */
-        memset(dw, 0, in * out * sizeof *dw);
-        /* dW = delta a_prev^T */
-        cblas_sger(CblasRowMajor, OUT, IN, 1.0f, delta, 1, a_prev, 1, dw, IN);
+        /* sger only accumulates (A += alpha x y^T): start from zero to overwrite. */
+        if (!accumulate)
+            memset(m, 0, in * out * sizeof *m);
+        /* M += alpha delta a_prev^T */
+        cblas_sger(CblasRowMajor, OUT, IN, alpha, delta, 1, a_prev, 1, m, IN);
     } else {
-        /* dW = Delta^T A_prev */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OUT, IN, N, 1.0f, delta, OUT, a_prev,
-                    IN, 0.0f, dw, IN);
+        /* M = alpha Delta^T A_prev + beta M */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OUT, IN, N, alpha, delta, OUT, a_prev,
+                    IN, accumulate ? 1.0f : 0.0f, m, IN);
     }
 }
 

@@ -4,8 +4,6 @@
 
 #include <math.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <string.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -94,20 +92,6 @@ static size_t count_correct(const float *outputs, const bp_dataset *data, const 
         correct += best == data->labels[example];
     }
     return correct;
-}
-
-/* True when none of the n floats is NaN or infinite: exactly those have
- * every exponent bit set. Integer compares and ORs vectorize, where a float
- * sum would be held to one addition at a time by its rounding order. */
-static bool all_finite(const float *x, size_t n) {
-    const uint32_t exponent = 0x7f800000u;
-    uint32_t any = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t bits;
-        memcpy(&bits, &x[i], sizeof bits);
-        any |= (bits & exponent) == exponent;
-    }
-    return any == 0;
 }
 
 static const float *output_buffer(const bp_net *net) {
@@ -211,18 +195,18 @@ static int train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
         gather(train, s->order, first, n, outputs, &s->batch);
         float cost;
         int rc = bp_net_gradient(net, s->batch.inputs, s->batch.targets, n, &cost);
-        if (rc != BP_OK)
-            return rc; /* bp_net_gradient's message stands */
         /* A batch with no finite cost or gradient (diverged parameters, or
          * NaN or Inf in its inputs) must not reach the optimizer: stop with
          * the parameters the last good step left, and the optimizer's state
          * that goes with them. */
-        if (!isfinite(cost) || !all_finite(net->grads, net->n_params))
+        if (rc == BP_ENONFINITE)
             return bp__fail(BP_ENONFINITE, fn,
                             "epoch %zu, batch %zu: the %s is not finite (cost %g); training "
                             "stopped with the parameters of the last step before it",
                             report->epoch, k + 1, isfinite(cost) ? "gradient" : "cost",
                             (double)cost);
+        if (rc != BP_OK)
+            return rc; /* bp_net_gradient's message stands */
         correct += count_correct(output_buffer(net), train, s->order, first, n, outputs);
         const float rate = options->on_batch ? bp_optimizer_learning_rate(opt) : 0.0f;
         rc = bp_optimizer_step(opt, net);
