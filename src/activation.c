@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "vector_math.h"
+
 bool bp__activation_valid(bp_activation activation) {
     switch (activation) {
     case BP_ACT_IDENTITY:
@@ -14,28 +16,6 @@ bool bp__activation_valid(bp_activation activation) {
         return true;
     }
     return false;
-}
-
-static float sigmoid(float z) {
-    /* For very negative z, expf overflows to inf and the result is an exact 0. */
-    return 1.0f / (1.0f + expf(-z));
-}
-
-static float apply(bp_activation activation, float z) {
-    switch (activation) {
-    case BP_ACT_SIGMOID:
-        return sigmoid(z);
-    case BP_ACT_TANH:
-        return tanhf(z);
-    case BP_ACT_RELU:
-        return z < 0.0f ? 0.0f : z; /* lets a NaN through, as a diverged network should show */
-    case BP_ACT_LEAKY_RELU:
-        return z > 0.0f ? z : BP_LEAKY_RELU_SLOPE * z;
-    case BP_ACT_IDENTITY:
-    case BP_ACT_SOFTMAX: /* not elementwise: see softmax_rows */
-    default:
-        return z;
-    }
 }
 
 double bp__softmax_row(float *row, size_t width) {
@@ -85,16 +65,19 @@ void bp__activation_forward(bp_activation activation, size_t n, size_t width,
         softmax_rows(n, width, bias, z);
         return;
     case BP_ACT_RELU:
-        BIASED_ROWS(apply(BP_ACT_RELU, v));
+        /* NaN compares false and passes through, as a diverged network should show. */
+        BIASED_ROWS(v < 0.0f ? 0.0f : v);
         return;
     case BP_ACT_LEAKY_RELU:
-        BIASED_ROWS(apply(BP_ACT_LEAKY_RELU, v));
+        BIASED_ROWS(v > 0.0f ? v : BP_LEAKY_RELU_SLOPE * v);
         return;
     case BP_ACT_SIGMOID:
-        BIASED_ROWS(sigmoid(v));
+        for (size_t i = 0; i < n; i++)
+            bp__sigmoid_row(width, bias, z + i * width);
         return;
     case BP_ACT_TANH:
-        BIASED_ROWS(tanhf(v));
+        for (size_t i = 0; i < n; i++)
+            bp__tanh_row(width, bias, z + i * width);
         return;
     case BP_ACT_IDENTITY:
     default:
