@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "backprop.h"
+#include "phase_timer.h"
 
 /* What a case times. The first three are one layer's products (through the
  * internal kernel table), the last a whole training step (the public API). */
@@ -88,6 +89,18 @@ int bench_measure(bench_step_fn step, void *context, size_t n, const bench_plan 
                   bench_stats *stats);
 
 /* ------------------------------------------------------------------------ */
+/* Memory                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Makes freed large blocks go back to the system (call once, first), so
+ * that each configuration's resident growth is its own. */
+void bench_memory_setup(void);
+
+/* Resident anonymous bytes now (the process's own memory, not the code of
+ * its libraries), counted page by page; 0 if unknown. */
+double bench_memory_resident(void);
+
+/* ------------------------------------------------------------------------ */
 /* Results                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -107,6 +120,10 @@ typedef struct bench_result {
     double speedup;             /* naive / OpenBLAS seconds per step; NAN when unknown */
     double percent_of_peak;
     size_t naive_measured_batch; /* the naive batch of this case; 0 when not run */
+    /* Training step on OpenBLAS only, else NAN: */
+    double phase_seconds[BP_PHASES]; /* per step, from the library's phase timers */
+    double resident_growth_bytes;    /* resident after create + steps, less before */
+    double needed_bytes;             /* bp_net_memory_bytes: blocks, workspace, tables */
 } bench_result;
 
 /* The peak's product: C = A B, all PEAK_ORDER x PEAK_ORDER. */

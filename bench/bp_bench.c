@@ -183,6 +183,7 @@ static bool writable(const char *path) {
 }
 
 int main(int argc, char **argv) {
+    bench_memory_setup();
     bench_options options;
     const int parsed = bench_parse_options(argc, argv, &options);
     if (parsed == 1)

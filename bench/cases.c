@@ -142,6 +142,18 @@ typedef struct train_context {
     const float *targets; /* batch x n_L, one-hot */
 } train_context;
 
+/* What a training step on OpenBLAS reports besides its time. */
+typedef struct train_profile {
+    double phase_seconds[BP_PHASES]; /* per step */
+    double resident_growth_bytes, needed_bytes;
+} train_profile;
+
+static void profile_unknown(train_profile *profile) {
+    for (size_t p = 0; p < BP_PHASES; p++)
+        profile->phase_seconds[p] = NAN;
+    profile->resident_growth_bytes = profile->needed_bytes = NAN;
+}
+
 static int train_step(void *context, size_t n) {
     const train_context *c = context;
     /* Forward, quadratic cost, backward, theta <- theta - eta dC/dtheta. */
@@ -225,7 +237,8 @@ static void record_speed(bench_naive_speed *speed, bench_case_kind kind, double 
 }
 
 static void fill_result(bench_result *r, const bench_case *c, bool naive, size_t measured,
-                        const bench_stats *stats, double peak_gflops) {
+                        const bench_stats *stats, double peak_gflops,
+                        const train_profile *profile) {
     memset(r, 0, sizeof *r);
     r->kind = c->kind;
     r->shape = c->shape;
@@ -241,6 +254,9 @@ static void fill_result(bench_result *r, const bench_case *c, bool naive, size_t
     r->gflops = bench_flops(c->kind, &c->shape, measured) / stats->median / 1e9;
     r->percent_of_peak = 100.0 * r->gflops / peak_gflops;
     r->speedup = NAN;
+    memcpy(r->phase_seconds, profile->phase_seconds, sizeof r->phase_seconds);
+    r->resident_growth_bytes = profile->resident_growth_bytes;
+    r->needed_bytes = profile->needed_bytes;
 }
 
 /* The largest batch, 1 to c->batch, whose step the naive speed `rate`
@@ -290,13 +306,41 @@ static int measure_naive(bench_step_fn step, void *context, const bench_case *c,
     return bench_measure(step, context, *measured, &plan, stats);
 }
 
-/* Times the case on one kernel set; *measured is the batch timed. */
+/* The phases of a training step, averaged over more steps after the timed
+ * ones: at least 3, and about a fifth of the budget. Apart from the timing,
+ * which the clock calls around every phase would disturb on small steps. */
+static int time_phases(train_context *train, size_t n, double seconds, train_profile *profile) {
+    bp__phase_times times;
+    memset(&times, 0, sizeof times);
+    bp__net_time_phases(train->net, &times);
+    const double start = bench_now();
+    size_t steps = 0;
+    int rc = 0;
+    while (rc == 0 && (steps < 3 || bench_now() - start < 0.2 * seconds)) {
+        rc = train_step(train, n);
+        steps++;
+    }
+    bp__net_time_phases(train->net, NULL);
+    for (size_t p = 0; p < BP_PHASES; p++)
+        profile->phase_seconds[p] = times.seconds[p] / (double)steps;
+    return rc;
+}
+
+/* Times the case on one kernel set; *measured is the batch timed. A
+ * training step on OpenBLAS also fills *profile: its memory and phases. */
 static int time_on(const bench_case *c, bool naive, const bench_options *o,
                    const bench_naive_speed *speed, op_context *op, const train_context *data,
-                   size_t *measured, bench_stats *stats) {
+                   size_t *measured, bench_stats *stats, train_profile *profile) {
     bench_step_fn step = op_step;
     void *context = op;
     train_context train = *data;
+    profile_unknown(profile);
+    const bool profiled = c->kind == BENCH_TRAIN_STEP && !naive;
+    /* The data are allocated already: the growth from here is the network's.
+     * Nothing is freed until it is destroyed (the library frees nothing in
+     * create, reserve and the steps), so the resident size after the steps
+     * is the peak of the configuration. */
+    const double resident_before = profiled ? bench_memory_resident() : 0.0;
     if (c->kind != BENCH_TRAIN_STEP) {
         op->kernels = naive ? &bp__kernels_naive : &bp__kernels_openblas;
     } else {
@@ -318,6 +362,13 @@ static int time_on(const bench_case *c, bool naive, const bench_options *o,
                                  .warm_up = true};
         *measured = c->batch;
         rc = bench_measure(step, context, c->batch, &plan, stats);
+    }
+    if (rc == 0 && profiled) {
+        const double resident_after = bench_memory_resident();
+        if (resident_before > 0.0 && resident_after > 0.0)
+            profile->resident_growth_bytes = resident_after - resident_before;
+        profile->needed_bytes = (double)bp_net_memory_bytes(train.net);
+        rc = time_phases(&train, c->batch, o->seconds, profile);
     }
     bp_net_destroy(train.net);
     if (rc != 0) {
@@ -348,19 +399,20 @@ int bench_run_case(const bench_case *c, const bench_options *options, double pea
     int rc = 0;
     size_t measured;
     bench_stats stats;
+    train_profile profile;
     bench_result *openblas = NULL, *naive = NULL;
     if (options->openblas) {
-        rc = time_on(c, false, options, speed, &op, &data, &measured, &stats);
+        rc = time_on(c, false, options, speed, &op, &data, &measured, &stats, &profile);
         if (rc == 0) {
             openblas = &results[(*count)++];
-            fill_result(openblas, c, false, measured, &stats, peak_gflops);
+            fill_result(openblas, c, false, measured, &stats, peak_gflops, &profile);
         }
     }
     if (rc == 0 && options->naive) {
-        rc = time_on(c, true, options, speed, &op, &data, &measured, &stats);
+        rc = time_on(c, true, options, speed, &op, &data, &measured, &stats, &profile);
         if (rc == 0) {
             naive = &results[(*count)++];
-            fill_result(naive, c, true, measured, &stats, peak_gflops);
+            fill_result(naive, c, true, measured, &stats, peak_gflops, &profile);
             naive->naive_measured_batch = measured;
             naive->speedup = 1.0;
             record_speed(speed, c->kind, bench_flops(c->kind, &c->shape, measured) / stats.median);

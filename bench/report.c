@@ -107,6 +107,29 @@ void bench_print_table_head(void) {
     fflush(stdout);
 }
 
+/* The training step's phases and memory, under its row. */
+static void print_profile(const bench_result *r) {
+    if (!isfinite(r->phase_seconds[0]))
+        return;
+    double total = 0.0;
+    for (size_t p = 0; p < BP_PHASES; p++)
+        total += r->phase_seconds[p];
+    double scale;
+    const char *unit = time_unit(r->seconds_per_step, &scale);
+    printf("%12s phases:", "");
+    for (size_t p = 0; p < BP_PHASES; p++)
+        if (r->phase_seconds[p] > 0.0)
+            printf(" %s %.3g %s (%.1f%%);", bp__phase_name((bp__phase)p),
+                   r->phase_seconds[p] * scale, unit, 100.0 * r->phase_seconds[p] / total);
+    printf(" together %.4g %s\n", total * scale, unit);
+    if (isfinite(r->resident_growth_bytes) && r->needed_bytes > 0.0)
+        printf("%12s memory: peak resident +%.2f MiB from creating the network to its last "
+               "step; it needs %.2f MiB (bp_net_memory_bytes): %.2fx\n",
+               "", r->resident_growth_bytes / 1048576.0, r->needed_bytes / 1048576.0,
+               r->resident_growth_bytes / r->needed_bytes);
+    fflush(stdout);
+}
+
 void bench_print_row(const bench_result *r) {
     char sizes[160], batch[32], speedup[32], spread[64];
     bench_shape_string(&r->shape, sizes, sizeof sizes);
@@ -126,6 +149,7 @@ void bench_print_row(const bench_result *r) {
            bench_case_name(r->kind), sizes, batch, r->naive ? "naive" : "openblas",
            r->seconds_per_step * scale, unit, spread, r->examples_per_second, r->gflops,
            r->percent_of_peak, speedup, r->stats.reps);
+    print_profile(r);
     fflush(stdout);
 }
 
@@ -261,8 +285,22 @@ int bench_write_json(const char *path, const bench_header *h, const bench_result
         json_number(out, r->stats.min);
         fprintf(out, ", \"measured_seconds_max\": ");
         json_number(out, r->stats.max);
-        fprintf(out, ", \"repetitions\": %zu, \"steps_per_repetition\": %zu}", r->stats.reps,
+        fprintf(out, ", \"repetitions\": %zu, \"steps_per_repetition\": %zu", r->stats.reps,
                 r->stats.steps_each);
+        if (isfinite(r->phase_seconds[0])) {
+            fprintf(out, ",\n     \"phase_seconds\": {");
+            for (size_t p = 0; p < BP_PHASES; p++) {
+                fprintf(out, "%s", p ? ", " : "");
+                json_string(out, bp__phase_name((bp__phase)p));
+                fprintf(out, ": ");
+                json_number(out, r->phase_seconds[p]);
+            }
+            fprintf(out, "},\n     \"resident_growth_bytes\": ");
+            json_number(out, r->resident_growth_bytes);
+            fprintf(out, ", \"needed_bytes\": ");
+            json_number(out, r->needed_bytes);
+        }
+        fputc('}', out);
     }
     fprintf(out, "\n  ]\n}\n");
     return finish(out, path);
@@ -300,7 +338,7 @@ int bench_write_csv(const char *path, const bench_header *h, const bench_result 
           "flops_per_step,speedup_vs_naive,percent_of_peak,measured_batch,estimated,"
           "naive_measured_batch,measured_seconds_median,measured_seconds_p25,"
           "measured_seconds_p75,measured_seconds_min,measured_seconds_max,repetitions,"
-          "steps_per_repetition,peak_gflops\n",
+          "steps_per_repetition,peak_gflops,resident_growth_bytes,needed_bytes\n",
           out);
     for (size_t i = 0; i < count; i++) {
         const bench_result *r = &results[i];
@@ -327,6 +365,10 @@ int bench_write_csv(const char *path, const bench_header *h, const bench_result 
         }
         fprintf(out, ",%zu,%zu,", r->stats.reps, r->stats.steps_each);
         csv_number(out, h->peak_gflops);
+        fputc(',', out);
+        csv_number(out, r->resident_growth_bytes);
+        fputc(',', out);
+        csv_number(out, r->needed_bytes);
         fputc('\n', out);
     }
     return finish(out, path);

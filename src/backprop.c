@@ -10,6 +10,7 @@
 #include "finite.h"
 #include "loss.h"
 #include "net.h"
+#include "phase_timer.h"
 
 /* True when [a, a + a_bytes) and [b, b + b_bytes) share a byte. Compared as
  * integers: C leaves comparing pointers into different objects undefined. */
@@ -75,10 +76,13 @@ static void forward_pass(bp_net *net, const float *inputs, size_t n, bool keep_l
         const bp__layer *layer = &net->layers[l];
         const bool last = l + 1 == net->n_layers;
         /* Z = A_prev W^T, then A = sigma(Z + 1 b^T) in one pass over Z. */
-        net->kernels->dense_forward(n, layer->inputs, layer->outputs, a_prev,
-                                    bp__layer_weights(net, layer), layer->output);
-        bp__activation_forward(last && keep_logits ? BP_ACT_IDENTITY : layer->activation, n,
-                               layer->outputs, bp__layer_bias(net, layer), layer->output);
+        BP_TIMED(net, BP_PHASE_FORWARD_PRODUCTS,
+                 net->kernels->dense_forward(n, layer->inputs, layer->outputs, a_prev,
+                                             bp__layer_weights(net, layer), layer->output));
+        BP_TIMED(net, BP_PHASE_FORWARD_ACTIVATION,
+                 bp__activation_forward(last && keep_logits ? BP_ACT_IDENTITY : layer->activation,
+                                        n, layer->outputs, bp__layer_bias(net, layer),
+                                        layer->output));
         a_prev = layer->output;
     }
 }
@@ -125,30 +129,34 @@ static void backward_pass(bp_net *net, const float *inputs, size_t n, float step
         const bp__layer *layer = &net->layers[l];
         const float *a_prev = l > 0 ? net->layers[l - 1].output : inputs;
         float *bias_grad = fused_step ? next_delta : bp__layer_bias_grads(net, layer);
-        column_sums(n, layer->outputs, delta, bias_grad);
-        if (fused_step) {
-            float *bias = bp__layer_bias(net, layer);
-            for (size_t j = 0; j < layer->outputs; j++)
-                bias[j] -= step_rate * bias_grad[j];
-        }
+        BP_TIMED(net, BP_PHASE_BIAS_GRADIENTS, {
+            column_sums(n, layer->outputs, delta, bias_grad);
+            if (fused_step) {
+                float *bias = bp__layer_bias(net, layer);
+                for (size_t j = 0; j < layer->outputs; j++)
+                    bias[j] -= step_rate * bias_grad[j];
+            }
+        });
         /* dC/dA_prev = Delta W, before a fused step changes W. */
         if (l > 0)
-            net->kernels->input_grad(n, layer->inputs, layer->outputs, delta,
-                                     bp__layer_weights(net, layer), next_delta);
+            BP_TIMED(net, BP_PHASE_INPUT_GRADIENTS,
+                     net->kernels->input_grad(n, layer->inputs, layer->outputs, delta,
+                                              bp__layer_weights(net, layer), next_delta));
         /* dC/dW = Delta^T A_prev, the mean of the outer products delta
          * a_prev^T (delta holds the 1/n), into the gradient block, or
          * W <- W - eta Delta^T A_prev. */
-        if (fused_step)
-            net->kernels->weight_grad(n, layer->inputs, layer->outputs, -step_rate, delta, a_prev,
-                                      true, bp__layer_weights(net, layer));
-        else
-            net->kernels->weight_grad(n, layer->inputs, layer->outputs, 1.0f, delta, a_prev, false,
-                                      bp__layer_weight_grads(net, layer));
+        float *weight_target =
+            fused_step ? bp__layer_weights(net, layer) : bp__layer_weight_grads(net, layer);
+        BP_TIMED(net, BP_PHASE_WEIGHT_GRADIENTS,
+                 net->kernels->weight_grad(n, layer->inputs, layer->outputs,
+                                           fused_step ? -step_rate : 1.0f, delta, a_prev,
+                                           fused_step, weight_target));
         if (l == 0)
             break; /* nothing learns from dC/dx */
         /* Delta_prev = sigma'(Z_prev) (*) dC/dA_prev. */
-        bp__activation_backward(net->layers[l - 1].activation, n * layer->inputs, a_prev,
-                                next_delta);
+        BP_TIMED(net, BP_PHASE_ACTIVATION_BACKWARD,
+                 bp__activation_backward(net->layers[l - 1].activation, n * layer->inputs, a_prev,
+                                         next_delta));
         float *swap = delta;
         delta = next_delta;
         next_delta = swap;
@@ -178,19 +186,24 @@ static int forward_and_backward(bp_net *net, const float *inputs, const float *t
         return rc;
     const bool fused_step = step_rate != GRADIENT_ONLY;
     const size_t n_outputs = net->layers[net->n_layers - 1].outputs;
-    if (fused_step && !bp__all_finite(inputs, n * net->layers[0].inputs))
+    bool inputs_finite = true, targets_finite = true;
+    if (fused_step)
+        BP_TIMED(net, BP_PHASE_CHECKS, {
+            inputs_finite = bp__all_finite(inputs, n * net->layers[0].inputs);
+            targets_finite = bp__all_finite(targets, n * n_outputs);
+        });
+    if (!inputs_finite || !targets_finite)
         return bp__fail(BP_ENONFINITE, function,
-                        "the inputs hold a NaN or an infinity, so the gradient would not be "
-                        "finite; no step taken");
-    if (fused_step && !bp__all_finite(targets, n * n_outputs))
-        return bp__fail(BP_ENONFINITE, function,
-                        "the targets hold a NaN or an infinity, so the cost would not be finite; "
-                        "no step taken");
+                        "the %s hold a NaN or an infinity, so the %s would not be finite; no step "
+                        "taken",
+                        inputs_finite ? "targets" : "inputs", inputs_finite ? "cost" : "gradient");
     forward_pass(net, inputs, n, uses_logits(net));
     /* The cost, and Delta^(L) = sigma'(Z) (*) 2 (A - Y) / n (quadratic) or
-     * softmax(Z) - Y over n (cross-entropy), in one pass. */
-    /* Judged as the float the caller gets: a cost past FLT_MAX is infinite. */
-    const float batch_cost = (float)output_cost(net, targets, n, net->delta);
+     * softmax(Z) - Y over n (cross-entropy), in one pass. Judged as the
+     * float the caller gets: a cost past FLT_MAX is infinite. */
+    float batch_cost;
+    BP_TIMED(net, BP_PHASE_OUTPUT_DELTA,
+             batch_cost = (float)output_cost(net, targets, n, net->delta));
     if (cost)
         *cost = batch_cost;
     if (!isfinite(batch_cost))
@@ -198,7 +211,11 @@ static int forward_and_backward(bp_net *net, const float *inputs, const float *t
                         (double)batch_cost,
                         fused_step ? "no step taken" : "the gradient block is left as it was");
     backward_pass(net, inputs, n, step_rate);
-    if (!fused_step && !bp__all_finite(net->grads, net->n_params))
+    bool gradient_finite = true;
+    if (!fused_step)
+        BP_TIMED(net, BP_PHASE_GRADIENT_CHECK,
+                 gradient_finite = bp__all_finite(net->grads, net->n_params));
+    if (!gradient_finite)
         return bp__fail(BP_ENONFINITE, function,
                         "the gradient is not finite (the cost is %g); the gradient block holds it",
                         (double)batch_cost);

@@ -35,6 +35,8 @@ struct bp_net {
     size_t workspace_bytes;
     float *delta;      /* the delta of the layer being differentiated */
     float *next_delta; /* where the previous layer's delta is built */
+
+    struct bp__phase_times *phase_times; /* NULL unless bp-bench times the phases */
 };
 
 /* Pointers to layer l's W, b and their gradients. */
