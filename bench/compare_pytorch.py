@@ -9,6 +9,11 @@ per configuration with both throughputs and their ratio (backprop / PyTorch).
 
   compare_pytorch.py --json build/bench-results.json
 
+With --fann build/bench/fann-bench (built when libfann-dev is installed), it
+then times FANN's per-example training on 784-128-10 and sets it beside
+backprop's batch-1 step from the report; without the program it says FANN
+was skipped.
+
 Fashion-MNIST mode: trains an MLP recipe given by the options on
 Fashion-MNIST and prints the seconds and the test accuracy of each epoch, to
 set beside `backprop train` with the same recipe.
@@ -41,6 +46,9 @@ STANDARD = [
 
 # bp-bench's step size; the speed does not depend on it.
 BENCH_LEARNING_RATE = 0.01
+
+# The network FANN's per-example training is set beside, at batch 1.
+FANN_SIZES = (784, 128, 10)
 
 
 def positive_int(text):
@@ -81,6 +89,10 @@ def parse_args(argv):
                         "PyTorch's own pool always gets 1 (torch.set_num_threads(1)), so the "
                         "two pools do not fight over the cores")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--fann", metavar="PROGRAM",
+                   help="the fann-bench program (build/bench/fann-bench, built when libfann-dev "
+                        "is installed): time FANN's per-example training on 784-128-10 beside "
+                        "backprop's batch-1 step from the report")
     fm = p.add_argument_group("Fashion-MNIST mode")
     fm.add_argument("--fashion-mnist", action="store_true",
                     help="train on Fashion-MNIST instead of timing steps")
@@ -243,7 +255,8 @@ def benchmark(args):
     blas_threads = args.blas_threads or (report or {}).get("threads") or os.cpu_count() or 1
     torch = import_torch(blas_threads)
     if torch is None:
-        return 0
+        # FANN needs no PyTorch: its comparison still runs.
+        return compare_fann(args, report, seconds)
     describe_torch(torch)
     if report is not None:
         print(f"backprop {report.get('library_version', '?')}: {report.get('threads', '?')} "
@@ -268,6 +281,62 @@ def benchmark(args):
             print(f"{name} batch {batch}: backprop n/a ({missing}), PyTorch "
                   f"{torch_rate:.0f} ex/s")
         sys.stdout.flush()
+    return compare_fann(args, report, seconds)
+
+
+def compare_fann(args, report, seconds):
+    """FANN's per-example training (fann-bench) beside backprop's batch-1
+    step from the report. 0, also when FANN is skipped; 1 if fann-bench fails."""
+    if not args.fann:
+        print("FANN: skipped (no --fann program; bench/meson.build builds fann-bench only "
+              "when libfann-dev is installed)")
+        return 0
+    if not (os.path.isfile(args.fann) and os.access(args.fann, os.X_OK)):
+        print(f"FANN: skipped ({args.fann} is not there: libfann-dev was not installed when "
+              "it was built; Debian: apt-get install libfann-dev, then rebuild)")
+        return 0
+    import subprocess
+    import tempfile
+    seed = (report or {}).get("seed", args.seed)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "fann.json")
+        command = [args.fann, "--sizes", ",".join(map(str, FANN_SIZES)),
+                   "--seconds", f"{seconds:g}", "--seed", str(seed), "--json", path]
+        sys.stdout.flush()
+        result = subprocess.run(command, stdout=subprocess.DEVNULL)
+        if result.returncode != 0:
+            print(f"compare_pytorch: {' '.join(command)} exited with {result.returncode}",
+                  file=sys.stderr)
+            return 1
+        fann = load_report(path)
+    if fann is None:
+        return 1
+    print(f"FANN {fann.get('fann_version', '?')} ({fann.get('fann_type', '?')}), single-threaded "
+          f"(no BLAS): sigmoid layers (FANN_SIGMOID, steepness 0.5: the logistic), "
+          f"FANN_ERRORFUNC_LINEAR (a - y), FANN_TRAIN_INCREMENTAL (fann_train, one example at "
+          f"a time, no momentum); median of {fann.get('blocks', '?')} blocks of "
+          f"{fann.get('examples_per_block', '?')} example(s) after warm-up, {seconds:g} s")
+    if not fann.get("mse_final", 0) < fann.get("mse_initial", 0):
+        print(f"note: FANN's MSE did not fall ({fann.get('mse_initial')} -> "
+              f"{fann.get('mse_final')}): check fann-bench --verbose")
+    ours = None
+    for r in (report or {}).get("results", []):
+        if (r.get("case") == "train_step" and r.get("kernels") == "openblas"
+                and tuple(r.get("sizes", ())) == FANN_SIZES and r.get("batch") == 1
+                and r.get("examples_per_second")):
+            ours = r
+    name = "-".join(str(s) for s in FANN_SIZES)
+    fann_rate = fann["examples_per_second"]
+    if ours is not None:
+        rate = ours["examples_per_second"]
+        print(f"{name} batch 1: backprop {rate:.0f} ex/s, FANN {fann_rate:.0f} ex/s, ratio "
+              f"{rate / fann_rate:.2f}x (backprop on {ours.get('threads', '?')} OpenBLAS "
+              f"thread(s), FANN on 1)")
+    else:
+        missing = "not in the report" if report is not None else "no --json report"
+        print(f"{name} batch 1: backprop n/a ({missing}), FANN {fann_rate:.0f} ex/s "
+              f"(1 thread)")
+    sys.stdout.flush()
     return 0
 
 
