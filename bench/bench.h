@@ -144,7 +144,7 @@ typedef struct bench_header {
     char date[40];
     double seconds, naive_seconds; /* the run's budgets per case */
     bool quick;
-    double peak_gflops; /* of the fastest call */
+    double peak_gflops; /* of the median call: what %peak is taken against */
     bench_stats peak;   /* seconds per call */
 } bench_header;
 
