@@ -244,7 +244,9 @@ BP_API int bp_net_step(bp_net *net, float learning_rate);
  * nothing. BP_ENONFINITE, with no step taken, when an input or a target is
  * NaN or infinite or the cost is not finite. (A gradient that overflows
  * while the cost stays finite cannot be caught before the fused step;
- * divergence shows in the cost first. bp_train checks the gradient too.) */
+ * divergence shows in the cost first. Nor can a step that itself overflows,
+ * a learning rate near FLT_MAX times a finite gradient: the next call
+ * refuses. bp_train checks the gradient too.) */
 BP_API int bp_net_train_step(bp_net *net, const float *inputs, const float *targets, size_t n,
                              float learning_rate, float *cost);
 
