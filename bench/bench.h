@@ -119,6 +119,7 @@ typedef struct bench_result {
     double gflops;              /* measured */
     double speedup;             /* naive / OpenBLAS seconds per step; NAN when unknown */
     double percent_of_peak;
+    double peak_gflops;          /* the sgemm median that percent_of_peak is taken against */
     size_t naive_measured_batch; /* the naive batch of this case; 0 when not run */
     /* Training step on OpenBLAS only, else NAN: */
     double phase_seconds[BP_PHASES]; /* per step, from the library's phase timers */
@@ -129,6 +130,10 @@ typedef struct bench_result {
 /* The peak's product: C = A B, all PEAK_ORDER x PEAK_ORDER. */
 #define PEAK_ORDER 2048
 #define PEAK_FLOPS (2.0 * PEAK_ORDER * PEAK_ORDER * PEAK_ORDER)
+
+/* Times cblas_sgemm on PEAK_ORDER^3 for about `seconds`. 0, or -1 after
+ * printing why. */
+int bench_measure_peak(double seconds, unsigned long long seed, bench_stats *stats);
 
 /* The machine and build, printed on every report. */
 typedef struct bench_header {

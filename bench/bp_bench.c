@@ -1,5 +1,4 @@
 /* bp-bench: the suite of cases, the sgemm peak, and the run that reports them. */
-#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,53 +120,11 @@ static bool build_suite(suite *s, const bench_options *o) {
     return true;
 }
 
-typedef struct peak_context {
-    const float *a, *b;
-    float *c;
-} peak_context;
-
-static int peak_step(void *context, size_t n) {
-    (void)n;
-    const peak_context *p = context;
-    /* C = A B, all PEAK_ORDER x PEAK_ORDER: what OpenBLAS does best. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, PEAK_ORDER, PEAK_ORDER, PEAK_ORDER, 1.0f,
-                p->a, PEAK_ORDER, p->b, PEAK_ORDER, 0.0f, p->c, PEAK_ORDER);
-    return 0;
-}
-
 /* Measures the sgemm peak with the run's thread count into the header. */
 static int measure_peak(const bench_options *o, bench_header *header) {
-    const size_t count = (size_t)PEAK_ORDER * PEAK_ORDER;
-    float *a = bp__alloc(count * sizeof(float)), *b = bp__alloc(count * sizeof(float)),
-          *c = bp__alloc(count * sizeof(float));
-    if (!a || !b || !c) {
-        fprintf(stderr, "bp-bench: out of memory for the sgemm peak\n");
-        bp__free(a);
-        bp__free(b);
-        bp__free(c);
+    if (bench_measure_peak(o->peak_seconds, o->seed, &header->peak) != 0)
         return -1;
-    }
-    bp__rng rng;
-    bp__rng_seed(&rng, o->seed);
-    for (size_t i = 0; i < count; i++) {
-        a[i] = bp__rng_uniform(&rng, -1.0f, 1.0f);
-        b[i] = bp__rng_uniform(&rng, -1.0f, 1.0f);
-        c[i] = 0.0f;
-    }
-    peak_context context = {a, b, c};
-    const bench_plan plan = {.seconds = o->peak_seconds,
-                             .cap_seconds = o->peak_seconds,
-                             .min_reps = 3,
-                             .target_reps = 3,
-                             .warm_up = true};
-    bench_measure(peak_step, &context, 1, &plan, &header->peak);
-    /* %peak compares like with like: a case's median step against the
-     * median sgemm call. (Against the fastest call, the ceiling, every case
-     * would also carry the spread of the sgemm timings, 5-10 % here.) */
     header->peak_gflops = PEAK_FLOPS / header->peak.median / 1e9;
-    bp__free(a);
-    bp__free(b);
-    bp__free(c);
     return 0;
 }
 

@@ -94,7 +94,8 @@ void bench_print_header(const bench_header *h) {
            "%.1f) on %s, %d threads\n",
            h->peak_gflops, h->peak.reps, PEAK_FLOPS / h->peak.min / 1e9, h->core, h->threads);
     printf("  timing    median seconds per step after warm-up; spread = interquartile range "
-           "(p25..p75); %%peak = median step against the median sgemm call\n");
+           "(p25..p75); %%peak = median step against the median sgemm call (for a "
+           "training step, those right before and after it)\n");
     printf("  GFLOP/s   2*in*out*batch per product: forward 1, weight_grad 1, input_grad 1, "
            "train_step 3 per layer (2 for the first)\n\n");
     fflush(stdout);
@@ -122,6 +123,9 @@ static void print_profile(const bench_result *r) {
             printf(" %s %.3g %s (%.1f%%);", bp__phase_name((bp__phase)p),
                    r->phase_seconds[p] * scale, unit, 100.0 * r->phase_seconds[p] / total);
     printf(" together %.4g %s\n", total * scale, unit);
+    printf("%12s peak: cblas_sgemm 2048^3 measured right before and after this case, %.1f "
+           "GFLOP/s (the %%peak of its row)\n",
+           "", r->peak_gflops);
     if (isfinite(r->resident_growth_bytes) && r->needed_bytes > 0.0)
         printf("%12s memory: peak resident +%.2f MiB from creating the network to its last "
                "step; it needs %.2f MiB (bp_net_memory_bytes): %.2fx\n",
@@ -269,6 +273,8 @@ int bench_write_json(const char *path, const bench_header *h, const bench_result
         json_number(out, r->speedup);
         fprintf(out, ", \"percent_of_peak\": ");
         json_number(out, r->percent_of_peak);
+        fprintf(out, ", \"peak_gflops\": ");
+        json_number(out, r->peak_gflops);
         fprintf(out, ", \"measured_batch\": %zu, \"estimated\": %s, \"naive_measured_batch\": ",
                 r->measured_batch, r->measured_batch != r->batch ? "true" : "false");
         if (r->naive_measured_batch)
@@ -364,7 +370,7 @@ int bench_write_csv(const char *path, const bench_header *h, const bench_result 
             csv_number(out, spread[j]);
         }
         fprintf(out, ",%zu,%zu,", r->stats.reps, r->stats.steps_each);
-        csv_number(out, h->peak_gflops);
+        csv_number(out, r->peak_gflops);
         fputc(',', out);
         csv_number(out, r->resident_growth_bytes);
         fputc(',', out);
