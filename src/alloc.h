@@ -1,9 +1,13 @@
-/* The library's one way to get and release memory: 64-byte aligned blocks. */
+/* The library's one way to get and release memory: 64-byte aligned blocks,
+ * with a fault-injection hook for the tests. */
 #ifndef BP_ALLOC_H
 #define BP_ALLOC_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h> /* ssize_t */
 
 /* Cache-line alignment: what BLAS kernels load best from, and no false
  * sharing between buffers. */
@@ -19,6 +23,32 @@ void *bp__alloc_zeroed(size_t bytes);
 
 /* Releases a block from bp__alloc or bp__alloc_zeroed. Accepts NULL. */
 void bp__free(void *block);
+
+/* POSIX getline, but the line buffer comes from bp__alloc (free it with
+ * bp__free), so it is counted and can be failed like every other block.
+ * Returns the line's length, or -1 at the end of the file, on a read error
+ * (ferror(file) is set) and when there is no memory (errno is ENOMEM and
+ * ferror is not set: glibc's getline cannot be told apart from the end of
+ * the file then). The line may hold NUL bytes. */
+ssize_t bp__getline(char **line, size_t *capacity, FILE *file);
+
+/* Fault injection, for tests only. Internal: not exported from the shared
+ * library, so tests that use it link the static one. Every block from
+ * bp__alloc and bp__alloc_zeroed is counted, always, with relaxed atomics
+ * (one uncontended add per allocation, none on the hot paths, which do not
+ * allocate). Set from one thread while no other uses the library.
+ *
+ * bp__alloc_fail_nth(n): the n-th allocation from now (1: the next) returns
+ * NULL, once; the ones after it succeed again. 0 turns it off. */
+void bp__alloc_fail_nth(uint64_t n);
+
+/* Blocks allocated and not yet freed, all threads together. */
+int64_t bp__alloc_live(void);
+
+/* Allocations asked for since the library was loaded (failed ones too), and
+ * how many of them bp__alloc_fail_nth made fail. */
+uint64_t bp__alloc_count(void);
+uint64_t bp__alloc_injected(void);
 
 /* *out = a * b; false (and *out untouched) when the product overflows size_t. */
 bool bp__mul_size(size_t a, size_t b, size_t *out);
