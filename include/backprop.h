@@ -460,6 +460,11 @@ BP_API int bp_optimizer_save(const bp_optimizer *opt, const char *path);
  * non-finite state value); BP_ECHECKSUM; BP_ENOMEM. */
 BP_API int bp_optimizer_load(bp_optimizer *opt, const char *path);
 
+/* The same as bp_optimizer_load, from the `size` bytes of an optimizer file
+ * at `data` (only read, not kept; NULL allowed when size is 0). Returns as
+ * bp_optimizer_load, without BP_EIO. */
+BP_API int bp_optimizer_load_memory(bp_optimizer *opt, const void *data, size_t size);
+
 /* ------------------------------------------------------------------------ */
 /* Data sets                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -478,7 +483,9 @@ typedef struct bp_dataset {
 /* Loads IDX files (the MNIST format): `images` of unsigned bytes with 1 to
  * 4 dimensions (count, then the dimensions of one example, whose product is
  * `features`), and `labels` of unsigned bytes with one dimension, the same
- * count. Either may be gzip-compressed (read through zlib) or plain.
+ * count. Either may be gzip-compressed (read through zlib; several gzip
+ * members one after another are one file, as `cat a.gz b.gz` makes; other
+ * bytes after the last one are BP_EFORMAT) or plain.
  * classes is the largest label + 1. Inputs are the raw bytes 0..255 as
  * floats; see bp_dataset_fit_scaling.
  *   out  [out] the data set; left empty on failure.
@@ -488,6 +495,15 @@ typedef struct bp_dataset {
  * that differ between the two files); BP_ENOMEM. bp_errmsg() names the file
  * and the problem. */
 BP_API int bp_dataset_load_idx(bp_dataset *out, const char *images, const char *labels);
+
+/* The same as bp_dataset_load_idx, from two IDX files in memory: the
+ * `images_size` bytes at `images` and the `labels_size` bytes at `labels`,
+ * each plain or gzip-compressed (by its first bytes, 1f 8b), read by the
+ * same code as files. The blocks are only read, not kept; either may be
+ * NULL when its size is 0. bp_errmsg() names them "<memory: images>" and
+ * "<memory: labels>". Returns as bp_dataset_load_idx, without BP_EIO. */
+BP_API int bp_dataset_load_idx_memory(bp_dataset *out, const void *images, size_t images_size,
+                                      const void *labels, size_t labels_size);
 
 /* Loads a CSV file of numbers, one example per line, comma-separated, with
  * the label (an integer >= 0) in column `label_column` (0-based) and every
@@ -500,6 +516,14 @@ BP_API int bp_dataset_load_idx(bp_dataset *out, const char *images, const char *
  * column of a field that is not a finite number, a row with another column
  * count, or a label that is not an integer 0..65535. */
 BP_API int bp_dataset_load_csv(bp_dataset *out, const char *path, size_t label_column);
+
+/* The same as bp_dataset_load_csv, from the `size` bytes of CSV text at
+ * `data` (no terminating NUL needed; a NUL byte inside is BP_EFORMAT). data
+ * is only read, not kept; it may be NULL when size is 0. bp_errmsg() names
+ * it "<memory>". Returns as bp_dataset_load_csv; BP_EIO only if the C
+ * library cannot make a stream of the memory. */
+BP_API int bp_dataset_load_csv_memory(bp_dataset *out, const void *data, size_t size,
+                                      size_t label_column);
 
 /* Frees the arrays and empties the data set. Accepts NULL. */
 BP_API void bp_dataset_free(bp_dataset *data);
@@ -648,6 +672,13 @@ BP_API int bp_net_save(const bp_net *net, const char *path);
  * whose parameter count or byte length exceeds 64 bits or size_t);
  * BP_ENOMEM. bp_errmsg() names the path and the problem. */
 BP_API int bp_net_load(bp_net **out, const char *path, bp_kernels kernels);
+
+/* The same as bp_net_load, from the `size` bytes of a model file at `data`
+ * (a model embedded in a program, or read by other means), checked in the
+ * same way by the same code. data is only read, and not kept after the
+ * call; it may be NULL when size is 0. bp_errmsg() names it "<memory>".
+ * Returns as bp_net_load, without BP_EIO. */
+BP_API int bp_net_load_memory(bp_net **out, const void *data, size_t size, bp_kernels kernels);
 
 /* ------------------------------------------------------------------------ */
 /* OpenBLAS                                                                  */

@@ -30,6 +30,7 @@
 static const char *const fn = "bp_dataset_load_csv";
 
 typedef struct csv_reader {
+    const char *function; /* the entry point, for bp_errmsg() */
     const char *path;
     size_t label_column;
     size_t line;         /* 1-based number of the line being read */
@@ -110,9 +111,10 @@ static bool is_blank_line(const char *line) {
 static int field_error(const csv_reader *r, size_t column, const char *start, const char *end,
                        const char *problem) {
     const size_t length = (size_t)(end - start);
-    return bp__fail(BP_EFORMAT, fn, "%s, line %zu, column %zu: %s: \"%.*s%s\"", r->path, r->line,
-                    column + 1, problem, (int)(length < QUOTED_CHARS ? length : QUOTED_CHARS),
-                    start, length > QUOTED_CHARS ? "..." : "");
+    return bp__fail(BP_EFORMAT, r->function, "%s, line %zu, column %zu: %s: \"%.*s%s\"", r->path,
+                    r->line, column + 1, problem,
+                    (int)(length < QUOTED_CHARS ? length : QUOTED_CHARS), start,
+                    length > QUOTED_CHARS ? "..." : "");
 }
 
 /* Makes room for one more row, doubling the arrays. */
@@ -125,10 +127,10 @@ static int reserve_row(csv_reader *r) {
         !bp__mul_size(grown, features, &floats) ||
         !bp__mul_size(floats, sizeof(float), &input_bytes) ||
         !bp__mul_size(grown, sizeof(uint32_t), &label_bytes))
-        return bp__fail(BP_ENOMEM, fn, "%s: more rows than memory can hold", r->path);
+        return bp__fail(BP_ENOMEM, r->function, "%s: more rows than memory can hold", r->path);
     if (!bp__dataset_resize((void **)&r->inputs, r->rows * features * sizeof(float), input_bytes) ||
         !bp__dataset_resize((void **)&r->labels, r->rows * sizeof(uint32_t), label_bytes))
-        return bp__fail(BP_ENOMEM, fn, "no memory for %zu rows of %s", grown, r->path);
+        return bp__fail(BP_ENOMEM, r->function, "no memory for %zu rows of %s", grown, r->path);
     r->capacity = grown;
     return BP_OK;
 }
@@ -138,18 +140,18 @@ static int store_row(csv_reader *r, const char *line) {
     const size_t columns = count_columns(line);
     if (r->columns == 0) {
         if (columns < 2)
-            return bp__fail(BP_EFORMAT, fn,
+            return bp__fail(BP_EFORMAT, r->function,
                             "%s, line %zu: 1 column; need a label and at least one feature",
                             r->path, r->line);
         if (r->label_column >= columns)
-            return bp__fail(BP_EINVAL, fn,
+            return bp__fail(BP_EINVAL, r->function,
                             "label_column %zu (0-based) is past the %zu columns of %s",
                             r->label_column, columns, r->path);
         r->columns = columns;
         r->columns_line = r->line;
     } else if (columns != r->columns) {
-        return bp__fail(BP_EFORMAT, fn, "%s, line %zu: %zu columns, but line %zu has %zu", r->path,
-                        r->line, columns, r->columns_line, r->columns);
+        return bp__fail(BP_EFORMAT, r->function, "%s, line %zu: %zu columns, but line %zu has %zu",
+                        r->path, r->line, columns, r->columns_line, r->columns);
     }
     const int rc = reserve_row(r);
     if (rc != BP_OK)
@@ -195,10 +197,13 @@ static int read_rows(csv_reader *r, FILE *file) {
     int rc = BP_OK;
     for (;;) {
         errno = 0;
-        ssize_t length = getline(&line, &line_capacity, file);
+        ssize_t length = bp__getline(&line, &line_capacity, file);
         if (length < 0) {
-            if (ferror(file))
-                rc = bp__fail(BP_EIO, fn, "cannot read %s: %s", r->path,
+            if (!ferror(file) && errno == ENOMEM)
+                rc = bp__fail(BP_ENOMEM, r->function, "no memory for line %zu of %s", r->line + 1,
+                              r->path);
+            else if (ferror(file))
+                rc = bp__fail(BP_EIO, r->function, "cannot read %s: %s", r->path,
                               bp__strerror(errno ? errno : EIO, why, sizeof why));
             break;
         }
@@ -208,7 +213,7 @@ static int read_rows(csv_reader *r, FILE *file) {
         if (length > 0 && line[length - 1] == '\r')
             line[--length] = '\0';
         if (strlen(line) != (size_t)length) {
-            rc = bp__fail(BP_EFORMAT, fn, "%s, line %zu: a NUL byte", r->path, r->line);
+            rc = bp__fail(BP_EFORMAT, r->function, "%s, line %zu: a NUL byte", r->path, r->line);
             break;
         }
         char *text = line;
@@ -220,8 +225,9 @@ static int read_rows(csv_reader *r, FILE *file) {
             continue;
         }
         if (first_empty) {
-            rc = bp__fail(BP_EFORMAT, fn, "%s, line %zu: empty line before more data (line %zu)",
-                          r->path, first_empty, r->line);
+            rc = bp__fail(BP_EFORMAT, r->function,
+                          "%s, line %zu: empty line before more data (line %zu)", r->path,
+                          first_empty, r->line);
             break;
         }
         if (r->line == 1 && is_header(text)) {
@@ -232,24 +238,51 @@ static int read_rows(csv_reader *r, FILE *file) {
         if (rc != BP_OK)
             break;
     }
-    free(line); /* getline's buffer comes from malloc */
+    bp__free(line);
     if (rc == BP_OK && r->rows == 0)
-        rc = bp__fail(BP_EFORMAT, fn, "%s: %s", r->path,
+        rc = bp__fail(BP_EFORMAT, r->function, "%s: %s", r->path,
                       had_header ? "a header but no rows of data" : "no rows of data");
     return rc;
 }
 
+static int load(bp_dataset *out, FILE *file, const char *path, size_t label_column,
+                const char *function);
+
 int bp_dataset_load_csv(bp_dataset *out, const char *path, size_t label_column) {
     char why[128]; /* an errno's description */
+    if (out)
+        *out = (bp_dataset){0}; /* left empty on every failure */
     if (!out || !path)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !out ? "out" : "path");
-    *out = (bp_dataset){0};
     FILE *file = fopen(path, "r");
     if (!file)
         return bp__fail(BP_EIO, fn, "cannot open %s: %s", path,
                         bp__strerror(errno, why, sizeof why));
+    return load(out, file, path, label_column, fn);
+}
 
-    csv_reader r = {.path = path, .label_column = label_column};
+int bp_dataset_load_csv_memory(bp_dataset *out, const void *data, size_t size,
+                               size_t label_column) {
+    char why[128]; /* an errno's description */
+    if (out)
+        *out = (bp_dataset){0}; /* left empty on every failure */
+    if (!out || (!data && size > 0))
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !out ? "out" : "data");
+    /* A stream over the caller's bytes, so that one reader serves both entry
+     * points. Mode "r" never writes to the buffer. */
+    FILE *file = fmemopen(data ? (void *)data : (void *)"", size, "r");
+    if (!file)
+        return bp__fail(errno == ENOMEM ? BP_ENOMEM : BP_EIO, __func__,
+                        "cannot read <memory> as a stream: %s",
+                        bp__strerror(errno, why, sizeof why));
+    return load(out, file, "<memory>", label_column, __func__);
+}
+
+/* Reads the rows of file, which it closes, into *out. Shared by the path
+ * and the memory entry points. */
+static int load(bp_dataset *out, FILE *file, const char *path, size_t label_column,
+                const char *function) {
+    csv_reader r = {.function = function, .path = path, .label_column = label_column};
     int rc = read_rows(&r, file);
     fclose(file); /* read-only: nothing left to report */
     if (rc != BP_OK) {

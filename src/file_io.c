@@ -207,13 +207,26 @@ int bp__writer_commit(bp__writer *w) {
 
 /* ---- reader ---- */
 
-int bp__reader_open(bp__reader *r, const char *path, const char *function) {
+static void reader_init(bp__reader *r, const char *path, const char *function) {
     r->function = function;
     r->path = path;
+    r->fd = -1;
+    r->memory = NULL;
+    r->memory_read = 0;
     r->size = 0;
     r->offset = 0;
     r->crc = 0;
     r->start = r->end = 0;
+}
+
+void bp__reader_open_memory(bp__reader *r, const void *data, size_t size, const char *function) {
+    reader_init(r, "<memory>", function);
+    r->memory = data ? data : (const unsigned char *)""; /* NULL marks a file */
+    r->size = size;
+}
+
+int bp__reader_open(bp__reader *r, const char *path, const char *function) {
+    reader_init(r, path, function);
     char text[128];
     /* O_NONBLOCK: opening a FIFO by mistake must fail below, not hang here;
      * it changes nothing for regular files. */
@@ -246,6 +259,14 @@ int bp__reader_open(bp__reader *r, const char *path, const char *function) {
 static ssize_t read_some(bp__reader *r, unsigned char *dst, size_t n) {
     if (n > MAX_TRANSFER)
         n = MAX_TRANSFER;
+    if (r->memory) {
+        const size_t left = (size_t)r->size - r->memory_read;
+        n = n < left ? n : left;
+        if (n > 0) /* memcpy from a NULL block of size 0 is undefined */
+            memcpy(dst, r->memory + r->memory_read, n);
+        r->memory_read += n;
+        return (ssize_t)n;
+    }
     for (;;) {
         ssize_t got = read(r->fd, dst, n);
         if (got >= 0)

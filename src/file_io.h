@@ -109,23 +109,30 @@ int bp__writer_commit(bp__writer *w);
 #define BP__PREAMBLE_BYTES 16
 void bp__writer_preamble(bp__writer *w, const unsigned char magic[8], uint32_t version);
 
-/* Reads a file front to back, keeping the CRC-32 of every byte read.
- * bp__reader_open records the file's length (fstat) so that callers can
- * check the length a header implies before reading or allocating more. */
+/* Reads a file, or a block of memory, front to back, keeping the CRC-32 of
+ * every byte read. bp__reader_open records the file's length (fstat) so
+ * that callers can check the length a header implies before reading or
+ * allocating more. */
 typedef struct bp__reader {
     const char *function;
-    const char *path;
-    int fd;
-    uint64_t size;     /* the file's length when opened */
-    uint64_t offset;   /* bytes consumed */
-    uint32_t crc;      /* of the bytes consumed */
-    size_t start, end; /* unconsumed bytes in buffer[start, end) */
+    const char *path; /* or "<memory>", for messages */
+    int fd;           /* -1 when reading memory */
+    const unsigned char *memory;
+    size_t memory_read; /* bytes of memory handed out so far */
+    uint64_t size;      /* the file's length when opened */
+    uint64_t offset;    /* bytes consumed */
+    uint32_t crc;       /* of the bytes consumed */
+    size_t start, end;  /* unconsumed bytes in buffer[start, end) */
     unsigned char buffer[BP__IO_CHUNK];
 } bp__reader;
 
 /* Opens a regular file for reading. Returns BP_OK, or BP_EIO naming the
  * path and the reason (missing, a directory, unreadable). */
 int bp__reader_open(bp__reader *r, const char *path, const char *function);
+
+/* Reads size bytes at data instead of a file (the caller keeps them alive
+ * until bp__reader_close); messages name it "<memory>". Cannot fail. */
+void bp__reader_open_memory(bp__reader *r, const void *data, size_t size, const char *function);
 
 /* Reads exactly n bytes into dst (which may be NULL to skip them, still
  * counted in the CRC). Returns BP_OK; BP_EFORMAT when the file ends first

@@ -60,7 +60,7 @@ static void describe_size(char *shape, size_t capacity, uint64_t size) {
 /* Reads and checks the fixed header: magic, version, byte order, layer
  * count, loss; and that the file is long enough for the layer table. */
 static int read_fixed_header(bp__reader *r, model_header *h) {
-    static const char *const fn = "bp_net_load";
+    const char *const fn = r->function;
     const char *path = r->path;
     unsigned char bytes[FIXED_HEADER_BYTES];
     if (r->size < FIXED_HEADER_BYTES)
@@ -95,7 +95,7 @@ static int read_fixed_header(bp__reader *r, model_header *h) {
  * imply with overflow checks. */
 static int read_layer_table(bp__reader *r, model_header *h, size_t *sizes,
                             bp_activation *activations) {
-    static const char *const fn = "bp_net_load";
+    const char *const fn = r->function;
     const char *path = r->path;
     const uint32_t n_layers = h->n_layers;
     unsigned char bytes[8];
@@ -201,7 +201,77 @@ int bp_net_save(const bp_net *net, const char *path) {
  * compares the exact file length the table implies with the real one before
  * anything the file sizes is allocated, then reads the parameters straight
  * into the new network's block, so a large model is never held twice; a
- * network whose CRC then fails is destroyed. */
+ * network whose CRC then fails is destroyed. Shared by the file and the
+ * memory entry points; closes r. */
+static int load(bp__reader *r, bp_net **out, bp_kernels kernels) {
+    const char *const fn = r->function;
+    const char *const path = r->path;
+    size_t *sizes = NULL;
+    bp_activation *activations = NULL;
+    bp_net *net = NULL;
+    model_header h;
+
+    int rc = read_fixed_header(r, &h);
+    if (rc != BP_OK)
+        goto done;
+    sizes = bp__alloc(((size_t)h.n_layers + 1) * sizeof *sizes);
+    activations = bp__alloc((size_t)h.n_layers * sizeof *activations);
+    if (!sizes || !activations) {
+        rc = bp__fail(BP_ENOMEM, fn, "%s: no memory for the table of %u layers", path,
+                      (unsigned)h.n_layers);
+        goto done;
+    }
+    rc = read_layer_table(r, &h, sizes, activations);
+    if (rc != BP_OK)
+        goto done;
+    uint64_t expected;
+    if (!model_file_bytes(h.n_layers, h.n_params, &expected) || h.n_params > SIZE_MAX / 4) {
+        rc = bp__fail(BP_EOVERFLOW, fn,
+                      "%s: layers %s have %llu parameters, more bytes than this machine counts",
+                      path, h.shape, (unsigned long long)h.n_params);
+        goto done;
+    }
+    if (expected != r->size) {
+        rc = bp__fail(BP_EFORMAT, fn, "%s: file is %llu bytes, expected %llu for layers %s", path,
+                      (unsigned long long)r->size, (unsigned long long)expected, h.shape);
+        goto done;
+    }
+
+    rc = bp_net_create(&net, h.n_layers, sizes, activations, kernels, 0);
+    if (rc != BP_OK) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s", bp_errmsg());
+        rc = bp__fail(rc, fn, "%s: cannot create the network (%s)", path, reason);
+        goto done;
+    }
+    net->loss = (bp_loss)h.loss; /* checked against the output layer above */
+
+    rc = bp__reader_bytes(r, net->params, (size_t)h.n_params * 4);
+    if (rc != BP_OK)
+        goto done;
+    rc = bp__reader_finish(r);
+    if (rc != BP_OK)
+        goto done;
+    bp__decode_floats(net->params, net->n_params);
+    size_t bad = bp__first_nonfinite(net->params, net->n_params);
+    if (bad < net->n_params) {
+        rc = bp__fail(BP_EFORMAT, fn, "%s: parameter %zu (layer %zu) is %s", path, bad,
+                      layer_of_param(net, bad), isnan(net->params[bad]) ? "NaN" : "infinite");
+        goto done;
+    }
+
+done:
+    bp__reader_close(r);
+    bp__free(sizes);
+    bp__free(activations);
+    if (rc != BP_OK) {
+        bp_net_destroy(net);
+        return rc;
+    }
+    *out = net;
+    return BP_OK;
+}
+
 int bp_net_load(bp_net **out, const char *path, bp_kernels kernels) {
     if (!out || !path) {
         if (out)
@@ -211,73 +281,23 @@ int bp_net_load(bp_net **out, const char *path, bp_kernels kernels) {
     *out = NULL;
     if (kernels != BP_KERNELS_OPENBLAS && kernels != BP_KERNELS_NAIVE)
         return bp__fail(BP_EINVAL, __func__, "unknown kernel set %d", (int)kernels);
-
     bp__reader r;
     int rc = bp__reader_open(&r, path, __func__);
     if (rc != BP_OK)
         return rc;
-    size_t *sizes = NULL;
-    bp_activation *activations = NULL;
-    bp_net *net = NULL;
-    model_header h;
+    return load(&r, out, kernels);
+}
 
-    rc = read_fixed_header(&r, &h);
-    if (rc != BP_OK)
-        goto done;
-    sizes = bp__alloc(((size_t)h.n_layers + 1) * sizeof *sizes);
-    activations = bp__alloc((size_t)h.n_layers * sizeof *activations);
-    if (!sizes || !activations) {
-        rc = bp__fail(BP_ENOMEM, __func__, "%s: no memory for the table of %u layers", path,
-                      (unsigned)h.n_layers);
-        goto done;
+int bp_net_load_memory(bp_net **out, const void *data, size_t size, bp_kernels kernels) {
+    if (!out || (!data && size > 0)) {
+        if (out)
+            *out = NULL;
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !out ? "out" : "data");
     }
-    rc = read_layer_table(&r, &h, sizes, activations);
-    if (rc != BP_OK)
-        goto done;
-    uint64_t expected;
-    if (!model_file_bytes(h.n_layers, h.n_params, &expected) || h.n_params > SIZE_MAX / 4) {
-        rc = bp__fail(BP_EOVERFLOW, __func__,
-                      "%s: layers %s have %llu parameters, more bytes than this machine counts",
-                      path, h.shape, (unsigned long long)h.n_params);
-        goto done;
-    }
-    if (expected != r.size) {
-        rc = bp__fail(BP_EFORMAT, __func__, "%s: file is %llu bytes, expected %llu for layers %s",
-                      path, (unsigned long long)r.size, (unsigned long long)expected, h.shape);
-        goto done;
-    }
-
-    rc = bp_net_create(&net, h.n_layers, sizes, activations, kernels, 0);
-    if (rc != BP_OK) {
-        char reason[256];
-        snprintf(reason, sizeof reason, "%s", bp_errmsg());
-        rc = bp__fail(rc, __func__, "%s: cannot create the network (%s)", path, reason);
-        goto done;
-    }
-    net->loss = (bp_loss)h.loss; /* checked against the output layer above */
-
-    rc = bp__reader_bytes(&r, net->params, (size_t)h.n_params * 4);
-    if (rc != BP_OK)
-        goto done;
-    rc = bp__reader_finish(&r);
-    if (rc != BP_OK)
-        goto done;
-    bp__decode_floats(net->params, net->n_params);
-    size_t bad = bp__first_nonfinite(net->params, net->n_params);
-    if (bad < net->n_params) {
-        rc = bp__fail(BP_EFORMAT, __func__, "%s: parameter %zu (layer %zu) is %s", path, bad,
-                      layer_of_param(net, bad), isnan(net->params[bad]) ? "NaN" : "infinite");
-        goto done;
-    }
-
-done:
-    bp__reader_close(&r);
-    bp__free(sizes);
-    bp__free(activations);
-    if (rc != BP_OK) {
-        bp_net_destroy(net);
-        return rc;
-    }
-    *out = net;
-    return BP_OK;
+    *out = NULL;
+    if (kernels != BP_KERNELS_OPENBLAS && kernels != BP_KERNELS_NAIVE)
+        return bp__fail(BP_EINVAL, __func__, "unknown kernel set %d", (int)kernels);
+    bp__reader r;
+    bp__reader_open_memory(&r, data, size, __func__);
+    return load(&r, out, kernels);
 }

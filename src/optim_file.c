@@ -66,7 +66,7 @@ int bp_optimizer_save(const bp_optimizer *opt, const char *path) {
  * parameter count, and the exact length. The configuration's values are
  * checked later, once the CRC vouches for them. */
 static int read_header(bp__reader *r, optim_header *h) {
-    static const char *const fn = "bp_optimizer_load";
+    const char *const fn = r->function;
     const char *path = r->path;
     unsigned char b[HEADER_BYTES];
     if (r->size < HEADER_BYTES + CRC_BYTES)
@@ -122,45 +122,40 @@ static int read_header(bp__reader *r, optim_header *h) {
 /* Everything is decoded into temporaries and checked (the state into a new
  * block, as large as the file has shown it to be) before opt changes; then
  * the new state block replaces the old one, which also handles a file for
- * another kind, whose state has another size. */
-int bp_optimizer_load(bp_optimizer *opt, const char *path) {
-    if (!opt || !path)
-        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !opt ? "opt" : "path");
-
-    bp__reader r;
-    int rc = bp__reader_open(&r, path, __func__);
-    if (rc != BP_OK)
-        return rc;
+ * another kind, whose state has another size. Shared by the file and the
+ * memory entry points; closes r. */
+static int load(bp__reader *r, bp_optimizer *opt) {
+    const char *const fn = r->function;
+    const char *const path = r->path;
     optim_header h;
     float *state = NULL;
-    rc = read_header(&r, &h);
+    int rc = read_header(r, &h);
     if (rc != BP_OK)
         goto done;
     const size_t floats = (size_t)h.state_floats; /* read_header: fits */
     if (floats > 0) {
         state = bp__alloc(floats * sizeof *state);
         if (!state) {
-            rc = bp__fail(BP_ENOMEM, __func__, "%s: no memory for %zu state values", path, floats);
+            rc = bp__fail(BP_ENOMEM, fn, "%s: no memory for %zu state values", path, floats);
             goto done;
         }
     }
-    rc = bp__reader_bytes(&r, state, floats * sizeof *state);
+    rc = bp__reader_bytes(r, state, floats * sizeof *state);
     if (rc != BP_OK)
         goto done;
-    rc = bp__reader_finish(&r);
+    rc = bp__reader_finish(r);
     if (rc != BP_OK)
         goto done;
 
     /* The contents are what was saved; now whether they fit this optimizer. */
     if (h.n_params != opt->n_params) {
-        rc =
-            bp__fail(BP_EINVAL, __func__, "%s: saved for %llu parameters; this optimizer steps %zu",
-                     path, (unsigned long long)h.n_params, opt->n_params);
+        rc = bp__fail(BP_EINVAL, fn, "%s: saved for %llu parameters; this optimizer steps %zu",
+                      path, (unsigned long long)h.n_params, opt->n_params);
         goto done;
     }
     /* The check's message, prefixed with the path, as a file error. */
     char context[320];
-    snprintf(context, sizeof context, "%s: %s: invalid configuration", __func__, path);
+    snprintf(context, sizeof context, "%s: %s: invalid configuration", fn, path);
     if (bp__optimizer_check_config(&h.config, context) != BP_OK) {
         rc = BP_EFORMAT;
         goto done;
@@ -168,7 +163,7 @@ int bp_optimizer_load(bp_optimizer *opt, const char *path) {
     bp__decode_floats(state, floats);
     size_t bad = bp__first_nonfinite(state, floats);
     if (bad < floats) {
-        rc = bp__fail(BP_EFORMAT, __func__, "%s: state value %zu is %s", path, bad,
+        rc = bp__fail(BP_EFORMAT, fn, "%s: state value %zu is %s", path, bad,
                       isnan(state[bad]) ? "NaN" : "infinite");
         goto done;
     }
@@ -181,7 +176,25 @@ int bp_optimizer_load(bp_optimizer *opt, const char *path) {
     state = NULL;
 
 done:
-    bp__reader_close(&r);
+    bp__reader_close(r);
     bp__free(state);
     return rc;
+}
+
+int bp_optimizer_load(bp_optimizer *opt, const char *path) {
+    if (!opt || !path)
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !opt ? "opt" : "path");
+    bp__reader r;
+    int rc = bp__reader_open(&r, path, __func__);
+    if (rc != BP_OK)
+        return rc;
+    return load(&r, opt);
+}
+
+int bp_optimizer_load_memory(bp_optimizer *opt, const void *data, size_t size) {
+    if (!opt || (!data && size > 0))
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !opt ? "opt" : "data");
+    bp__reader r;
+    bp__reader_open_memory(&r, data, size, __func__);
+    return load(&r, opt);
 }

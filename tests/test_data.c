@@ -826,3 +826,248 @@ Test(data, free_accepts_null_and_empty) {
     bp_dataset_free(&empty);
     assert_empty(&empty);
 }
+
+/* ---- IDX and CSV from memory ---------------------------------------------- */
+
+/* n bytes gzip-compressed into out (capacity bytes); returns the length. */
+static size_t gzip_bytes(unsigned char *out, size_t capacity, const void *in, size_t n) {
+    z_stream z = {0};
+    cr_assert_eq(deflateInit2(&z, 9, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (unsigned char *)in;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)capacity;
+    cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    const size_t length = capacity - z.avail_out;
+    deflateEnd(&z);
+    return length;
+}
+
+/* The fixture's two files in memory, each plain or gzip. */
+typedef struct idx_pair {
+    unsigned char images[512], labels[256];
+    size_t images_size, labels_size;
+} idx_pair;
+
+static idx_pair fixture_pair(int gzip_images, int gzip_labels) {
+    idx_pair pair;
+    unsigned char p[PIXELS], file[256];
+    pixels(p);
+    size_t n = idx_bytes(file, 0x08, 3, image_dims, p, PIXELS);
+    pair.images_size = gzip_images ? gzip_bytes(pair.images, sizeof pair.images, file, n) : n;
+    if (!gzip_images)
+        memcpy(pair.images, file, n);
+    const uint32_t count = N_IMAGES;
+    n = idx_bytes(file, 0x08, 1, &count, label_values, N_IMAGES);
+    pair.labels_size = gzip_labels ? gzip_bytes(pair.labels, sizeof pair.labels, file, n) : n;
+    if (!gzip_labels)
+        memcpy(pair.labels, file, n);
+    return pair;
+}
+
+/* Loads images (exactly `size` bytes on the heap, so that a sanitizer sees
+ * any read past them) with the fixture's labels. */
+static int load_idx_memory(bp_dataset *d, const unsigned char *images, size_t size) {
+    const idx_pair pair = fixture_pair(0, 0);
+    unsigned char *copy = malloc(size ? size : 1);
+    cr_assert_not_null(copy);
+    memcpy(copy, images, size);
+    *d = garbage();
+    const int rc = bp_dataset_load_idx_memory(d, copy, size, pair.labels, pair.labels_size);
+    free(copy);
+    return rc;
+}
+
+Test(data, idx_memory_plain_gzip_and_mixed) {
+    for (int mix = 0; mix < 4; mix++) {
+        const idx_pair pair = fixture_pair(mix & 1, mix & 2);
+        bp_dataset d = garbage();
+        cr_assert_eq(bp_dataset_load_idx_memory(&d, pair.images, pair.images_size, pair.labels,
+                                                pair.labels_size),
+                     BP_OK, "mix %d: %s", mix, bp_errmsg());
+        assert_fixture(&d);
+        bp_dataset_free(&d);
+    }
+}
+
+Test(data, idx_memory_accepts_gzip_members_and_rejects_what_follows) {
+    unsigned char p[PIXELS], file[256], two[600];
+    pixels(p);
+    const size_t n = idx_bytes(file, 0x08, 3, image_dims, p, PIXELS);
+    /* Two members, as `cat a.gz b.gz` makes, hold the file cut in two. */
+    size_t len = gzip_bytes(two, sizeof two, file, 20);
+    len += gzip_bytes(two + len, sizeof two - len, file + 20, n - 20);
+    bp_dataset d;
+    cr_assert_eq(load_idx_memory(&d, two, len), BP_OK, "%s", bp_errmsg());
+    assert_fixture(&d);
+    bp_dataset_free(&d);
+    /* Anything else after the stream is an error, not ignored. */
+    two[len] = 0;
+    cr_assert_eq(load_idx_memory(&d, two, len + 1), BP_EFORMAT);
+    assert_message_has("bp_dataset_load_idx_memory: <memory: images>");
+    assert_message_has("follow the end of the gzip stream");
+    assert_empty(&d);
+}
+
+Test(data, idx_memory_rejects_every_truncation_and_flip) {
+    for (int gzip = 0; gzip <= 1; gzip++) {
+        idx_pair pair = fixture_pair(gzip, 0);
+        bp_dataset d;
+        for (size_t len = 0; len < pair.images_size; len++) {
+            const int rc = load_idx_memory(&d, pair.images, len);
+            cr_assert_eq(rc, BP_EFORMAT, "gzip %d, %zu of %zu bytes: %s (%s)", gzip, len,
+                         pair.images_size, bp_err_name(rc), bp_errmsg());
+            assert_message_has("<memory: images>");
+            assert_empty(&d);
+        }
+        /* A flipped byte may still be a valid file (a pixel changed); it must
+         * never be anything but a clean result. */
+        for (size_t i = 0; i < pair.images_size; i++) {
+            pair.images[i] ^= 0x01;
+            const int rc = load_idx_memory(&d, pair.images, pair.images_size);
+            pair.images[i] ^= 0x01;
+            cr_assert(rc == BP_OK || rc == BP_EFORMAT, "gzip %d, byte %zu: %s", gzip, i,
+                      bp_err_name(rc));
+            /* Past the 10-byte gzip header (flags, time, OS: harmless), the CRC-32 catches it. */
+            if (gzip && i >= 10 && rc == BP_OK)
+                cr_assert_fail("byte %zu: a flip passed the gzip CRC", i);
+            bp_dataset_free(&d);
+        }
+    }
+}
+
+Test(data, idx_memory_header_claiming_terabytes_does_not_allocate_them) {
+    const uint32_t liar[] = {0xFFFFFFFFu, 0xFFFFu, 64};
+    unsigned char p[PIXELS] = {0}, file[256], packed[512];
+    const size_t n = idx_bytes(file, 0x08, 3, liar, p, PIXELS);
+    bp_dataset d;
+    cr_assert_eq(load_idx_memory(&d, file, n), BP_EFORMAT);
+    assert_message_has("file ends after 60");
+    cr_assert_eq(load_idx_memory(&d, packed, gzip_bytes(packed, sizeof packed, file, n)),
+                 BP_EFORMAT);
+    assert_message_has("file ends after 60");
+}
+
+Test(data, idx_memory_rejects_bad_arguments) {
+    const idx_pair pair = fixture_pair(0, 0);
+    bp_dataset d = garbage();
+    cr_assert_eq(bp_dataset_load_idx_memory(NULL, pair.images, 1, pair.labels, 1), BP_EINVAL);
+    cr_assert_eq(bp_dataset_load_idx_memory(&d, NULL, 1, pair.labels, 1), BP_EINVAL);
+    cr_assert_eq(bp_dataset_load_idx_memory(&d, pair.images, 1, NULL, 1), BP_EINVAL);
+    assert_message_has("bp_dataset_load_idx_memory");
+    /* No bytes at all is an empty file, not a bad argument. */
+    d = garbage();
+    cr_assert_eq(bp_dataset_load_idx_memory(&d, NULL, 0, pair.labels, pair.labels_size),
+                 BP_EFORMAT);
+    assert_message_has("<memory: images>: file ends after 0 bytes");
+    assert_empty(&d);
+    cr_assert_eq(bp_dataset_load_idx_memory(&d, pair.images, pair.images_size, NULL, 0),
+                 BP_EFORMAT);
+    assert_message_has("<memory: labels>");
+}
+
+/* The whole file at path, from malloc. */
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    const long size = ftell(f);
+    cr_assert_geq(size, 0);
+    rewind(f);
+    unsigned char *bytes = malloc((size_t)size + 1);
+    cr_assert_not_null(bytes);
+    cr_assert_eq(fread(bytes, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *n = (size_t)size;
+    return bytes;
+}
+
+Test(data, idx_memory_fashion_mnist_matches_the_files) {
+    const char *images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+    const char *labels = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
+    if (access(images, R_OK) != 0 || access(labels, R_OK) != 0)
+        cr_skip_test("Fashion-MNIST is not installed (Debian package dataset-fashion-mnist)");
+    bp_dataset from_files = {0}, from_memory = {0};
+    cr_assert_eq(bp_dataset_load_idx(&from_files, images, labels), BP_OK, "%s", bp_errmsg());
+    size_t ni, nl;
+    unsigned char *bi = slurp(images, &ni), *bl = slurp(labels, &nl);
+    cr_assert_eq(bp_dataset_load_idx_memory(&from_memory, bi, ni, bl, nl), BP_OK, "%s",
+                 bp_errmsg());
+    free(bi);
+    free(bl);
+    cr_assert_eq(from_memory.count, 10000);
+    cr_assert_eq(from_memory.features, 784);
+    cr_assert_eq(from_memory.classes, 10);
+    cr_assert(memcmp(from_files.inputs, from_memory.inputs, 784 * 10000 * sizeof(float)) == 0);
+    cr_assert(memcmp(from_files.labels, from_memory.labels, 10000 * sizeof(uint32_t)) == 0);
+    bp_dataset_free(&from_files);
+    bp_dataset_free(&from_memory);
+}
+
+/* Loads `text` from an exact-size heap copy: no terminating NUL to lean on. */
+static int load_csv_memory(bp_dataset *d, const char *text, size_t size, size_t label_column) {
+    char *copy = malloc(size ? size : 1);
+    cr_assert_not_null(copy);
+    memcpy(copy, text, size);
+    *d = garbage();
+    const int rc = bp_dataset_load_csv_memory(d, copy, size, label_column);
+    free(copy);
+    return rc;
+}
+
+Test(data, csv_memory_equals_the_file) {
+    const char *text = "label,a,b\r\n1.5,2,0\r\n-3,0.25,2\r\n4e-1, 7 ,1";
+    bp_dataset from_file = load_csv(text, 2), from_memory;
+    cr_assert_eq(load_csv_memory(&from_memory, text, strlen(text), 2), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(from_memory.count, 3);
+    cr_assert_eq(from_memory.features, from_file.features);
+    cr_assert_eq(from_memory.classes, from_file.classes);
+    assert_floats(from_memory.inputs, from_file.inputs, 6);
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_eq(from_memory.labels[i], from_file.labels[i]);
+    bp_dataset_free(&from_file);
+    bp_dataset_free(&from_memory);
+}
+
+Test(data, csv_memory_errors_name_memory_line_and_column) {
+    bp_dataset d;
+    const char *ragged = "1,2,3\n4,5\n";
+    cr_assert_eq(load_csv_memory(&d, ragged, strlen(ragged), 0), BP_EFORMAT);
+    assert_message_has("<memory>, line 2");
+    assert_empty(&d);
+    const char *nul = "1,2\n3,\0"
+                      "4\n";
+    cr_assert_eq(load_csv_memory(&d, nul, 8, 0), BP_EFORMAT);
+    assert_message_has("NUL");
+    /* The size is what counts: a row cut off mid-number loads as the prefix. */
+    cr_assert_eq(load_csv_memory(&d, "1,25\n", 3, 0), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(d.inputs[0], 2.0f);
+    bp_dataset_free(&d);
+    cr_assert_eq(load_csv_memory(&d, "1,2", 0, 0), BP_EFORMAT);
+    assert_message_has("no rows of data");
+    cr_assert_eq(bp_dataset_load_csv_memory(&d, NULL, 0, 0), BP_EFORMAT);
+    cr_assert_eq(bp_dataset_load_csv_memory(&d, NULL, 3, 0), BP_EINVAL);
+    cr_assert_eq(bp_dataset_load_csv_memory(NULL, "1,2", 3, 0), BP_EINVAL);
+    cr_assert_eq(load_csv_memory(&d, "1,2", 3, 5), BP_EINVAL);
+    assert_message_has("label_column 5");
+}
+
+Test(data, idx_files_and_memory_agree_on_gzip_members_and_trailing_bytes) {
+    unsigned char p[PIXELS], file[256], two[600];
+    pixels(p);
+    const size_t n = idx_bytes(file, 0x08, 3, image_dims, p, PIXELS);
+    size_t len = gzip_bytes(two, sizeof two, file, 30);
+    len += gzip_bytes(two + len, sizeof two - len, file + 30, n - 30);
+    const char *images = tmp("images.gz"), *labels = tmp("labels");
+    write_pair(tmp("unused"), labels, 0, 0);
+    write_plain(images, two, len);
+    bp_dataset d = garbage();
+    cr_assert_eq(bp_dataset_load_idx(&d, images, labels), BP_OK, "%s", bp_errmsg());
+    assert_fixture(&d);
+    bp_dataset_free(&d);
+    /* One stray byte after the last member: the file is damaged, as the
+     * same bytes in memory are. */
+    two[len] = 0x42;
+    write_plain(images, two, len + 1);
+    expect_idx_failure(images, labels, BP_EFORMAT, images, "follow the end of the gzip stream");
+}

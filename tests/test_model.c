@@ -655,3 +655,117 @@ Test(model, saving_in_the_current_directory_works) {
     bp_net_destroy(net);
     cr_assert_eq(chdir(cwd), 0);
 }
+
+/* ---- bp_net_load_memory: the same checks, from bytes in memory ---- */
+
+/* The example of docs/model-format.md, as a program would embed a model. */
+static const unsigned char documented_model[64] = {
+    0x42, 0x50, 0x4d, 0x4f, 0x44, 0x45, 0x4c, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, 0x03, 0x02, 0x01,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0xbf, 0xe2, 0x9f, 0xfe, 0x41};
+
+Test(model, memory_load_of_an_embedded_model) {
+    bp_net *net = NULL;
+    cr_assert_eq(
+        bp_net_load_memory(&net, documented_model, sizeof documented_model, BP_KERNELS_OPENBLAS),
+        BP_OK, "%s", bp_errmsg());
+    float *p;
+    size_t n;
+    cr_assert_eq(bp_net_params(net, &p, &n), BP_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(p[0], 0.5f);
+    cr_assert_eq(p[1], -1.0f);
+    const float x = 4.0f, *y;
+    cr_assert_eq(bp_net_forward(net, &x, 1, &y), BP_OK);
+    cr_assert_eq(y[0], 1.0f, "0.5 * 4 - 1");
+    bp_net_destroy(net);
+}
+
+Test(model, memory_load_equals_file_load_for_every_shape) {
+    char path[160];
+    path_in_scratch(path, sizeof path, "model.bin");
+    for (size_t c = 0; c < N_SHAPES; c++) {
+        bp_net *net = make_net(&shapes[c], BP_KERNELS_NAIVE, 300 + c);
+        cr_assert_eq(bp_net_save(net, path), BP_OK, "%s", bp_errmsg());
+        size_t n;
+        unsigned char *bytes = read_file(path, &n);
+        bp_net *loaded = (bp_net *)&loaded; /* must be overwritten */
+        cr_assert_eq(bp_net_load_memory(&loaded, bytes, n, BP_KERNELS_OPENBLAS), BP_OK, "%s",
+                     bp_errmsg());
+        assert_same_network(net, loaded, "from memory");
+        cr_assert_eq(bp_net_max_batch(loaded), 1);
+        bp_net_destroy(loaded);
+        bp_net_destroy(net);
+        free(bytes);
+    }
+}
+
+Test(model, memory_load_gives_the_documented_codes_for_crafted_files) {
+    for (size_t c = 0; c < sizeof crafted_cases / sizeof crafted_cases[0]; c++) {
+        const crafted *k = &crafted_cases[c];
+        spec s = valid_spec();
+        k->change(&s);
+        bytes b;
+        build(&s, &b);
+        /* An exact-size copy: a read past the end is a sanitizer report. */
+        unsigned char *copy = malloc(b.len);
+        cr_assert_not_null(copy);
+        memcpy(copy, b.data, b.len);
+        bp_net *net = (bp_net *)&net;
+        int rc = bp_net_load_memory(&net, copy, b.len, BP_KERNELS_NAIVE);
+        free(copy);
+        cr_assert_eq(rc, k->code, "%s: %s (%s), expected %s", k->name, bp_err_name(rc), bp_errmsg(),
+                     bp_err_name(k->code));
+        if (rc != BP_OK) {
+            cr_assert_null(net, "%s: out not cleared", k->name);
+            cr_assert(strncmp(bp_errmsg(), "bp_net_load_memory: <memory>: ", 30) == 0, "%s",
+                      bp_errmsg());
+            if (k->message)
+                cr_assert(strstr(bp_errmsg(), k->message) != NULL,
+                          "%s: message \"%s\" lacks \"%s\"", k->name, bp_errmsg(), k->message);
+        } else {
+            bp_net_destroy(net);
+        }
+    }
+}
+
+Test(model, memory_load_rejects_every_truncation_and_byte_flip) {
+    spec s = valid_spec();
+    bytes b;
+    build(&s, &b);
+    for (size_t len = 0; len < b.len; len++) {
+        unsigned char *cut = malloc(len ? len : 1);
+        cr_assert_not_null(cut);
+        memcpy(cut, b.data, len);
+        bp_net *net = (bp_net *)&net;
+        int rc = bp_net_load_memory(&net, cut, len, BP_KERNELS_NAIVE);
+        free(cut);
+        cr_assert(is_file_error(rc) && rc != BP_EIO, "%zu of %zu bytes: %s", len, b.len,
+                  bp_err_name(rc));
+        cr_assert_null(net);
+    }
+    for (size_t i = 0; i < b.len; i++) {
+        b.data[i] ^= 0x10;
+        bp_net *net = (bp_net *)&net;
+        int rc = bp_net_load_memory(&net, b.data, b.len, BP_KERNELS_NAIVE);
+        b.data[i] ^= 0x10;
+        cr_assert(is_file_error(rc) && rc != BP_EIO, "byte %zu flipped: %s", i, bp_err_name(rc));
+        cr_assert_null(net);
+    }
+}
+
+Test(model, memory_load_rejects_bad_arguments) {
+    bp_net *net = (bp_net *)&net;
+    cr_assert_eq(bp_net_load_memory(NULL, documented_model, 64, BP_KERNELS_NAIVE), BP_EINVAL);
+    cr_assert_eq(bp_net_load_memory(&net, NULL, 64, BP_KERNELS_NAIVE), BP_EINVAL);
+    cr_assert_null(net);
+    net = (bp_net *)&net;
+    cr_assert_eq(bp_net_load_memory(&net, documented_model, 64, (bp_kernels)7), BP_EINVAL);
+    cr_assert_null(net);
+    /* No bytes is a file too short, not a bad argument. */
+    net = (bp_net *)&net;
+    cr_assert_eq(bp_net_load_memory(&net, NULL, 0, BP_KERNELS_NAIVE), BP_EFORMAT);
+    cr_assert_null(net);
+    cr_assert(strstr(bp_errmsg(), "0 bytes") != NULL, "%s", bp_errmsg());
+}

@@ -530,3 +530,71 @@ Test(optim_file, saving_over_a_file_replaces_it_and_leaves_nothing_else) {
     bp_optimizer_destroy(f.opt);
     bp_net_destroy(f.net);
 }
+
+/* ---- bp_optimizer_load_memory: the same checks, from bytes in memory ---- */
+
+Test(optim_file, memory_load_resumes_like_the_file_it_was_read_from) {
+    char path[160];
+    path_in_scratch(path, sizeof path, "opt.bin");
+    const bp_optimizer_kind kinds[] = {BP_OPT_SGD, BP_OPT_MOMENTUM, BP_OPT_NESTEROV, BP_OPT_ADAM};
+    for (size_t k = 0; k < 4; k++) {
+        const bp_optimizer_config c = config_for(kinds[k]);
+        float reference[N_PARAMS], at_stop[N_PARAMS], resumed[N_PARAMS];
+        uninterrupted(&c, reference);
+        bp_net *net = make_net();
+        bp_optimizer *opt = make_opt(net, &c);
+        train(net, opt, 0, STOP);
+        cr_assert_eq(bp_optimizer_save(opt, path), BP_OK, "%s", bp_errmsg());
+        copy_params(net, at_stop);
+        bp_optimizer_destroy(opt);
+
+        size_t n;
+        unsigned char *bytes = read_file(path, &n);
+        set_params(net, at_stop);
+        bp_optimizer_config other;
+        bp_optimizer_config_default(&other, BP_OPT_SGD);
+        opt = make_opt(net, &other);
+        cr_assert_eq(bp_optimizer_load_memory(opt, bytes, n), BP_OK, "%s", bp_errmsg());
+        free(bytes);
+        assert_config_eq(bp_optimizer_get_config(opt), &c, "from memory");
+        cr_assert_eq(bp_optimizer_steps(opt), STOP);
+        train(net, opt, STOP, END);
+        copy_params(net, resumed);
+        cr_assert(memcmp(resumed, reference, sizeof reference) == 0, "kind %zu: resumed differs",
+                  k);
+        bp_optimizer_destroy(opt);
+        bp_net_destroy(net);
+    }
+}
+
+Test(optim_file, memory_load_rejects_crafted_damaged_and_missing_bytes_without_changes) {
+    fixture f = trained_adam();
+    for (size_t c = 0; c < sizeof ocrafted_cases / sizeof ocrafted_cases[0]; c++) {
+        const ocrafted *k = &ocrafted_cases[c];
+        ospec s = valid_ospec();
+        k->change(&s);
+        bytes b;
+        obuild(&s, &b);
+        unsigned char *copy = malloc(b.len); /* exact size: overreads are reported */
+        cr_assert_not_null(copy);
+        memcpy(copy, b.data, b.len);
+        int rc = bp_optimizer_load_memory(f.opt, copy, b.len);
+        free(copy);
+        cr_assert_eq(rc, k->code, "%s: %s (%s)", k->name, bp_err_name(rc), bp_errmsg());
+        cr_assert(strncmp(bp_errmsg(), "bp_optimizer_load_memory: <memory>: ", 36) == 0, "%s",
+                  bp_errmsg());
+    }
+    ospec s = valid_ospec();
+    bytes b;
+    obuild(&s, &b);
+    for (size_t len = 0; len < b.len; len++) {
+        int rc = bp_optimizer_load_memory(f.opt, b.data, len);
+        cr_assert(rc == BP_EFORMAT, "%zu of %zu bytes: %s", len, b.len, bp_err_name(rc));
+    }
+    cr_assert_eq(bp_optimizer_load_memory(NULL, b.data, b.len), BP_EINVAL);
+    cr_assert_eq(bp_optimizer_load_memory(f.opt, NULL, b.len), BP_EINVAL);
+    cr_assert_eq(bp_optimizer_load_memory(f.opt, NULL, 0), BP_EFORMAT);
+    assert_untouched(&f, "after bad memory");
+    bp_optimizer_destroy(f.opt);
+    bp_net_destroy(f.net);
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpora into fuzz/corpus/<target>/.
+
+Valid files built from the formats' documentation (docs/model-format.md,
+the IDX and CSV descriptions in include/backprop.h), and a few damaged
+ones near the edges the loaders check. Deterministic: running it again
+rewrites the same bytes. Usage: python3 fuzz/make_corpus.py
+"""
+import gzip
+import os
+import struct
+import zlib
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def write(target, name, data):
+    directory = os.path.join(ROOT, target)
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name), "wb") as f:
+        f.write(data)
+
+
+def gz(data):
+    # mtime 0: the same bytes on every run.
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def with_crc(body):
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def model(sizes, acts, loss=0, version=1, mark=0x01020304, params=None, count=None):
+    n = len(acts)
+    body = b"BPMODEL\0" + struct.pack("<IIII", version, mark, n, loss)
+    body += b"".join(struct.pack("<Q", s) for s in sizes)
+    body += b"".join(struct.pack("<I", a) for a in acts)
+    p = sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes)))
+    body += struct.pack("<Q", p if count is None else count)
+    if params is None:
+        params = [((i * 37) % 11 - 5) / 8.0 for i in range(p)]
+    body += b"".join(struct.pack("<f", v) for v in params)
+    return with_crc(body)
+
+
+def optimizer(kind, schedule=0, floats=(0.01, 0.9, 0.9, 0.999, 1e-8, 0.0, 0.5),
+              step_size=10, total_steps=100, t=3, n=17, state=None):
+    s = {0: 0, 1: n, 2: n, 3: 2 * n}[kind] if state is None else state
+    body = b"BPOPTIM\0" + struct.pack("<III", 1, 0x01020304, kind)
+    body += struct.pack("<I", schedule)
+    body += b"".join(struct.pack("<f", v) for v in floats)
+    body += struct.pack("<QQQQQ", step_size, total_steps, t, n, s)
+    body += b"".join(struct.pack("<f", ((i * 7) % 5) / 16.0) for i in range(s))
+    return with_crc(body)
+
+
+def idx(dims, data):
+    return bytes([0, 0, 8, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + data
+
+
+def idx_input(images, labels):
+    """The fuzz_idx.c layout: split point, images, labels."""
+    return struct.pack("<I", len(images)) + images + labels
+
+
+def models():
+    write("model", "identity_1_1", model([1, 1], [0], params=[0.5, -1.0]))
+    write("model", "sigmoid_2_3_1", model([2, 3, 1], [1, 1]))
+    write("model", "softmax_cross_entropy_3_4_3", model([3, 4, 3], [3, 5], loss=1))
+    write("model", "four_layers", model([2, 2, 2, 2, 2], [2, 4, 3, 0]))
+    good = model([2, 3, 1], [1, 1])
+    write("model", "damaged_truncated", good[:-7])
+    write("model", "damaged_wrong_crc", good[:-1] + bytes([good[-1] ^ 1]))
+    write("model", "damaged_version_2", model([1, 1], [0], version=2))
+    write("model", "damaged_big_endian_mark", model([1, 1], [0], mark=0x04030201))
+    write("model", "damaged_huge_size", model([1, 0x7FFFFFFF], [0], params=[]))
+    write("model", "damaged_zero_size", model([2, 0, 1], [1, 1], params=[]))
+    write("model", "damaged_nan", model([1, 1], [0], params=[float("nan"), 1.0]))
+
+
+def optimizers():
+    write("optimizer", "sgd", optimizer(0))
+    write("optimizer", "momentum_step", optimizer(1, schedule=1))
+    write("optimizer", "nesterov", optimizer(2))
+    write("optimizer", "adam_cosine", optimizer(3, schedule=2))
+    good = optimizer(3)
+    write("optimizer", "damaged_truncated", good[:60])
+    write("optimizer", "damaged_wrong_crc", good[:-1] + bytes([good[-1] ^ 0x80]))
+    write("optimizer", "damaged_other_params", optimizer(1, n=5))
+    write("optimizer", "damaged_state_count", optimizer(1, state=16))
+    write("optimizer", "damaged_bad_config", optimizer(1, floats=(-1, 2, 0, 0, 0, -1, 3)))
+
+
+def idxs():
+    pixels = bytes((i * 29) % 256 for i in range(5 * 2 * 3))
+    images = idx([5, 2, 3], pixels)
+    labels = idx([5], bytes([3, 0, 2, 1, 3]))
+    write("idx", "plain", idx_input(images, labels))
+    write("idx", "gzip_both", idx_input(gz(images), gz(labels)))
+    write("idx", "gzip_images", idx_input(gz(images), labels))
+    write("idx", "two_gzip_members", idx_input(gz(images[:9]) + gz(images[9:]), labels))
+    write("idx", "one_dimension", idx_input(idx([4], bytes([1, 2, 3, 4])),
+                                            idx([4], bytes([0, 1, 0, 1]))))
+    write("idx", "four_dimensions", idx_input(idx([2, 1, 2, 2], bytes(range(8))),
+                                              idx([2], bytes([7, 9]))))
+    write("idx", "damaged_truncated_gzip", idx_input(gz(images)[:-6], labels))
+    write("idx", "damaged_huge_dimensions",
+          idx_input(idx([0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF], b""), labels))
+    write("idx", "damaged_zero_dimension", idx_input(idx([5, 0, 3], b""), labels))
+    write("idx", "damaged_count_mismatch", idx_input(images, idx([4], bytes(4))))
+
+
+def csvs():
+    write("csv", "plain", b"1,0.5,2\n0,-1e3,7.25\n2,3,4\n")
+    write("csv", "header_crlf", b"label,x,y\r\n1,2,3\r\n0,4,5\r\n\r\n")
+    write("csv", "bom_blanks_no_newline", b"\xef\xbb\xbf 3 ,\t1.5, 2\n1,0x1p3,-0")
+    write("csv", "damaged_ragged", b"1,2,3\n1,2\n")
+    write("csv", "damaged_fields", b"1,nan,2\n1e9,,inf\n-1,3a,4\n")
+    write("csv", "damaged_nul_and_gap", b"1,2\n\n3,4\n5,\x006\n")
+
+
+if __name__ == "__main__":
+    models()
+    optimizers()
+    idxs()
+    csvs()
