@@ -11,6 +11,12 @@ unexpected=$(printf '%s\n' "$exported" | grep -v '^bp_' || true)
 if [ -n "$unexpected" ]; then
     echo "exported symbols without the bp_ prefix:"; echo "$unexpected"; status=1
 fi
+# bp__* are internal, shared between the library's files (and the test hook
+# of src/alloc.h): never exported.
+internal=$(printf '%s\n' "$exported" | grep '^bp__' || true)
+if [ -n "$internal" ]; then
+    echo "internal bp__ symbols exported:"; echo "$internal"; status=1
+fi
 printf '%s\n' "$exported" | grep -qx 'bp_net_train_step' || {
     echo "bp_net_train_step is not exported"; status=1; }
 
