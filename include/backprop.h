@@ -537,14 +537,16 @@ typedef enum bp_scaling_kind {
 
 /* Computes offset and scale for `kind` over all of data's inputs (scale 1
  * when every input is equal; the deviation divides by the count). Returns
- * BP_OK; BP_EINVAL for a NULL pointer, an empty set or an unknown kind;
+ * BP_OK; BP_EINVAL for a NULL pointer, an empty set, an unknown kind or
+ * count x features overflowing size_t (not a data set the loaders make);
  * BP_ENONFINITE when an input is NaN or infinite, or the scale overflows a
  * float. */
 BP_API int bp_dataset_fit_scaling(const bp_dataset *data, bp_scaling_kind kind, float *offset,
                                   float *scale);
 
 /* x <- (x - offset) * scale for every input. Returns BP_OK; BP_EINVAL for a
- * NULL data set or a non-finite offset or scale. */
+ * NULL data set, a non-finite offset or scale, or count x features
+ * overflowing size_t. */
 BP_API int bp_dataset_scale(bp_dataset *data, float offset, float scale);
 
 /* Writes the one-hot rows of n labels: out is n x classes, row i all zero
