@@ -31,17 +31,37 @@
  *   each function says until when they stay valid.
  *
  * Threads
- * - The library has no global mutable state. Different networks may be used
- *   from different threads at the same time.
- * - One network must not be used by two threads at the same time, except for
- *   the read-only getters (const bp_net *), which may run concurrently with
- *   each other.
- * - bp_errmsg() is per thread.
+ * - The library has no global mutable state: every call works only on the
+ *   objects passed to it. Calls on different networks, optimizers and data
+ *   sets may run in different threads at the same time, including bp_train
+ *   (tests/test_threads.c trains six networks at once and gets, bitwise, the
+ *   weights of training them one after another).
+ * - On one network, calls that take a const bp_net * (the size getters,
+ *   bp_net_memory_bytes, bp_net_save, bp_optimizer_create) may run
+ *   concurrently with each other. Every call that takes a bp_net * needs the
+ *   network to itself, bp_net_forward included (it writes the network's
+ *   workspace): to predict in several threads, give each its own network
+ *   (bp_net_load it once per thread). The same holds for an optimizer.
+ * - Memory that calls only read (inputs, targets, a const bp_dataset) may be
+ *   shared by calls running at the same time.
+ * - bp_errmsg() is per thread. Callbacks run in the thread that called
+ *   bp_train.
  * - OpenBLAS runs its own pool of threads inside each product (by default one
  *   per core). A caller that runs threads of its own should give OpenBLAS one
  *   thread (bp_blas_set_threads(1)), or the two pools fight for the cores.
  *   Calls into OpenBLAS from several threads are serialized by a lock inside
- *   OpenBLAS's pthreads build.
+ *   OpenBLAS's pthreads build. bp_blas_set_threads is process-wide and must
+ *   not run while another thread is inside the library.
+ *
+ * Determinism
+ * - The same seeds, data, options, kernel set and OpenBLAS thread count give
+ *   bitwise-identical weights after training, run after run, on the same
+ *   machine and OpenBLAS kernels (bp_blas_core()); with one OpenBLAS thread,
+ *   also while other threads train other networks.
+ * - A different OpenBLAS thread count may change the last bits: OpenBLAS
+ *   splits a product's sums differently between threads. So may another
+ *   OpenBLAS version or OPENBLAS_CORETYPE. The naive kernels do not depend
+ *   on any of these.
  */
 #ifndef BACKPROP_H
 #define BACKPROP_H
@@ -655,7 +675,11 @@ BP_API int bp_evaluate(bp_net *net, const bp_dataset *data, double *loss, double
  * Atomic: writes a temporary file "<path>.tmp.XXXXXX" in the same directory,
  * flushes it to disk, then renames it over `path`, so `path` holds either
  * its old contents or the complete new file, never a part; on failure the
- * temporary file is removed. A replaced file keeps its permissions; a new
+ * temporary file is removed. A process killed during the save (or a machine
+ * that crashes) leaves `path` intact but may leave the temporary file, maybe
+ * incomplete: any "<path>.tmp." followed by six characters is such a
+ * leftover and may be deleted when no save to `path` is running.
+ * A replaced file keeps its permissions; a new
  * one gets 0644. A symbolic link at `path` is itself replaced by the file,
  * not followed. Allocates nothing.
  * Returns BP_OK; BP_EINVAL (NULL pointer, empty path, more than 4096
@@ -690,8 +714,11 @@ BP_API int bp_net_load_memory(bp_net **out, const void *data, size_t size, bp_ke
  * whole process (OpenBLAS's setting is global). Use 1 when the caller runs
  * several threads of its own. OpenBLAS caps the number at the maximum it was
  * built for (64 in Debian's build), not at the number of cores: more threads
- * than cores only slow it down. Not thread-safe: call it before starting
- * threads that use the library.
+ * than cores only slow it down. Small products (under about 2^18
+ * multiply-adds) run on one thread whatever the setting. Results are
+ * reproducible for a given count, and may differ in the last bits between
+ * counts (see Determinism at the top). Not thread-safe: call it before
+ * starting threads that use the library.
  * Returns BP_OK; BP_EINVAL when threads < 1. */
 BP_API int bp_blas_set_threads(int threads);
 
