@@ -4,13 +4,23 @@
 #                    on Fashion-MNIST and print its test accuracy
 #   ./run.sh test    install what is missing, then the whole test suite:
 #                    formatting, gcc and clang builds with -Werror, the
-#                    Criterion suite on each, and an install check
+#                    Criterion suite on each and on a clang build with
+#                    AddressSanitizer and UBSan, and an install check
+#   ./run.sh valgrind
+#                    install what is missing and valgrind, build (gcc) into
+#                    build-valgrind/, run the suite under memcheck: no
+#                    errors, no leaks
 #   ./run.sh build   install what is missing and build (release) into build/
 #   ./run.sh bench [bp-bench options]
 #                    install what is missing, build (release), run bp-bench
 #                    (default: the standard suite, into build/bench-results.json
 #                    and .csv), the same training steps in PyTorch, and the
 #                    charts (build/bench-*.png) when gnuplot is there
+#   ./run.sh fuzz [SECONDS]
+#                    install what is missing, build the libFuzzer targets
+#                    (clang, AddressSanitizer, UBSan) into build-fuzz/ and run
+#                    each for SECONDS (default 60); crashes go to
+#                    build-fuzz/artifacts/ and make it fail
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,8 +30,8 @@ PACKAGES=(
     libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
     gnuplot-nox dataset-fashion-mnist
 )
-# Only ./run.sh bench needs these: the PyTorch side of the comparison.
-BENCH_PACKAGES=(python3-torch python3-numpy)
+# Only ./run.sh bench needs these: the PyTorch and FANN sides of the comparison.
+BENCH_PACKAGES=(python3-torch python3-numpy libfann-dev)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -73,17 +83,73 @@ build_release() {
 
 check_format() {
     log "clang-format check"
-    find include src tests examples tools bench -name '*.[ch]' -print0 |
+    find include src tests examples tools bench fuzz -name '*.[ch]' -print0 |
         xargs -0 clang-format --dry-run --Werror
 }
 
-# test_with COMPILER DIR: warning-free build with COMPILER, then the suite.
+# test_with COMPILER DIR [meson options...]: warning-free build with
+# COMPILER (and the options), then the suite.
 test_with() {
     local compiler=$1 dir=$2
-    log "$compiler: build with warning_level=3 -Werror, then the test suite"
-    CC=$compiler configure "$dir" --buildtype=debugoptimized -Dwerror=true -Dtests=enabled
+    shift 2
+    log "$compiler${*:+ $*}: build with warning_level=3 -Werror, then the test suite"
+    CC=$compiler configure "$dir" --buildtype=debugoptimized -Dwerror=true -Dtests=enabled "$@"
     ninja -C "$dir" >/dev/null
     meson test -C "$dir" --print-errorlogs
+}
+
+# The suite under AddressSanitizer (with its leak checker) and UBSan. Any
+# report aborts the process, so the test fails; Criterion's forked test
+# processes included. tests/meson.build appends allocator_may_return_null=1.
+# b_lundef=false: clang links the sanitizer runtimes into the executables,
+# so the shared library leaves their symbols undefined.
+test_sanitized() {
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+        UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
+        test_with clang build-test-asan -Db_sanitize=address,undefined -Db_lundef=false
+}
+
+# The suite under valgrind's memcheck, on a gcc build in build-valgrind/:
+# every test program, the processes Criterion starts for its tests, and the
+# programs the shell-script tests start (system programs skipped). Each
+# process writes its reports (an invalid access, a use of uninitialised
+# memory, a definite or indirect leak) to its own log, and exits with 97.
+# The logs decide: Criterion ignores the exit status of a test's process
+# once the test has reported success, so a leak found at its exit would
+# pass. tests/valgrind.supp: only what is provably not ours. test_no_alloc
+# is left out: it counts allocations with its own malloc, which valgrind's
+# replaces.
+run_valgrind() {
+    log "valgrind: gcc build into build-valgrind/, then the test suite under memcheck"
+    CC=gcc configure build-valgrind --buildtype=debugoptimized -Dtests=enabled
+    ninja -C build-valgrind >/dev/null
+    local tests logs=$PWD/build-valgrind/valgrind-logs
+    tests=$(meson test -C build-valgrind --list 2>/dev/null | sed -n 's|^backprop[^ ]* / ||p' | grep -vx no_alloc)
+    rm -rf "$logs"
+    mkdir -p "$logs"
+    local wrap=(
+        valgrind --quiet --error-exitcode=97 --leak-check=full
+        "--errors-for-leak-kinds=definite,indirect" "--show-leak-kinds=definite,indirect"
+        --trace-children=yes
+        "--trace-children-skip=/bin/*,/usr/bin/*,/usr/sbin/*,/sbin/*"
+        "--suppressions=$PWD/tests/valgrind.supp"
+        "--log-file=$logs/%p.log"
+    )
+    local start=$SECONDS status=0
+    # shellcheck disable=SC2086 # tests are words
+    meson test -C build-valgrind --print-errorlogs --timeout-multiplier=20 \
+        --wrap="$(printf '%q ' "${wrap[@]}")" $tests || status=$?
+    local reports
+    # A clean process leaves an empty line; a report's lines start "==PID==".
+    reports=$(grep -l '^==[0-9]*==' "$logs"/*.log | sort || true)
+    if [ -n "$reports" ]; then
+        # shellcheck disable=SC2086 # file names without blanks
+        head -n 60 $reports >&2
+        echo "valgrind: reports in $(printf '%s\n' "$reports" | wc -l) processes (build-valgrind/valgrind-logs/)" >&2
+        status=1
+    fi
+    [ "$status" -eq 0 ] || exit "$status"
+    log "valgrind: clean, $((SECONDS - start)) s"
 }
 
 # Installs into a scratch directory and builds the README's example from it
@@ -129,13 +195,58 @@ run_bench() {
     log "bench: bp-bench ${*:-(the standard suite)}"
     # The caller's --json and --csv come later and win.
     ./build/bench/bp-bench --json "$json" --csv "$csv" "$@"
-    log "bench: the same training steps in PyTorch"
+    log "bench: the same training steps in PyTorch, and FANN per example"
+    # fann-bench is built only when libfann-dev is there; without it the
+    # script says FANN was skipped.
+    local fann=()
+    if [ -x build/bench/fann-bench ]; then
+        fann=(--fann build/bench/fann-bench)
+    fi
     # Debian's python3-torch imports only under the system python.
-    /usr/bin/python3 bench/compare_pytorch.py --json "$json"
+    /usr/bin/python3 bench/compare_pytorch.py --json "$json" "${fann[@]}"
     if command -v gnuplot >/dev/null; then
         log "bench: charts"
         python3 bench/plot.py "$json" "$(dirname "$json")"
     fi
+}
+
+# The loaders' fuzz targets (fuzz/), in the order they run.
+FUZZ_TARGETS=(model optimizer idx csv)
+
+# run_fuzz SECONDS: each fuzz target for SECONDS, one at a time, on a working
+# copy of its seed corpus in build-fuzz/corpus/ (fuzz/corpus/ is never
+# written; the copy grows from run to run). Fails if any input crashed a
+# target: the input is in build-fuzz/artifacts/, to be added to
+# fuzz/regressions/<target>/ once fixed.
+run_fuzz() {
+    local seconds=$1 target failed=()
+    CC=clang configure build-fuzz --buildtype=debugoptimized -Dfuzz=true -Dtests=disabled
+    ninja -C build-fuzz "${FUZZ_TARGETS[@]/#/fuzz/fuzz_}" >/dev/null
+    mkdir -p build-fuzz/artifacts
+    for target in "${FUZZ_TARGETS[@]}"; do
+        local work=build-fuzz/corpus/$target output=build-fuzz/fuzz-$target.log
+        mkdir -p "$work"
+        cp "fuzz/corpus/$target"/* "$work"/ # the seeds themselves; found inputs stay
+        log "fuzz: $target for ${seconds}s (log: $output)"
+        # One OpenBLAS thread: the loaders do no products, and fewer threads
+        # leave the cores to the fuzzer. -rss_limit_mb also caps single
+        # allocations: a header that makes the library ask for gigabytes is
+        # a crash.
+        if ! OPENBLAS_NUM_THREADS=1 "build-fuzz/fuzz/fuzz_$target" -max_total_time="$seconds" \
+            -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix="build-fuzz/artifacts/$target-" "$work" >"$output" 2>&1; then
+            failed+=("$target")
+            grep -m 1 -E 'ERROR|check failed|runtime error' "$output" >&2 || tail -n 5 "$output" >&2
+        fi
+        # libFuzzer's closing status line and final stats: executions, coverage, corpus.
+        grep -E '^#[0-9]+[[:space:]]+DONE' "$output" | tail -n 1 >&2 || true
+        grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$output" >&2 || true
+    done
+    if [ ${#failed[@]} -gt 0 ]; then
+        echo "run.sh: fuzz: crashes in ${failed[*]}; inputs in build-fuzz/artifacts/" >&2
+        exit 1
+    fi
+    log "fuzz: no crashes"
 }
 
 # Meson's per-test results, totalled into one closing line.
@@ -168,13 +279,18 @@ test)
     check_format
     test_with gcc build-test-gcc
     test_with clang build-test-clang
+    test_sanitized
     check_install
-    summarize build-test-gcc/meson-logs/testlog.json build-test-clang/meson-logs/testlog.json
+    summarize build-test-{gcc,clang,asan}/meson-logs/testlog.json
     ;;
 build)
     install_missing
     build_release
     log "built into build/"
+    ;;
+valgrind)
+    install_missing valgrind
+    run_valgrind
     ;;
 bench)
     shift
@@ -182,8 +298,15 @@ bench)
     build_release
     run_bench "$@"
     ;;
+fuzz)
+    seconds=${2:-60}
+    [[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: ./run.sh fuzz [SECONDS]" >&2; exit 2; }
+    # The libFuzzer runtime comes with clang's runtime libraries.
+    install_missing libclang-rt-14-dev
+    run_fuzz "$seconds"
+    ;;
 *)
-    echo "usage: ./run.sh demo|test|build|bench [bp-bench options]" >&2
+    echo "usage: ./run.sh demo|test|valgrind|build|bench [bp-bench options]|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac
