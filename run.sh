@@ -203,7 +203,10 @@ run_bench() {
         fann=(--fann build/bench/fann-bench)
     fi
     # Debian's python3-torch imports only under the system python.
-    /usr/bin/python3 bench/compare_pytorch.py --json "$json" "${fann[@]}"
+    # Alternating rounds of bp-bench and PyTorch per configuration: ratios
+    # measured side by side, whatever the machine's drift.
+    /usr/bin/python3 bench/compare_pytorch.py --json "$json" --bp-bench ./build/bench/bp-bench \
+        "${fann[@]}"
     if command -v gnuplot >/dev/null; then
         log "bench: charts"
         python3 bench/plot.py "$json" "$(dirname "$json")"

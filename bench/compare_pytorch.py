@@ -9,6 +9,11 @@ per configuration with both throughputs and their ratio (backprop / PyTorch).
 
   compare_pytorch.py --json build/bench-results.json
 
+With --bp-bench PROGRAM each configuration is timed in alternating rounds,
+bp-bench then PyTorch, and the ratio is the median of the rounds' ratios:
+on a shared machine whose speed drifts, both sides of each ratio then see
+the same conditions (./run.sh bench does this).
+
 With --fann build/bench/fann-bench (built when libfann-dev is installed), it
 then times FANN's per-example training on 784-128-10 and sets it beside
 backprop's batch-1 step from the report; without the program it says FANN
@@ -32,7 +37,9 @@ import os
 import re
 import statistics
 import struct
+import subprocess
 import sys
+import tempfile
 import time
 
 # The standard training-step configurations of bp-bench: (sizes, batch).
@@ -89,6 +96,13 @@ def parse_args(argv):
                         "PyTorch's own pool always gets 1 (torch.set_num_threads(1)), so the "
                         "two pools do not fight over the cores")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--bp-bench", metavar="PROGRAM",
+                   help="bp-bench itself: time each configuration in alternating rounds, "
+                        "bp-bench then PyTorch, and give the median of the per-round ratios, "
+                        "so that the machine's drift (it is shared) falls on both sides alike; "
+                        "the report then only names the configurations and thread count")
+    p.add_argument("--rounds", type=positive_int, default=3,
+                   help="alternating rounds per configuration with --bp-bench (default 3)")
     p.add_argument("--fann", metavar="PROGRAM",
                    help="the fann-bench program (build/bench/fann-bench, built when libfann-dev "
                         "is installed): time FANN's per-example training on 784-128-10 beside "
@@ -231,6 +245,45 @@ def time_steps(torch, sizes, batch, seconds, seed):
     return statistics.median(samples), len(samples)
 
 
+def bp_bench_step(program, sizes, batch, seconds, threads):
+    """One bp-bench run of a training step on OpenBLAS: (examples/s, %peak)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = os.path.join(scratch, "step.json")
+        command = [program, "--case", "train_step", "--sizes", ",".join(map(str, sizes)),
+                   "--batch", str(batch), "--kernels", "openblas", "--seconds", f"{seconds:g}",
+                   "--threads", str(threads), "--json", out]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            for r in json.load(f)["results"]:
+                if r["case"] == "train_step" and r["kernels"] == "openblas":
+                    return r["examples_per_second"], r["percent_of_peak"]
+    raise RuntimeError(f"bp-bench gave no training step for {sizes} batch {batch}")
+
+
+def side_by_side(args, torch, configs, seconds, threads):
+    """Each configuration in args.rounds rounds of bp-bench then PyTorch, one
+    right after the other: a ratio per round, and their median."""
+    print(f"alternating rounds: bp-bench ({args.bp_bench}, {threads} OpenBLAS thread(s)) then "
+          f"PyTorch, {args.rounds} round(s) of {seconds:g} s each per configuration; "
+          f"ratio = median of the rounds' ratios")
+    for sizes, batch in configs:
+        ours, theirs, ratios, peaks = [], [], [], []
+        for _ in range(args.rounds):
+            rate, peak = bp_bench_step(args.bp_bench, sizes, batch, seconds, threads)
+            median, _ = time_steps(torch, sizes, batch, seconds, args.seed)
+            ours.append(rate)
+            peaks.append(peak)
+            theirs.append(batch / median)
+            ratios.append(rate * median / batch)
+        name = "-".join(str(s) for s in sizes)
+        rounds = " ".join(f"{r:.2f}x" for r in ratios)
+        print(f"{name} batch {batch}: backprop {statistics.median(ours):.0f} ex/s "
+              f"({statistics.median(peaks):.1f}% of peak), PyTorch "
+              f"{statistics.median(theirs):.0f} ex/s, ratio {statistics.median(ratios):.2f}x "
+              f"(rounds: {rounds})")
+        sys.stdout.flush()
+
+
 def load_report(path):
     try:
         with open(path) as f:
@@ -268,6 +321,13 @@ def benchmark(args):
     print(f"training step: sigmoid layers, quadratic cost, plain SGD; median of steps "
           f"after warm-up, {seconds:g} s per configuration; ratio = backprop / PyTorch")
     sys.stdout.flush()
+    if args.bp_bench:
+        try:
+            side_by_side(args, torch, configs, seconds, blas_threads)
+        except (OSError, subprocess.CalledProcessError, RuntimeError, ValueError) as e:
+            print(f"compare_pytorch: bp-bench failed: {e}", file=sys.stderr)
+            return 1
+        return compare_fann(args, report, seconds)
     for sizes, batch in configs:
         median, _ = time_steps(torch, sizes, batch, seconds, args.seed)
         torch_rate = batch / median
