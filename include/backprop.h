@@ -714,8 +714,13 @@ BP_API int bp_net_load_memory(bp_net **out, const void *data, size_t size, bp_ke
  * whole process (OpenBLAS's setting is global). Use 1 when the caller runs
  * several threads of its own. OpenBLAS caps the number at the maximum it was
  * built for (64 in Debian's build), not at the number of cores: more threads
- * than cores only slow it down. Small products (under about 2^18
- * multiply-adds) run on one thread whatever the setting. Results are
+ * than cores only slow it down. Matrix products (sgemm) under 2^20
+ * multiply-adds run on one thread whatever the setting: there a second
+ * thread costs more to wake than it saves. The library lowers OpenBLAS's
+ * count around them and puts back the count it read, so with more than one
+ * thread, a program calling OpenBLAS itself from another thread at that
+ * moment may see one thread too. (OpenBLAS itself keeps products under
+ * 2^18 multiply-adds on one thread, and decides for sgemv and sger.) Results are
  * reproducible for a given count, and may differ in the last bits between
  * counts (see Determinism at the top). Not thread-safe: call it before
  * starting threads that use the library.

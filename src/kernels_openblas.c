@@ -3,11 +3,38 @@
  * the library's OpenBLAS runtime controls (thread count, core name). */
 #include <cblas.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "backprop.h"
 #include "error.h"
 #include "kernels.h"
+
+/* OpenBLAS splits a gemm over its threads from 2^18 multiply-adds on. Up to
+ * 2^20 the second thread costs more to wake and join than it saves: Delta W
+ * of the second layer of 784-128-10 at batch 256 (256 x 10 x 128, 0.65
+ * MFLOP) took 117-128 us on two threads and 26-69 us on one, and the whole
+ * step 1.28-1.45 ms against 1.52-1.60 (bp-bench's phases, run in turns).
+ * Such products run on one thread. (gemv and ger are left to OpenBLAS: at
+ * one example two threads read a large W faster than one.) */
+#define GEMM_ONE_THREAD_BELOW (1.0 * (1 << 20))
+
+/* C = alpha op(A) op(B) + beta C (row-major), on one OpenBLAS thread when
+ * the product is small. The count is put back as it was read, so a caller
+ * that ignores the advice to give OpenBLAS one thread when it runs threads
+ * of its own still keeps its setting; and with one thread nothing changes. */
+static void sgemm(enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, blasint m, blasint n,
+                  blasint k, float alpha, const float *a, blasint lda, const float *b, blasint ldb,
+                  float beta, float *c, blasint ldc) {
+    const int threads = openblas_get_num_threads();
+    const bool one_thread =
+        threads > 1 && (double)m * (double)n * (double)k < GEMM_ONE_THREAD_BELOW;
+    if (one_thread)
+        openblas_set_num_threads(1);
+    cblas_sgemm(CblasRowMajor, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (one_thread)
+        openblas_set_num_threads(threads);
+}
 
 static void blas_dense_forward(size_t n, size_t in, size_t out, const float *a_prev, const float *w,
                                float *z) {
@@ -17,8 +44,7 @@ static void blas_dense_forward(size_t n, size_t in, size_t out, const float *a_p
         cblas_sgemv(CblasRowMajor, CblasNoTrans, OUT, IN, 1.0f, w, IN, a_prev, 1, 0.0f, z, 1);
     } else {
         /* Z = A_prev W^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OUT, IN, 1.0f, a_prev, IN, w, IN,
-                    0.0f, z, OUT);
+        sgemm(CblasNoTrans, CblasTrans, N, OUT, IN, 1.0f, a_prev, IN, w, IN, 0.0f, z, OUT);
     }
 }
 
@@ -33,8 +59,8 @@ static void blas_weight_grad(size_t n, size_t in, size_t out, float alpha, const
         cblas_sger(CblasRowMajor, OUT, IN, alpha, delta, 1, a_prev, 1, m, IN);
     } else {
         /* M = alpha Delta^T A_prev + beta M */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OUT, IN, N, alpha, delta, OUT, a_prev,
-                    IN, accumulate ? 1.0f : 0.0f, m, IN);
+        sgemm(CblasTrans, CblasNoTrans, OUT, IN, N, alpha, delta, OUT, a_prev, IN,
+              accumulate ? 1.0f : 0.0f, m, IN);
     }
 }
 
@@ -46,8 +72,7 @@ static void blas_input_grad(size_t n, size_t in, size_t out, const float *delta,
         cblas_sgemv(CblasRowMajor, CblasTrans, OUT, IN, 1.0f, w, IN, delta, 1, 0.0f, da_prev, 1);
     } else {
         /* dA_prev = Delta W */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IN, OUT, 1.0f, delta, OUT, w, IN,
-                    0.0f, da_prev, IN);
+        sgemm(CblasNoTrans, CblasNoTrans, N, IN, OUT, 1.0f, delta, OUT, w, IN, 0.0f, da_prev, IN);
     }
 }
 

@@ -257,3 +257,44 @@ Test(threads, blas_thread_count) {
     cr_assert_eq(bp_blas_threads(), 2);
     cr_assert_eq(bp_blas_set_threads(before), BP_OK);
 }
+
+/* Small products run on one OpenBLAS thread (the library lowers the count
+ * around them): the count the caller set must be there again after every
+ * call, whatever the products' sizes, and the small products' results must
+ * be those of one thread set by the caller. */
+Test(threads, small_products_keep_the_blas_thread_count) {
+    const int before = bp_blas_threads();
+    const size_t sizes[] = {128, 64, 10}; /* products of 2^13 to 2^19 multiply-adds */
+    const bp_activation acts[] = {BP_ACT_SIGMOID, BP_ACT_SIGMOID};
+    enum { N = 64 };
+    float *x = ref_alloc(N * 128, sizeof(float)), *y = ref_alloc(N * 10, sizeof(float));
+    for (size_t i = 0; i < N * 128; i++)
+        x[i] = (float)((i * 37) % 101) / 101.0f;
+    for (size_t i = 0; i < N * 10; i++)
+        y[i] = i % 10 == (i / 10) % 10 ? 1.0f : 0.0f;
+    float *params[2];
+    size_t count = 0;
+    for (int run = 0; run < 2; run++) {
+        const int threads = run == 0 ? 2 : 1;
+        cr_assert_eq(bp_blas_set_threads(threads), BP_OK);
+        bp_net *net = NULL;
+        cr_assert_eq(bp_net_create(&net, 2, sizes, acts, BP_KERNELS_OPENBLAS, 11), BP_OK);
+        cr_assert_eq(bp_net_reserve(net, N), BP_OK);
+        for (int step = 0; step < 5; step++) {
+            cr_assert_eq(bp_net_train_step(net, x, y, N, 0.1f, NULL), BP_OK);
+            cr_assert_eq(bp_blas_threads(), threads, "the count changed during training");
+        }
+        float *p;
+        cr_assert_eq(bp_net_params(net, &p, &count), BP_OK);
+        params[run] = ref_alloc(count, sizeof(float));
+        memcpy(params[run], p, count * sizeof(float));
+        bp_net_destroy(net);
+    }
+    cr_assert_eq(memcmp(params[0], params[1], count * sizeof(float)), 0,
+                 "small products on 2 threads differ from 1 thread");
+    free(params[0]);
+    free(params[1]);
+    free(x);
+    free(y);
+    cr_assert_eq(bp_blas_set_threads(before), BP_OK);
+}
