@@ -206,7 +206,7 @@ run_bench() {
     # Alternating rounds of bp-bench and PyTorch per configuration: ratios
     # measured side by side, whatever the machine's drift.
     /usr/bin/python3 bench/compare_pytorch.py --json "$json" --bp-bench ./build/bench/bp-bench \
-        "${fann[@]}"
+        --rounds 5 "${fann[@]}"
     if command -v gnuplot >/dev/null; then
         log "bench: charts"
         python3 bench/plot.py "$json" "$(dirname "$json")"
