@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,13 +43,6 @@ void bp__decode_floats(float *floats, size_t n) {
     const unsigned char *bytes = (const unsigned char *)floats;
     for (size_t i = 0; i < n; i++)
         floats[i] = bp__bits_float(bp__get_u32(bytes + 4 * i));
-}
-
-size_t bp__first_nonfinite(const float *floats, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(floats[i]))
-            return i;
-    return n;
 }
 
 /* ---- writer ---- */

@@ -65,9 +65,6 @@ uint32_t bp__crc32(uint32_t crc, const void *data, size_t n);
  * apart from the copy the compiler removes. */
 void bp__decode_floats(float *floats, size_t n);
 
-/* Index of the first NaN or infinity among n floats, or n if all are finite. */
-size_t bp__first_nonfinite(const float *floats, size_t n);
-
 /* Writes a file atomically: everything goes to "<path>.tmp.XXXXXX" (made by
  * mkstemp in the same directory), and only bp__writer_commit, after fsync,
  * renames it over path. The put functions buffer, keep the CRC-32 of every

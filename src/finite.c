@@ -1,9 +1,11 @@
-/* The finiteness test over whole arrays (gradients, batches), on the float's
- * bits: NaN and the infinities are exactly the floats with every exponent
- * bit set. Integer compares and ORs vectorize, where a float sum would be
- * held to one addition at a time by its rounding order. */
+/* The finiteness tests over whole arrays. bp__all_finite, on the hot path
+ * (gradients, batches), works on the float's bits: NaN and the infinities
+ * are exactly the floats with every exponent bit set. Integer compares and
+ * ORs vectorize, where a float sum would be held to one addition at a time
+ * by its rounding order. */
 #include "finite.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -16,4 +18,11 @@ bool bp__all_finite(const float *x, size_t n) {
         any |= (bits & exponent) == exponent;
     }
     return any == 0;
+}
+
+size_t bp__first_nonfinite(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return i;
+    return n;
 }

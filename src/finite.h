@@ -9,4 +9,8 @@
 /* True when none of the n floats is NaN or infinite. */
 bool bp__all_finite(const float *x, size_t n);
 
+/* Index of the first NaN or infinity among n floats, or n if all are
+ * finite: for messages that name it (saving, loading). */
+size_t bp__first_nonfinite(const float *x, size_t n);
+
 #endif

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "file_io.h"
+#include "finite.h"
 #include "optim.h"
 
 /* The layout is documented byte by byte in docs/model-format.md. */
