@@ -128,6 +128,8 @@ static void backward_pass(bp_net *net, const float *inputs, size_t n, float step
     for (size_t l = net->n_layers; l-- > 0;) {
         const bp__layer *layer = &net->layers[l];
         const float *a_prev = l > 0 ? net->layers[l - 1].output : inputs;
+        /* A fused step sums db in next_delta, free until Delta W fills it
+         * below; the gradient block must be left as it was. */
         float *bias_grad = fused_step ? next_delta : bp__layer_bias_grads(net, layer);
         BP_TIMED(net, BP_PHASE_BIAS_GRADIENTS, {
             column_sums(n, layer->outputs, delta, bias_grad);
