@@ -110,7 +110,9 @@ BP_API const char *bp_version(void);
     X(EFORMAT, -7, "malformed or unsupported file")                                                \
     X(ECHECKSUM, -8, "file checksum does not match its contents")                                  \
     X(ENONFINITE, -9, "a cost or a value is NaN or infinite")                                      \
-    X(ECANCELED, -10, "stopped by the caller's callback")
+    X(ECANCELED, -10, "stopped by the caller's callback")                                          \
+    X(EPEER, -11, "another participant of a distributed run failed")                               \
+    X(ECOMM, -12, "communication between the participants of a run failed")
 
 typedef enum bp_error {
 #define BP_ERROR_ENUM_(name, value, text) BP_##name = value,
@@ -361,6 +363,45 @@ BP_API size_t bp_net_max_batch(const bp_net *net);   /* as last reserved */
 /* Bytes of memory the network holds: parameters, gradients, workspace and
  * its own bookkeeping. Returns 0 for a NULL net. */
 BP_API size_t bp_net_memory_bytes(const bp_net *net);
+
+/* ------------------------------------------------------------------------ */
+/* Gradient hook                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Hands each layer's gradient to the caller as soon as it is final, so that
+ * communication (an allreduce per bucket of layers, as libbackprop-mpi
+ * does) overlaps the rest of the backward pass.
+ *
+ * layer_ready(user, layer, offset, count) is called by bp_net_gradient (and
+ * bp_train) once per layer, output layer first, as soon as that layer's dW
+ * and db are final: they are the `count` floats at grads + offset of the
+ * gradient block (W's gradient, then b's; bp_net_layer's index `layer`).
+ * Nothing of the library reads or writes those floats again until
+ * before_step has returned. Every call of bp_net_gradient on a valid net
+ * hands out every layer exactly once, even when it fails: a layer it could
+ * not compute holds NaN (zero for an empty share in bp_train). So a hook
+ * that starts a collective per layer stays matched across processes.
+ *
+ * before_step(user) is called once after each such gradient, before the
+ * gradient block is next used: by bp_optimizer_step and bp_net_step at
+ * their start, and by bp_train before it checks the gradient. It completes
+ * whatever layer_ready started (waits for the reductions); the gradient
+ * block then holds the gradient to step with. It returns 0, or a negative
+ * BP_E* code that the step then returns (any other value: BP_ECOMM).
+ *
+ * With a hook set, bp_net_gradient does not check the gradient block for
+ * NaN or infinity (it may be in flight); bp_train checks it after
+ * before_step. bp_net_train_step has no gradient to hand out and returns
+ * BP_EINVAL while a hook is set. */
+typedef struct bp_gradient_hook {
+    void (*layer_ready)(void *user, size_t layer, size_t offset, size_t count); /* may be NULL */
+    int (*before_step)(void *user);                                             /* may be NULL */
+    void *user;
+} bp_gradient_hook;
+
+/* Sets the network's gradient hook (the library copies *hook), or removes
+ * it when hook is NULL. Returns BP_OK; BP_EINVAL for a NULL net. */
+BP_API int bp_net_set_gradient_hook(bp_net *net, const bp_gradient_hook *hook);
 
 /* ------------------------------------------------------------------------ */
 /* Initializers                                                              */
@@ -621,17 +662,56 @@ typedef struct bp_epoch_report {
 typedef int (*bp_batch_callback)(const bp_batch_report *report, void *user);
 typedef int (*bp_epoch_callback)(const bp_epoch_report *report, void *user);
 
+/* Several processes (or machines) training one model, data-parallel: what
+ * bp_train needs to know of the others. libbackprop-mpi (backprop_mpi.h)
+ * makes one from an MPI communicator; any other transport can too.
+ *
+ * Every participant calls bp_train with its own network, optimizer and data
+ * and the same options. Each batch of the global batch size is split among
+ * them: each takes a contiguous share (shares differ by at most one
+ * example), computes its share's part of the mean gradient, and the network's
+ * gradient hook (bp_net_set_gradient_hook, which the transport sets) sums
+ * the parts. So 1 or N participants train the same model, up to the order
+ * of float sums. The participants must start from equal parameters and
+ * optimizer states: bp_train checks this (by CRC-32) with the shapes and
+ * options, and fails on every participant alike when they differ. */
+typedef struct bp_collective {
+    size_t rank; /* this participant, 0 .. size - 1 */
+    size_t size; /* participants, >= 1 */
+    /* Sums `count` doubles elementwise over all participants, in place, and
+     * returns 0 (any other value stops training with BP_ECOMM). Every
+     * participant calls it at the same points with the same count: it is a
+     * blocking allreduce. */
+    int (*sum)(double *values, size_t count, void *user);
+    void *user;
+    /* 0: every participant holds the whole training (and test) set, and the
+     * one global shuffle of each epoch is cut into batches.
+     * 1: each holds its own shard and shuffles within it; each batch takes
+     * a share of the global batch from every shard, and an epoch is as many
+     * batches as the smallest shard gives (every example of it is used once;
+     * larger shards leave some out). The test sets are shards too. */
+    int sharded;
+} bp_collective;
+
 typedef struct bp_train_options {
-    size_t epochs;              /* >= 1 */
+    size_t epochs;              /* >= 1: the last epoch to train (see first_epoch) */
     size_t batch_size;          /* >= 1; the last batch of an epoch may be smaller */
     uint64_t seed;              /* shuffles the training set anew each epoch */
     bp_batch_callback on_batch; /* may be NULL */
     bp_epoch_callback on_epoch; /* may be NULL */
     void *user;                 /* passed to the callbacks */
+    /* Epochs already trained (resuming a checkpoint): training runs epochs
+     * first_epoch + 1 .. epochs, each shuffled as it would have been in one
+     * run. 0 by default; must be < epochs. */
+    size_t first_epoch;
+    /* NULL: this process trains alone. Otherwise see bp_collective; the
+     * callbacks run on every participant, and a stop asked by any of them
+     * stops all of them at the same step. */
+    const bp_collective *collective;
 } bp_train_options;
 
-/* Fills *options with 10 epochs, batches of 32, seed 1, no callbacks.
- * Does nothing for a NULL options. */
+/* Fills *options with 10 epochs, batches of 32, seed 1, no callbacks,
+ * first_epoch 0, no collective. Does nothing for a NULL options. */
 BP_API void bp_train_options_default(bp_train_options *options);
 
 /* Trains net on `train` with `opt`: per epoch, a fresh seeded shuffle, then
@@ -648,11 +728,24 @@ BP_API void bp_train_options_default(bp_train_options *options);
  * parameters or the optimizer's state, and the network keeps the
  * parameters of the last good step, in step with the optimizer.
  *
+ * With options->collective, the participants first agree: a participant
+ * whose arguments are bad fails with its own code and the others with
+ * BP_EPEER; shapes, options, parameters or optimizer states that differ
+ * between participants are BP_EINVAL on every participant, naming the
+ * field. Every later failure (a non-finite gradient anywhere, a stop asked
+ * by any participant's callback) is agreed on at the same step, so that no
+ * participant is left waiting in a collective. The losses and accuracies
+ * reported are over all participants' examples; the test set is split
+ * among them (contiguous parts) and its results summed. Training uses the
+ * network's gradient hook to sum the gradient: the transport sets it.
+ *
  * Returns BP_OK; BP_EINVAL for a NULL pointer, bad options, an optimizer
  * made for another parameter count, or a data set whose features do not
  * match the network's inputs, whose classes exceed the network's outputs,
  * or with a label >= the network's outputs;
- * BP_ENONFINITE; BP_ECANCELED when a callback asked to stop; BP_ENOMEM. */
+ * BP_ENONFINITE; BP_ECANCELED when a callback asked to stop; BP_ENOMEM;
+ * with a collective, BP_EPEER (another participant failed) and BP_ECOMM
+ * (the collective's sum or the hook's before_step failed). */
 BP_API int bp_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train, const bp_dataset *test,
                     const bp_train_options *options);
 

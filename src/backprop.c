@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "activation.h"
 #include "alloc.h"
@@ -91,14 +92,17 @@ static void forward_pass(bp_net *net, const float *inputs, size_t n, bool keep_l
 static bool uses_logits(const bp_net *net) { return net->loss == BP_LOSS_CROSS_ENTROPY; }
 
 /* The batch cost after forward_pass(net, ..., uses_logits(net)), and the
- * output delta into `delta` unless it is NULL. Leaves the output layer's
- * buffer holding its activations a (softmax probabilities for a logits cost). */
-static double output_cost(bp_net *net, const float *targets, size_t n, float *delta) {
+ * output delta into `delta` unless it is NULL, carrying 1/mean_over (see
+ * loss.h). Leaves the output layer's buffer holding its activations a
+ * (softmax probabilities for a logits cost). */
+static double output_cost(bp_net *net, const float *targets, size_t n, size_t mean_over,
+                          float *delta) {
     const bp__layer *last = &net->layers[net->n_layers - 1];
     if (uses_logits(net))
-        return bp__cross_entropy_output_delta(n, last->outputs, last->output, targets, delta);
-    return bp__quadratic_output_delta(last->activation, n, last->outputs, last->output, targets,
-                                      delta);
+        return bp__cross_entropy_output_delta(n, mean_over, last->outputs, last->output, targets,
+                                              delta);
+    return bp__quadratic_output_delta(last->activation, n, mean_over, last->outputs, last->output,
+                                      targets, delta);
 }
 
 /* sums = the column sums of Delta (n x width): dC/db, which per example is
@@ -113,17 +117,50 @@ static void column_sums(size_t n, size_t width, const float *delta, float *sums)
     }
 }
 
-/* backward_pass's step_rate when the gradients go to the gradient block. */
-static const float GRADIENT_ONLY = -1.0f;
+/* Where a backward pass puts each layer's gradient. */
+typedef enum pass_mode {
+    GRADIENT_TO_BLOCK, /* into the gradient block, handed to the hook layer by layer */
+    FUSED_STEP         /* applied to the parameters at once: theta <- theta - eta dC/dtheta */
+} pass_mode;
+
+/* Floats of layer l's W and b together: its span of the flat blocks. */
+static size_t layer_span(const bp__layer *layer) {
+    return layer->outputs * layer->inputs + layer->outputs;
+}
+
+static bool has_hook(const bp_net *net) { return net->hook.layer_ready || net->hook.before_step; }
+
+/* Hands layer l's final gradient to the caller's hook, if there is one. */
+static void hand_out_layer(bp_net *net, size_t l) {
+    if (net->hook.layer_ready)
+        net->hook.layer_ready(net->hook.user, l, net->layers[l].offset,
+                              layer_span(&net->layers[l]));
+}
+
+/* A gradient block of `value` everywhere, every layer handed out (output
+ * first): what a hook gets when no gradient could be computed (NaN) or the
+ * share was empty (0), so that it sees the same calls as on every other
+ * participant. */
+static void hand_out_constant_gradient(bp_net *net, float value) {
+    for (size_t i = 0; i < net->n_params; i++)
+        net->grads[i] = value;
+    net->hook_pending = true;
+    for (size_t l = net->n_layers; l-- > 0;)
+        hand_out_layer(net, l);
+}
 
 /* The chain rule from the output layer back to the first, after forward_pass
- * on the same inputs and output_cost into net->delta. With GRADIENT_ONLY the
- * gradients go to the gradient block; otherwise each layer's gradient is
- * applied as it is found, theta <- theta - step_rate dC/dtheta, by the
- * product itself (BLAS beta = 1 on W), and the gradient block is left alone:
- * one pass fewer over the parameters and none over the gradients. */
-static void backward_pass(bp_net *net, const float *inputs, size_t n, float step_rate) {
-    const bool fused_step = step_rate != GRADIENT_ONLY;
+ * on the same inputs and output_cost into net->delta. GRADIENT_TO_BLOCK
+ * leaves the gradients in the gradient block, each layer handed to the hook
+ * as soon as it is final; FUSED_STEP applies each layer's gradient as it is
+ * found, theta <- theta - step_rate dC/dtheta, by the product itself (BLAS
+ * beta = 1 on W), and leaves the gradient block alone: one pass fewer over
+ * the parameters and none over the gradients. */
+static void backward_pass(bp_net *net, const float *inputs, size_t n, pass_mode mode,
+                          float step_rate) {
+    const bool fused_step = mode == FUSED_STEP;
+    if (!fused_step)
+        net->hook_pending = true;
     float *delta = net->delta, *next_delta = net->next_delta;
     for (size_t l = net->n_layers; l-- > 0;) {
         const bp__layer *layer = &net->layers[l];
@@ -153,6 +190,10 @@ static void backward_pass(bp_net *net, const float *inputs, size_t n, float step
                  net->kernels->weight_grad(n, layer->inputs, layer->outputs,
                                            fused_step ? -step_rate : 1.0f, delta, a_prev,
                                            fused_step, weight_target));
+        /* dW and db of this layer are final: the hook may start sending
+         * them while the layers below are differentiated. */
+        if (!fused_step)
+            hand_out_layer(net, l);
         if (l == 0)
             break; /* nothing learns from dC/dx */
         /* Delta_prev = sigma'(Z_prev) (*) dC/dA_prev. */
@@ -175,18 +216,29 @@ int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **out
     return BP_OK;
 }
 
-/* Forward and backward on a batch, with a fused step unless step_rate is
- * GRADIENT_ONLY (see backward_pass); `function` names the public entry point
- * in error messages. Nothing non-finite reaches the parameters: a fused step
- * needs finite inputs and targets (an infinite input can leave the cost
- * finite and still make the first layer's gradient infinite) and a finite
- * cost before it starts; the gradient alone is checked once it is known. */
+/* Forward and backward on a batch of n examples whose gradient is part of a
+ * mean over mean_over (n itself but for a share of a distributed batch),
+ * with a fused step in FUSED_STEP mode (see backward_pass); `function` names
+ * the public entry point in error messages. With check_gradient, a
+ * non-finite gradient is reported (unless a hook owns the block). Nothing
+ * non-finite reaches the parameters: a fused step needs finite inputs and
+ * targets (an infinite input can leave the cost finite and still make the
+ * first layer's gradient infinite) and a finite cost before it starts. In
+ * GRADIENT_TO_BLOCK mode every layer is handed out even on failure. */
 static int forward_and_backward(bp_net *net, const float *inputs, const float *targets, size_t n,
-                                float step_rate, float *cost, const char *function) {
-    const int rc = check_batch_and_targets(net, inputs, targets, n, function);
-    if (rc != BP_OK)
+                                size_t mean_over, pass_mode mode, float step_rate,
+                                bool check_gradient, float *cost, const char *function) {
+    const bool fused_step = mode == FUSED_STEP;
+    int rc = check_batch_and_targets(net, inputs, targets, n, function);
+    if (rc == BP_OK && fused_step && has_hook(net))
+        rc = bp__fail(BP_EINVAL, function,
+                      "a gradient hook is set; the fused step has no gradient to hand to it "
+                      "(use bp_net_gradient and an optimizer step)");
+    if (rc != BP_OK) {
+        if (net && !fused_step && has_hook(net))
+            hand_out_constant_gradient(net, NAN);
         return rc;
-    const bool fused_step = step_rate != GRADIENT_ONLY;
+    }
     const size_t n_outputs = net->layers[net->n_layers - 1].outputs;
     bool inputs_finite = true, targets_finite = true;
     if (fused_step)
@@ -205,16 +257,22 @@ static int forward_and_backward(bp_net *net, const float *inputs, const float *t
      * float the caller gets: a cost past FLT_MAX is infinite. */
     float batch_cost;
     BP_TIMED(net, BP_PHASE_OUTPUT_DELTA,
-             batch_cost = (float)output_cost(net, targets, n, net->delta));
+             batch_cost = (float)output_cost(net, targets, n, mean_over, net->delta));
     if (cost)
         *cost = batch_cost;
-    if (!isfinite(batch_cost))
+    if (!isfinite(batch_cost)) {
+        const bool hooked = !fused_step && has_hook(net);
+        if (hooked)
+            hand_out_constant_gradient(net, NAN);
         return bp__fail(BP_ENONFINITE, function, "the cost is not finite (%g); %s",
                         (double)batch_cost,
-                        fused_step ? "no step taken" : "the gradient block is left as it was");
-    backward_pass(net, inputs, n, step_rate);
+                        fused_step ? "no step taken"
+                        : hooked   ? "no gradient computed (the gradient block holds NaN)"
+                                   : "the gradient block is left as it was");
+    }
+    backward_pass(net, inputs, n, mode, step_rate);
     bool gradient_finite = true;
-    if (!fused_step)
+    if (check_gradient && !fused_step && !net->hook.layer_ready)
         BP_TIMED(net, BP_PHASE_GRADIENT_CHECK,
                  gradient_finite = bp__all_finite(net->grads, net->n_params));
     if (!gradient_finite)
@@ -225,7 +283,33 @@ static int forward_and_backward(bp_net *net, const float *inputs, const float *t
 }
 
 int bp_net_gradient(bp_net *net, const float *inputs, const float *targets, size_t n, float *cost) {
-    return forward_and_backward(net, inputs, targets, n, GRADIENT_ONLY, cost, __func__);
+    return forward_and_backward(net, inputs, targets, n, n, GRADIENT_TO_BLOCK, 0.0f, true, cost,
+                                __func__);
+}
+
+int bp__net_gradient_share(bp_net *net, const float *inputs, const float *targets, size_t n,
+                           size_t mean_over, float *cost, const char *function) {
+    if (n == 0) {
+        *cost = 0.0f;
+        hand_out_constant_gradient(net, 0.0f);
+        return BP_OK;
+    }
+    return forward_and_backward(net, inputs, targets, n, mean_over, GRADIENT_TO_BLOCK, 0.0f, false,
+                                cost, function);
+}
+
+int bp__net_complete_gradient(bp_net *net, const char *function) {
+    if (!net->hook_pending)
+        return BP_OK;
+    net->hook_pending = false;
+    if (!net->hook.before_step)
+        return BP_OK;
+    const int result = net->hook.before_step(net->hook.user);
+    if (result == 0)
+        return BP_OK;
+    const int code =
+        result < 0 && strcmp(bp_err_name(result), "BP_UNKNOWN") != 0 ? result : BP_ECOMM;
+    return bp__fail(code, function, "the gradient hook's before_step returned %d", result);
 }
 
 int bp_net_cost(bp_net *net, const float *inputs, const float *targets, size_t n, float *cost,
@@ -236,7 +320,7 @@ int bp_net_cost(bp_net *net, const float *inputs, const float *targets, size_t n
     if (rc != BP_OK)
         return rc;
     forward_pass(net, inputs, n, uses_logits(net));
-    *cost = (float)output_cost(net, targets, n, NULL);
+    *cost = (float)output_cost(net, targets, n, n, NULL);
     if (outputs)
         *outputs = net->layers[net->n_layers - 1].output;
     return BP_OK;
@@ -246,6 +330,8 @@ int bp_net_step(bp_net *net, float learning_rate) {
     if (!net)
         return bp__fail(BP_EINVAL, __func__, "net is NULL");
     int rc = check_learning_rate(learning_rate, __func__);
+    if (rc == BP_OK)
+        rc = bp__net_complete_gradient(net, __func__);
     if (rc != BP_OK)
         return rc;
     /* theta <- theta - eta dC/dtheta, one pass over the flat block. */
@@ -258,5 +344,6 @@ int bp_net_train_step(bp_net *net, const float *inputs, const float *targets, si
     const int rc = check_learning_rate(learning_rate, __func__);
     if (rc != BP_OK)
         return rc;
-    return forward_and_backward(net, inputs, targets, n, learning_rate, cost, __func__);
+    return forward_and_backward(net, inputs, targets, n, n, FUSED_STEP, learning_rate, false, cost,
+                                __func__);
 }

@@ -20,10 +20,10 @@ static void softmax_jacobian_rows(size_t n, size_t width, const float *a, float 
     }
 }
 
-double bp__quadratic_output_delta(bp_activation activation, size_t n, size_t width, const float *a,
-                                  const float *y, float *delta) {
+double bp__quadratic_output_delta(bp_activation activation, size_t n, size_t mean_over,
+                                  size_t width, const float *a, const float *y, float *delta) {
     const size_t count = n * width;
-    const float two_over_n = 2.0f / (float)n;
+    const float two_over_n = 2.0f / (float)mean_over;
     const bool softmax = activation == BP_ACT_SOFTMAX;
     double sum_of_squares = 0.0;
     for (size_t i = 0; i < count; i++) {
@@ -38,9 +38,9 @@ double bp__quadratic_output_delta(bp_activation activation, size_t n, size_t wid
     return sum_of_squares / (double)n;
 }
 
-double bp__cross_entropy_output_delta(size_t n, size_t width, float *z, const float *y,
-                                      float *delta) {
-    const float inverse_n = 1.0f / (float)n;
+double bp__cross_entropy_output_delta(size_t n, size_t mean_over, size_t width, float *z,
+                                      const float *y, float *delta) {
+    const float inverse_n = 1.0f / (float)mean_over;
     double total = 0.0;
     for (size_t i = 0; i < n; i++) {
         float *row = z + i * width;

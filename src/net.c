@@ -178,6 +178,14 @@ int bp_net_set_loss(bp_net *net, bp_loss loss) {
     return BP_OK;
 }
 
+int bp_net_set_gradient_hook(bp_net *net, const bp_gradient_hook *hook) {
+    if (!net)
+        return bp__fail(BP_EINVAL, __func__, "net is NULL");
+    net->hook = hook ? *hook : (bp_gradient_hook){0};
+    net->hook_pending = false;
+    return BP_OK;
+}
+
 bp_loss bp_net_loss(const bp_net *net) { return net ? net->loss : BP_LOSS_QUADRATIC; }
 
 int bp_net_params(bp_net *net, float **params, size_t *count) {

@@ -3,6 +3,7 @@
 #ifndef BP_NET_H
 #define BP_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "backprop.h"
@@ -37,7 +38,26 @@ struct bp_net {
     float *next_delta; /* where the previous layer's delta is built */
 
     struct bp__phase_times *phase_times; /* NULL unless bp-bench times the phases */
+
+    /* The caller's gradient hook (all NULL without one), and whether a
+     * gradient has been handed out that before_step has not yet completed. */
+    bp_gradient_hook hook;
+    bool hook_pending;
 };
+
+/* The gradient of n examples' part of a mean over mean_over examples
+ * (n <= mean_over): their summed per-example gradients / mean_over, into
+ * the gradient block, each layer handed to the gradient hook as it is
+ * final. n == 0 gives a zero gradient (an empty share of a distributed
+ * batch), still handed out. Unlike bp_net_gradient it never checks the
+ * gradient itself: the caller does, after bp__net_complete_gradient.
+ * cost [out] is the mean cost over the n examples (0 for none). */
+int bp__net_gradient_share(bp_net *net, const float *inputs, const float *targets, size_t n,
+                           size_t mean_over, float *cost, const char *function);
+
+/* Calls the hook's before_step once for the gradient last handed out, if it
+ * has not been; returns BP_OK or the code it maps the hook's result to. */
+int bp__net_complete_gradient(bp_net *net, const char *function);
 
 /* Pointers to layer l's W, b and their gradients. */
 static inline float *bp__layer_weights(const bp_net *net, const bp__layer *layer) {

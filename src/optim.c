@@ -262,6 +262,10 @@ int bp_optimizer_step(bp_optimizer *opt, bp_net *net) {
         return bp__fail(BP_EINVAL, __func__,
                         "the network has %zu parameters; the optimizer was made for %zu",
                         net->n_params, opt->n_params);
+    /* A gradient handed to a hook is complete only after its before_step. */
+    const int rc = bp__net_complete_gradient(net, __func__);
+    if (rc != BP_OK)
+        return rc;
     const bp_optimizer_config *c = &opt->config;
     const size_t n = net->n_params, body = n - n % BODY_MULTIPLE;
     float *restrict theta = net->params;

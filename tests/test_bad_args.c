@@ -511,6 +511,23 @@ static int train_step_null_cost(fixture *f) {
     return bp_net_train_step(f->net, f->c.inputs[0], f->c.targets[0], MAX_BATCH, 0.1f, NULL);
 }
 
+/* ---- gradient hook ---- */
+
+static int hook_null_net(fixture *f) {
+    (void)f;
+    const bp_gradient_hook hook = {0};
+    return bp_net_set_gradient_hook(NULL, &hook);
+}
+static int hook_clear(fixture *f) { return bp_net_set_gradient_hook(f->net, NULL); }
+static int before_step_ok(void *user) {
+    (void)user;
+    return 0;
+}
+static void set_hook(fixture *f) {
+    const bp_gradient_hook hook = {.before_step = before_step_ok};
+    cr_assert_eq(bp_net_set_gradient_hook(f->net, &hook), BP_OK);
+}
+
 /* ---- costs ---- */
 
 static int set_loss_null(fixture *f) {
@@ -987,6 +1004,28 @@ static int train_no_test(fixture *f) {
 static void options_no_epochs(fixture *f) { f->c.options.epochs = 0; }
 static void options_no_batch(fixture *f) { f->c.options.batch_size = 0; }
 static void options_huge_batch(fixture *f) { f->c.options.batch_size = SIZE_MAX; }
+static void options_first_epoch_at_end(fixture *f) {
+    f->c.options.first_epoch = f->c.options.epochs;
+}
+static int sum_nothing(double *values, size_t count, void *user) {
+    (void)values;
+    (void)count;
+    (void)user;
+    return 0;
+}
+static bp_collective bad_collective;
+static void options_rank_past_size(fixture *f) {
+    bad_collective = (bp_collective){.rank = 2, .size = 2, .sum = sum_nothing};
+    f->c.options.collective = &bad_collective;
+}
+static void options_no_sum(fixture *f) {
+    bad_collective = (bp_collective){.rank = 0, .size = 2};
+    f->c.options.collective = &bad_collective;
+}
+static void options_alone_collective(fixture *f) {
+    bad_collective = (bp_collective){.rank = 0, .size = 1, .sum = sum_nothing};
+    f->c.options.collective = &bad_collective;
+}
 static int stop(const bp_batch_report *report, void *user) {
     (void)report;
     (void)user;
@@ -1370,6 +1409,11 @@ static const bad_case cases[] = {
               "targets"),
     CASE(bp_net_cost, "NULL outputs", NULL, cost_null_outputs, BP_OK, NULL, KEEP_ALL),
 
+    BAD(bp_net_set_gradient_hook, "NULL net", hook_null_net, BP_EINVAL, "net"),
+    CASE(bp_net_set_gradient_hook, "NULL hook clears it", NULL, hook_clear, BP_OK, NULL, KEEP_ALL),
+    BAD_AFTER(bp_net_train_step, "a gradient hook is set", set_hook, train_step_full, BP_EINVAL,
+              "hook"),
+
     BAD(bp_net_params, "NULL net", params_null_net, BP_EINVAL, "net"),
     BAD(bp_net_params, "NULL params", params_null_params, BP_EINVAL, "params"),
     CASE(bp_net_params, "NULL count", NULL, params_null_count, BP_OK, NULL, KEEP_ALL),
@@ -1585,6 +1629,12 @@ static const bad_case cases[] = {
     CASE(bp_train, "an Inf input", data_inf, train_no_test, BP_ENONFINITE, NULL, KEEP_PARAMS),
     CASE(bp_train, "a callback stops it", options_stop, train, BP_ECANCELED, "callback", KEEP_NONE),
     CASE(bp_train, "NULL test", NULL, train_no_test, BP_OK, NULL, KEEP_NONE),
+    BAD_AFTER(bp_train, "first_epoch == epochs", options_first_epoch_at_end, train, BP_EINVAL,
+              "first_epoch"),
+    BAD_AFTER(bp_train, "collective rank >= size", options_rank_past_size, train, BP_EINVAL,
+              "collective"),
+    BAD_AFTER(bp_train, "collective without sum", options_no_sum, train, BP_EINVAL, "collective"),
+    CASE(bp_train, "a collective of one", options_alone_collective, train, BP_OK, NULL, KEEP_NONE),
     CASE(bp_train, "batch_size SIZE_MAX", options_huge_batch, train, BP_OK, NULL, KEEP_NONE),
 
     BAD(bp_evaluate, "NULL net", evaluate_null_net, BP_EINVAL, "net"),
