@@ -1,9 +1,12 @@
 #!/bin/sh
 # Checks the shared library's dynamic symbols: it exports only bp_* functions,
 # carries the SONAME libbackprop.so.0, calls the three BLAS products the
-# algorithm is built on, and imports nothing that prints, exits or aborts.
+# algorithm is built on, imports nothing that prints, exits or aborts, and
+# nothing of MPI (the MPI layer is libbackprop-mpi, the optional second
+# argument: it exports only bp_mpi_* under the SONAME libbackprop-mpi.so.0).
 set -eu
-lib=${1:?usage: check_exports.sh path/to/libbackprop.so}
+lib=${1:?usage: check_exports.sh path/to/libbackprop.so [path/to/libbackprop-mpi.so]}
+mpi_lib=${2:-}
 status=0
 
 exported=$(nm -D --defined-only "$lib" | awk '{print $3}')
@@ -30,8 +33,26 @@ if [ -n "$forbidden" ]; then
     echo "imports functions a library must not call:"; echo "$forbidden"; status=1
 fi
 
+# libbackprop.so.0 stays free of MPI: no MPI symbol, no MPI library needed.
+mpi_imports=$(printf '%s\n' "$imported" | grep -E '^(P?MPI_|ompi_|MPIR_|MPID_)' || true)
+if [ -n "$mpi_imports" ]; then
+    echo "libbackprop imports MPI symbols:"; echo "$mpi_imports"; status=1
+fi
+if readelf -d "$lib" | grep NEEDED | grep -qi mpi; then
+    echo "libbackprop needs an MPI library:"; readelf -d "$lib" | grep NEEDED; status=1
+fi
+
+if [ -n "$mpi_lib" ]; then
+    mpi_exported=$(nm -D --defined-only "$mpi_lib" | awk '{print $3}')
+    stray=$(printf '%s\n' "$mpi_exported" | grep -v '^bp_mpi_' || true)
+    [ -z "$stray" ] || { echo "libbackprop-mpi exports more than bp_mpi_*:"; echo "$stray"; status=1; }
+    printf '%s\n' "$mpi_exported" | grep -q '^bp_mpi_' || { echo "libbackprop-mpi exports no bp_mpi_* symbol"; status=1; }
+    mpi_soname=$(readelf -d "$mpi_lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+    [ "$mpi_soname" = "libbackprop-mpi.so.0" ] || { echo "libbackprop-mpi's SONAME is '$mpi_soname'"; status=1; }
+fi
+
 soname=$(readelf -d "$lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 [ "$soname" = "libbackprop.so.0" ] || { echo "SONAME is '$soname', not libbackprop.so.0"; status=1; }
 
-[ $status -eq 0 ] && echo "exports: $(printf '%s\n' "$exported" | wc -l) bp_* symbols; imports sgemv, sger, sgemm; SONAME $soname"
+[ $status -eq 0 ] && echo "exports: $(printf '%s\n' "$exported" | wc -l) bp_* symbols; imports sgemv, sger, sgemm; SONAME $soname; no MPI${mpi_lib:+; libbackprop-mpi exports only bp_mpi_*}"
 exit $status

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "distributed.h"
 #include "options.h"
 
 typedef struct command {
@@ -47,7 +48,7 @@ static const command *find(const char *name) {
     return NULL;
 }
 
-int main(int argc, char *argv[]) {
+static int dispatch(int argc, char *argv[]) {
     if (argc < 2) {
         help(stderr);
         return EXIT_USAGE;
@@ -83,4 +84,12 @@ int main(int argc, char *argv[]) {
     }
     /* The command sees its own name as argv[0], as getopt_long expects. */
     return c->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char *argv[]) {
+    /* Under mpirun, MPI starts here; alone nothing changes. */
+    distributed_start(&argc, &argv);
+    const int status = dispatch(argc, argv);
+    distributed_finish();
+    return status;
 }

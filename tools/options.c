@@ -25,13 +25,21 @@ int usage_error(const char *command, const char *format, ...) {
     return EXIT_USAGE;
 }
 
+/* The last runtime error's text, for distributed_agree to pass to the
+ * other ranks, and the prefix that names this rank under mpirun. */
+static char last_error[4096];
+static const char *error_prefix = "";
+
+void set_error_prefix(const char *prefix) { error_prefix = prefix; }
+
+const char *last_error_message(void) { return last_error; }
+
 int runtime_error(const char *format, ...) {
     va_list args;
     va_start(args, format);
-    fputs("backprop: ", stderr);
-    vfprintf(stderr, format, args);
+    vsnprintf(last_error, sizeof last_error, format, args);
     va_end(args);
-    fputc('\n', stderr);
+    fprintf(stderr, "backprop: %s%s\n", error_prefix, last_error);
     return EXIT_RUNTIME;
 }
 

@@ -26,8 +26,16 @@ typedef struct name_value {
  * --help to stderr; returns EXIT_USAGE. */
 int usage_error(const char *command, const char *format, ...) TOOL_PRINTF_LIKE(2, 3);
 
-/* Prints "backprop: message" to stderr; returns EXIT_RUNTIME. */
+/* Prints "backprop: message" to stderr (with the prefix, "rank 1: " under
+ * mpirun) and keeps the message; returns EXIT_RUNTIME. */
 int runtime_error(const char *format, ...) TOOL_PRINTF_LIKE(1, 2);
+
+/* The last runtime error's message, "" before any. */
+const char *last_error_message(void);
+
+/* Put before every runtime error's message from now on; the string must
+ * stay valid. */
+void set_error_prefix(const char *prefix);
 
 /* Prints "backprop: " and the library's message for the failure `code`
  * (bp_errmsg(), or bp_strerror() when the library left none); returns

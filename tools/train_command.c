@@ -10,14 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "checkpoint.h"
 #include "commands.h"
 #include "common_options.h"
 #include "datasets.h"
 #include "describe.h"
+#include "distributed.h"
 #include "metrics.h"
 #include "names.h"
 #include "options.h"
 #include "progress.h"
+#include "rank_paths.h"
 
 /* The default recipe, all in one place: with no options, a 784-256-128-10
  * ReLU network with a softmax output and the cross-entropy cost, He
@@ -87,6 +90,12 @@ typedef struct train_config {
     size_t epochs;
     uint64_t seed;
     const char *save, *metrics;
+    /* --checkpoint DIR; --resume DIR sets first_epoch, the epochs it holds */
+    const char *checkpoint;
+    size_t first_epoch;
+    /* {rank} in the data paths: each rank loads its own shard */
+    bool sharded;
+    char *owned[7]; /* paths with the rank substituted, to free */
     /* --label-column, --batch, --kernels, --threads */
     common_options common;
     bool quiet;
@@ -131,6 +140,9 @@ void train_help(void) {
         "  --resume MODEL         start from a saved model instead (its layers, activations\n"
         "                         and loss; not with --layers, --activation, --loss or\n"
         "                         --init)\n"
+        "  --resume DIR           continue a --checkpoint directory's run: its newest model\n"
+        "                         and optimizer state, from the epoch after it, up to\n"
+        "                         --epochs in all (on any number of MPI ranks)\n"
         "\n"
         "Optimizer:\n"
         "  --optimizer NAME       sgd, momentum, nesterov or adam (default)\n"
@@ -154,19 +166,28 @@ void train_help(void) {
         "  --save FILE            save the trained model\n"
         "  --metrics FILE         every epoch's losses, accuracies and seconds as JSON,\n"
         "                         rewritten atomically after each epoch\n"
+        "  --checkpoint DIR       after every epoch, the model and optimizer state in\n"
+        "                         DIR/epoch-NNNNNN/ (written whole, then renamed into place;\n"
+        "                         older ones removed)\n"
         "  --quiet                print only the last line\n"
         "  -h, --help             this help\n"
-        "\n"
-        "Prints the network, then a line per epoch (and a progress bar on stderr when it is\n"
-        "a terminal); the last line is \"test accuracy: A\".\n"
-        "Exit status: 0 success, 1 runtime error (files, formats, sizes, training),\n"
-        "2 usage error.\n",
+        "\n",
         DEFAULT_DATA_DIR, defaults.hidden[0], defaults.hidden[1], TRAIN_IMAGES_FILE,
         TRAIN_LABELS_FILE, TEST_IMAGES_FILE, TEST_LABELS_FILE, defaults.hidden[0],
         defaults.hidden[1], defaults.hidden[0], defaults.hidden[1], (double)defaults.adam_rate,
         (double)defaults.rate, (double)defaults.momentum, (double)defaults.weight_decay,
         defaults.step_epochs, (double)defaults.gamma, defaults.epochs, defaults.batch,
         (unsigned long long)defaults.seed, SMALL_BATCH_LIMIT);
+    printf("Under mpirun (mpirun -np N backprop train ...), the N processes train one model:\n"
+           "--batch is the global batch, each rank takes its share of every batch, rank 0\n"
+           "prints and writes the files. A data path with {rank} in it (--train-csv\n"
+           "part-{rank}.csv) is a shard per rank. Each rank runs 1 OpenBLAS thread unless\n"
+           "--threads says otherwise.\n"
+           "\n"
+           "Prints the network, then a line per epoch (and a progress bar on stderr when it is\n"
+           "a terminal); the last line is \"test accuracy: A\".\n"
+           "Exit status: 0 success, 1 runtime error (files, formats, sizes, training),\n"
+           "2 usage error.\n");
 }
 
 enum {
@@ -197,6 +218,7 @@ enum {
     OPT_SAVE,
     OPT_METRICS,
     OPT_QUIET,
+    OPT_CHECKPOINT,
 };
 
 static const struct option long_options[] = {
@@ -231,6 +253,7 @@ static const struct option long_options[] = {
     {"save", required_argument, NULL, OPT_SAVE},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -353,6 +376,9 @@ static int take_option(void *settings, int option, const char *value) {
     case OPT_QUIET:
         c->quiet = true;
         break;
+    case OPT_CHECKPOINT:
+        c->checkpoint = value;
+        break;
     default:
         return take_common_option(COMMAND, &c->common, option, value);
     }
@@ -385,7 +411,49 @@ static int check_combinations(const train_config *c) {
     if (c->resume && (c->layers || c->activation_given || c->loss_given || c->init_given))
         return usage_error(COMMAND, "--resume takes the network from the model; it does not go "
                                     "with --layers, --activation, --loss or --init");
+    if (c->resume && c->resume_optimizer && checkpoint_is_directory(c->resume))
+        return usage_error(COMMAND,
+                           "--resume %s is a checkpoint directory, which holds the "
+                           "optimizer state too; it does not go with --resume-optimizer",
+                           c->resume);
+    const bool train_sharded = path_names_rank(c->train_csv) || path_names_rank(c->train_images) ||
+                               path_names_rank(c->train_labels) || path_names_rank(c->data_dir);
+    const bool test_sharded = path_names_rank(c->test_csv) || path_names_rank(c->test_images) ||
+                              path_names_rank(c->test_labels);
+    if (test_sharded && !train_sharded)
+        return usage_error(COMMAND, "a test path names {rank} but the training paths do not: "
+                                    "test shards go with training shards");
     return EXIT_OK;
+}
+
+/* Each rank's own files: {rank} in a data path becomes the rank's number.
+ * Any path that names it makes the run sharded. */
+static int substitute_ranks(train_config *c) {
+    const char **paths[] = {&c->train_csv,   &c->test_csv,    &c->train_images, &c->train_labels,
+                            &c->test_images, &c->test_labels, &c->data_dir};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        c->sharded = c->sharded || path_names_rank(*paths[i]);
+        if (!substitute_rank(paths[i], distributed_rank(), &c->owned[i]))
+            return runtime_error("out of memory");
+    }
+    return EXIT_OK;
+}
+
+/* --resume DIR: the newest checkpoint's model and optimizer state, and the
+ * epoch to go on from. */
+static int resume_checkpoint(train_config *c, char **model, char **optimizer) {
+    *model = *optimizer = NULL;
+    if (!c->resume || !checkpoint_is_directory(c->resume))
+        return EXIT_OK;
+    const char *dir = c->resume;
+    int status = checkpoint_find(dir, &c->first_epoch, model, optimizer);
+    if (status == EXIT_OK && c->first_epoch >= c->epochs)
+        status = runtime_error("--resume %s: its checkpoint is of epoch %zu; --epochs %zu leaves "
+                               "nothing to train (--epochs counts all epochs, those done too)",
+                               dir, c->first_epoch, c->epochs);
+    c->resume = *model;
+    c->resume_optimizer = *optimizer;
+    return status;
 }
 
 static const command_line train_line = {
@@ -466,7 +534,10 @@ static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test)
         rc = bp_dataset_scale(test, offset, factor);
     if (rc != BP_OK)
         return library_error(rc);
-    /* Even with --quiet: eval needs these numbers, and no file keeps them. */
+    /* Even with --quiet: eval needs these numbers, and no file keeps them.
+     * Under mpirun, rank 0 says it for all. */
+    if (!distributed_speaks())
+        return EXIT_OK;
     if (c->quiet)
         fprintf(stderr, "scaling: offset %.9g factor %.9g\n", (double)offset, (double)factor);
     else {
@@ -564,7 +635,16 @@ static void print_header(const train_config *c, bp_net *net, const bp_optimizer 
     printf("optimizer %s, lr %g, %s schedule; %zu epoch%s of %zu batch%s of %zu, seed %llu\n",
            name_of(optimizer_names, (int)config->kind), (double)config->learning_rate,
            name_of(schedule_names, (int)config->schedule), c->epochs, c->epochs == 1 ? "" : "s",
-           batches, batches == 1 ? "" : "es", bp_net_max_batch(net), (unsigned long long)c->seed);
+           batches, batches == 1 ? "" : "es",
+           c->common.batch < train->count || c->sharded ? c->common.batch : train->count,
+           (unsigned long long)c->seed);
+    if (distributed_size() > 1)
+        printf(
+            "ranks: %d training as one, each on its share of every batch (up to %zu examples)%s\n",
+            distributed_size(), bp_net_max_batch(net),
+            c->sharded ? "; sharded data: each rank its own files, an epoch as long as the "
+                         "smallest shard gives"
+                       : "");
     printf("data: %zu training and %zu test examples, %zu features, %zu classes\n", train->count,
            test->count, train->features, train->classes);
     if (c->common.kernels == BP_KERNELS_NAIVE)
@@ -575,18 +655,25 @@ static void print_header(const train_config *c, bp_net *net, const bp_optimizer 
     fflush(stdout);
 }
 
-/* What the callbacks share. */
+/* What the callbacks share. Under mpirun only rank 0 has callbacks. */
 typedef struct run_state {
     progress bar;
     metrics metrics;
     bool quiet;
-    size_t train_count;
+    size_t train_count;   /* examples per epoch, over all ranks */
     bool reported;        /* a callback printed an error and stopped training */
     double test_accuracy; /* after the last epoch */
+    const char *checkpoint;
+    const bp_net *net;
+    const bp_optimizer *opt;
+    double wait_at_epoch_start; /* distributed_wait_seconds() then */
 } run_state;
 
 static int on_batch(const bp_batch_report *report, void *user) {
-    progress_update(&((run_state *)user)->bar, report);
+    run_state *run = user;
+    if (report->batch == 1)
+        run->wait_at_epoch_start = distributed_wait_seconds();
+    progress_update(&run->bar, report);
     return 0;
 }
 
@@ -597,39 +684,66 @@ static int on_epoch(const bp_epoch_report *report, void *user) {
     if (!run->quiet) {
         const double rate = report->seconds > 0 ? (double)run->train_count / report->seconds : 0.0;
         printf("epoch %zu/%zu  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.1f s  %.0f "
-               "ex/s\n",
+               "ex/s",
                report->epoch, report->epochs, report->train_loss, report->train_accuracy,
                report->test_loss, report->test_accuracy, report->seconds, rate);
+        /* With ranks: the share of this rank's step time spent waiting for
+         * the gradient's allreduce. */
+        if (distributed_size() > 1 && report->seconds > 0)
+            printf("  comm wait %.0f%%",
+                   100.0 * (distributed_wait_seconds() - run->wait_at_epoch_start) /
+                       report->seconds);
+        printf("\n");
         fflush(stdout);
     }
-    if (metrics_add(&run->metrics, report) != EXIT_OK) {
+    if (metrics_add(&run->metrics, report) != EXIT_OK ||
+        (run->checkpoint &&
+         checkpoint_save(run->checkpoint, report->epoch, run->net, run->opt) != EXIT_OK)) {
         run->reported = true;
         return 1;
     }
     return 0;
 }
 
-/* Trains the network and saves what the options ask for. */
+/* Trains the network and saves what the options ask for; under mpirun,
+ * every rank trains and rank 0 alone prints and writes. */
 static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_dataset *train,
                const bp_dataset *test) {
-    run_state state = {.quiet = c->quiet, .train_count = train->count, .test_accuracy = NAN};
-    progress_init(&state.bar, stderr, c->epochs, c->quiet);
-    int status = metrics_init(&state.metrics, c->metrics, c->epochs);
-    if (status != EXIT_OK)
+    const bool speaks = distributed_speaks();
+    run_state state = {
+        .quiet = c->quiet,
+        .train_count = distributed_epoch_examples(train->count, c->common.batch, c->sharded),
+        .test_accuracy = NAN,
+        .checkpoint = c->checkpoint,
+        .net = net,
+        .opt = opt,
+    };
+    progress_init(&state.bar, stderr, c->epochs, c->quiet || !speaks);
+    int status = metrics_init(&state.metrics, speaks ? c->metrics : NULL, c->epochs);
+    status = distributed_agree(status);
+    if (status != EXIT_OK) {
+        metrics_free(&state.metrics);
         return status;
+    }
     bp_train_options options;
     bp_train_options_default(&options);
     options.epochs = c->epochs;
+    options.first_epoch = c->first_epoch;
     options.batch_size = c->common.batch;
     options.seed = c->seed;
-    options.on_batch = on_batch;
-    options.on_epoch = on_epoch;
+    options.on_batch = speaks ? on_batch : NULL;
+    options.on_epoch = speaks ? on_epoch : NULL;
     options.user = &state;
-    int rc = bp_train(net, opt, train, test, &options);
+    int rc = distributed_train(net, opt, train, test, &options, c->sharded);
     progress_clear(&state.bar);
     metrics_free(&state.metrics);
+    /* Rank 0's callback stopped every rank and said why. */
+    if (rc == BP_ECANCELED && !speaks)
+        return EXIT_RUNTIME;
     if (rc != BP_OK)
-        return state.reported ? EXIT_RUNTIME : library_error(rc);
+        return state.reported ? EXIT_RUNTIME : runtime_error("%s", distributed_errmsg());
+    if (!speaks)
+        return EXIT_OK;
     if (c->save && (rc = bp_net_save(net, c->save)) != BP_OK)
         return library_error(rc);
     if (c->save_optimizer && (rc = bp_optimizer_save(opt, c->save_optimizer)) != BP_OK)
@@ -648,8 +762,9 @@ int train_command(int argc, char *argv[]) {
     /* Below batches of SMALL_BATCH_LIMIT the products are small enough that
      * OpenBLAS's second thread costs more in waking and syncing than it
      * saves (measured: 784-256-128-10 at batch 32 and 64 trains faster on
-     * one thread than on two, on this 2-core machine). */
-    if (c.common.threads == 0 && c.common.batch < SMALL_BATCH_LIMIT)
+     * one thread than on two, on this 2-core machine). Under mpirun the
+     * ranks take the cores: one thread each. */
+    if (c.common.threads == 0 && (c.common.batch < SMALL_BATCH_LIMIT || distributed_size() > 1))
         c.common.threads = 1;
     if (c.common.threads > 0 && bp_blas_set_threads(c.common.threads) != BP_OK)
         status = library_error(BP_EINVAL);
@@ -657,22 +772,33 @@ int train_command(int argc, char *argv[]) {
     bp_dataset train = {0}, test = {0};
     bp_net *net = NULL;
     bp_optimizer *opt = NULL;
+    char *checkpoint_model = NULL, *checkpoint_optimizer = NULL;
     if (status == EXIT_OK)
-        status = load_sets(&c, &train, &test);
+        status = substitute_ranks(&c);
+    /* Under mpirun, every step that can fail on one rank alone (a missing
+     * shard, a damaged checkpoint) is agreed on before the next, so every
+     * rank stops, saying which rank failed and why, and none waits. */
     if (status == EXIT_OK)
-        status = make_net(&c, &train, &test, &net);
-    /* The workspace for the whole batch now, so that the header's memory
-     * figure includes it (bp_train would reserve it otherwise). */
-    const size_t batch = c.common.batch < train.count ? c.common.batch : train.count;
-    const size_t batches = batch ? (train.count + batch - 1) / batch : 0;
+        status = distributed_agree(load_sets(&c, &train, &test));
+    if (status == EXIT_OK)
+        status = distributed_agree(resume_checkpoint(&c, &checkpoint_model, &checkpoint_optimizer));
+    if (status == EXIT_OK)
+        status = distributed_agree(make_net(&c, &train, &test, &net));
+    /* The workspace for the whole batch (this rank's share of it) now, so
+     * that the header's memory figure includes it. */
+    const size_t size = (size_t)distributed_size();
+    const size_t global_batch =
+        c.sharded || c.common.batch < train.count ? c.common.batch : train.count;
+    const size_t share = (global_batch + size - 1) / size;
+    const size_t batches =
+        status == EXIT_OK ? distributed_batches(train.count, c.common.batch, c.sharded) : 0;
     if (status == EXIT_OK) {
-        const int rc = bp_net_reserve(net, batch);
-        if (rc != BP_OK)
-            status = library_error(rc);
+        const int rc = bp_net_reserve(net, share > 0 ? share : 1);
+        status = distributed_agree(rc == BP_OK ? EXIT_OK : library_error(rc));
     }
     if (status == EXIT_OK)
-        status = make_optimizer(&c, net, batches, &opt);
-    if (status == EXIT_OK && !c.quiet)
+        status = distributed_agree(make_optimizer(&c, net, batches, &opt));
+    if (status == EXIT_OK && !c.quiet && distributed_speaks())
         print_header(&c, net, opt, &train, &test, batches);
     if (status == EXIT_OK)
         status = run(&c, net, opt, &train, &test);
@@ -682,5 +808,9 @@ int train_command(int argc, char *argv[]) {
     bp_dataset_free(&train);
     bp_dataset_free(&test);
     free(c.layers);
+    free(checkpoint_model);
+    free(checkpoint_optimizer);
+    for (size_t i = 0; i < sizeof c.owned / sizeof c.owned[0]; i++)
+        free(c.owned[i]);
     return status;
 }
