@@ -32,6 +32,9 @@ PACKAGES=(
 )
 # Only ./run.sh bench needs these: the PyTorch and FANN sides of the comparison.
 BENCH_PACKAGES=(python3-torch python3-numpy libfann-dev)
+# Open MPI, for libbackprop-mpi and mpirun backprop train: ./run.sh test and
+# bench install it (demo and build do without: the build finds MPI or not).
+MPI_PACKAGES=(libopenmpi-dev openmpi-bin)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -56,7 +59,9 @@ install_missing() {
 
 # configure DIR [meson options...]: set up DIR, or bring an existing one to
 # these options, with the compiler in $CC (default: Meson's choice). A
-# directory set up with another compiler is made anew.
+# directory set up with another compiler is made anew. An existing one is
+# set up again (--reconfigure), so that optional dependencies installed
+# since (MPI, FANN, oneDNN) are found.
 configure() {
     local dir=$1
     shift
@@ -64,7 +69,7 @@ configure() {
         rm -rf "$dir"
     fi
     if [ -f "$dir/build.ninja" ]; then
-        meson configure "$dir" "$@" >/dev/null
+        meson setup --reconfigure "$dir" "$@" >/dev/null
     else
         meson setup "$dir" "$@" >/dev/null
     fi
@@ -278,7 +283,7 @@ demo)
     ./build/tools/backprop train
     ;;
 test)
-    install_missing
+    install_missing "${MPI_PACKAGES[@]}"
     check_format
     test_with gcc build-test-gcc
     test_with clang build-test-clang
@@ -297,7 +302,7 @@ valgrind)
     ;;
 bench)
     shift
-    install_missing "${BENCH_PACKAGES[@]}"
+    install_missing "${BENCH_PACKAGES[@]}" "${MPI_PACKAGES[@]}"
     build_release
     run_bench "$@"
     ;;

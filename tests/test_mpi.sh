@@ -1,0 +1,127 @@
+#!/bin/sh
+# mpirun backprop train end to end, on a slice of Fashion-MNIST written as
+# CSV: 2 and 3 ranks (uneven shares) train the model 1 process trains, the
+# same rank count twice gives bitwise the same model, sharded data, resuming
+# a checkpoint on another rank count, a rank killed mid-epoch, a missing
+# shard and shards of different shapes. Every mpirun runs under timeout.
+#   test_mpi.sh BACKPROP MODEL_DIFF MPIRUN
+set -u
+backprop=$(realpath "$1") model_diff=$(realpath "$2") mpirun=$3
+data_dir=${BP_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+failed=0
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+pass() { echo "ok: $*"; }
+
+# Open MPI refuses root without these, and more ranks than cores without
+# --oversubscribe (MPICH's launcher needs neither).
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+oversubscribe=""
+"$mpirun" --version 2>&1 | grep -q "Open MPI" && oversubscribe=--oversubscribe
+run() { timeout 120 "$mpirun" $oversubscribe -np "$@"; }
+
+if [ ! -f "$data_dir/train-images-idx3-ubyte.gz" ]; then
+    echo "SKIP: no Fashion-MNIST in $data_dir (Debian package dataset-fashion-mnist)"
+    exit 77
+fi
+# The first 1500 training and 300 test images as CSV: label, 784 pixels.
+python3 - "$data_dir" <<'PY' || exit 1
+import gzip, struct, sys
+d = sys.argv[1]
+def load(images, labels, n):
+    with gzip.open(f"{d}/{images}") as f:
+        f.read(16)
+        pixels = f.read(784 * n)
+    with gzip.open(f"{d}/{labels}") as f:
+        f.read(8)
+        ys = f.read(n)
+    return [(ys[i], pixels[784 * i:784 * (i + 1)]) for i in range(n)]
+def write(name, rows):
+    with open(name, "w") as out:
+        for y, x in rows:
+            out.write(f"{y}," + ",".join(map(str, x)) + "\n")
+train = load("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 1500)
+write("train.csv", train)
+write("test.csv", load("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 300))
+write("part-0.csv", train[:900])  # shards of unequal size
+write("part-1.csv", train[900:])
+PY
+data="--train-csv train.csv --test-csv test.csv --batch 64 --quiet"
+common="$data --layers 784,64,10 --optimizer momentum --lr 0.05 --schedule constant"
+
+# 1. One epoch on 1, 2 and 3 ranks: the same model to float rounding.
+"$backprop" train $common --epochs 1 --save n1.bin >/dev/null || fail "1 process"
+run 2 "$backprop" train $common --epochs 1 --save n2.bin >/dev/null || fail "2 ranks"
+run 3 "$backprop" train $common --epochs 1 --save n3.bin >/dev/null || fail "3 ranks"
+for n in 2 3; do
+    if "$model_diff" n1.bin "n$n.bin" 1e-4; then pass "$n ranks equal 1 process"; else fail "$n ranks differ from 1 process"; fi
+done
+
+# 2. The same rank count and seed twice: bitwise the same model.
+run 2 "$backprop" train $common --epochs 1 --save n2-again.bin >/dev/null || fail "2 ranks again"
+if cmp -s n2.bin n2-again.bin; then pass "2 ranks bitwise repeatable"; else fail "2 ranks not repeatable"; fi
+
+# 3. Shards: each rank its own file, an epoch as long as the smaller gives.
+out=$(run 2 "$backprop" train --train-csv 'part-{rank}.csv' --test-csv test.csv --layers 784,64,10 \
+    --epochs 2 --batch 64 --save s1.bin 2>&1) || fail "sharded run: $out"
+echo "$out" | grep -q "sharded data" || fail "the sharded run does not say so: $out"
+echo "$out" | grep -q "^test accuracy: 0\.[3-9]" || fail "the sharded run did not learn: $out"
+run 2 "$backprop" train --train-csv 'part-{rank}.csv' --test-csv test.csv --layers 784,64,10 \
+    --epochs 2 --batch 64 --quiet --save s2.bin >/dev/null 2>&1
+if cmp -s s1.bin s2.bin; then pass "sharded run, bitwise repeatable"; else fail "sharded run not repeatable"; fi
+
+# 4. 2 epochs on 2 ranks, resumed for 1 more on 3: 3 epochs on 1 process.
+"$backprop" train $common --epochs 3 --save r1.bin >/dev/null || fail "3 epochs alone"
+run 2 "$backprop" train $common --epochs 2 --checkpoint ck >/dev/null || fail "2 epochs with a checkpoint"
+[ -f ck/epoch-000002/model.bin ] && [ -f ck/epoch-000002/optimizer.bin ] && [ ! -d ck/epoch-000001 ] ||
+    fail "checkpoint directory: $(ls ck)"
+run 3 "$backprop" train $data --resume ck --epochs 3 --save r3.bin >/dev/null || fail "resumed on 3 ranks"
+if "$model_diff" r1.bin r3.bin 1e-4; then pass "resumed across rank counts"; else fail "resumed run differs"; fi
+
+# 5. A rank killed mid-run: the job ends, non-zero, within 30 s, and the
+# last checkpoint loads.
+run 3 "$backprop" train $common --batch 16 --epochs 1000 --checkpoint kill >/dev/null 2>&1 &
+job=$!
+for _ in $(seq 1 300); do [ -d kill ] && ls kill | grep -q epoch- && break; sleep 0.1; done
+victim=$(pgrep -f "checkpoint kill" | grep -v "^$job\$" | while read -r p; do
+    [ "$(ps -o comm= -p "$p")" = "$(basename "$backprop")" ] && echo "$p"; done | tail -n 1)
+if [ -z "$victim" ]; then
+    fail "no rank to kill"
+else
+    start=$(date +%s)
+    kill -9 "$victim"
+    wait "$job"
+    status=$? elapsed=$(($(date +%s) - start))
+    [ "$status" -ne 0 ] || fail "a killed rank ended the job with status 0"
+    [ "$elapsed" -le 30 ] || fail "the job took ${elapsed}s to end after a rank was killed"
+    model=$(ls -d kill/epoch-* | tail -n 1)/model.bin
+    if "$backprop" info "$model" >/dev/null; then
+        pass "killed rank: exit $status after ${elapsed}s, checkpoint loads"
+    else
+        fail "the last checkpoint does not load"
+    fi
+fi
+pkill -9 -f "checkpoint kill" 2>/dev/null
+
+# 6. A shard missing on one rank: every rank stops, naming rank and file.
+cp part-0.csv part-0.csv.missing
+out=$(run 2 "$backprop" train --train-csv 'part-{rank}.csv.missing' --test-csv test.csv --epochs 1 2>&1)
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && echo "$out" | grep -q "rank 1" &&
+    echo "$out" | grep -q "part-1.csv.missing"; then
+    pass "missing shard: status $status, every rank says so"
+else
+    fail "missing shard: status $status: $out"
+fi
+
+# 7. A shard narrower than the others (and than the test set): every rank stops.
+cut -d, -f1-700 part-1.csv >narrow-1.csv
+cp part-0.csv narrow-0.csv
+out=$(run 2 "$backprop" train --train-csv 'narrow-{rank}.csv' --test-csv test.csv --epochs 1 2>&1)
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ]; then pass "shapes differ: status $status"; else fail "shapes differ: status $status: $out"; fi
+
+echo "$failed failed"
+[ "$failed" -eq 0 ]
