@@ -530,15 +530,31 @@ BP_API int bp_optimizer_load_memory(bp_optimizer *opt, const void *data, size_t 
 /* Data sets                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* Labeled examples for classification, held in memory. Filled by the
- * loaders below, which allocate the arrays; release with bp_dataset_free.
- * A zero-initialized bp_dataset is empty and may be freed. */
+/* Examples held in memory: labeled for classification, or with float
+ * targets for regression. Filled by the loaders below, which allocate the
+ * arrays; release with bp_dataset_free. A zero-initialized bp_dataset is
+ * empty and may be freed.
+ *
+ * A classification set has labels (and targets NULL, outputs 0); a
+ * regression set has targets (and labels NULL, classes 0): bp_train,
+ * bp_evaluate and bp_dataset_batch tell them apart by `targets`. A caller
+ * may fill the struct with its own arrays (and then not call
+ * bp_dataset_free on it). */
 typedef struct bp_dataset {
     size_t count;     /* examples */
     size_t features;  /* inputs per example */
     size_t classes;   /* labels are 0 .. classes - 1 */
     float *inputs;    /* count x features, row-major */
-    uint32_t *labels; /* count */
+    uint32_t *labels; /* count; NULL in a regression set */
+    /* Regression: `outputs` target values per example, count x outputs
+     * floats, row-major, trained against the network's outputs with its
+     * cost (use BP_LOSS_QUADRATIC and an identity output layer). */
+    size_t outputs;
+    float *targets;
+    /* Classification sets made by bp_dataset_load_csv_with or
+     * bp_labels_map: class c stands for the label text class_names[c]
+     * (classes entries, in the order of the classes). NULL otherwise. */
+    char **class_names;
 } bp_dataset;
 
 /* Loads IDX files (the MNIST format): `images` of unsigned bytes with 1 to
@@ -610,6 +626,60 @@ BP_API int bp_dataset_fit_scaling(const bp_dataset *data, bp_scaling_kind kind, 
  * overflowing size_t. */
 BP_API int bp_dataset_scale(bp_dataset *data, float offset, float scale);
 
+/* Per-feature scaling, fitted on a training set and applied to every set
+ * (and stored in a model file, see bp_net_set_preprocessing): column j is
+ * mapped x <- (x - offset[j]) * scale[j], and back by
+ * x <- x / scale[j] + offset[j]. A column whose values are all equal (zero
+ * variance, or max == min) gets offset = that value and scale 1: it maps to
+ * 0 rather than to a division by zero. A zero-initialized bp_scaler
+ * (columns 0) is empty and may be freed. */
+typedef struct bp_scaler {
+    bp_scaling_kind kind; /* what it was fitted for */
+    size_t columns;       /* features it scales; 0 for none */
+    float *offset;        /* columns: the mean (STANDARDIZE) or the minimum (MINMAX) */
+    float *scale;         /* columns: 1 / deviation, or 1 / (max - min); never 0 */
+} bp_scaler;
+
+/* Fits a scaler of `kind` on the rows x columns floats at x (row-major),
+ * column by column: STANDARDIZE to mean 0 and deviation 1 (the deviation
+ * divides by rows, as scikit-learn's StandardScaler), MINMAX to [0, 1].
+ * Sums in double.
+ *   out  [out] the scaler, its arrays allocated; release with
+ *        bp_scaler_free. Left empty on failure.
+ * Returns BP_OK; BP_EINVAL for a NULL pointer, rows or columns 0, or an
+ * unknown kind; BP_EOVERFLOW when rows x columns floats overflow size_t;
+ * BP_ENONFINITE when a value is NaN or infinite, or a column's scale
+ * overflows a float (a spread of a few subnormals), naming the column;
+ * BP_ENOMEM. Thread-safe on distinct outputs. */
+BP_API int bp_scaler_fit(bp_scaler *out, bp_scaling_kind kind, const float *x, size_t rows,
+                         size_t columns);
+
+/* x <- (x - offset) * scale, column by column, over rows x s->columns
+ * floats in place (in double, rounding once). Returns BP_OK; BP_EINVAL for
+ * a NULL pointer or an empty scaler; BP_EOVERFLOW. */
+BP_API int bp_scaler_transform(const bp_scaler *s, float *x, size_t rows);
+
+/* The inverse: x <- x / scale + offset, column by column, in place.
+ * Returns as bp_scaler_transform. */
+BP_API int bp_scaler_inverse(const bp_scaler *s, float *x, size_t rows);
+
+/* Frees the arrays and empties the scaler. Accepts NULL. */
+BP_API void bp_scaler_free(bp_scaler *s);
+
+/* Maps n label texts to dense classes 0 .. k-1, k the number of distinct
+ * labels, in sorted order: numerically when every label is a number
+ * ("2" < "10"; "1" and "1.0" are one class, named by its shortest form
+ * "%.17g" gives), as text (strcmp) otherwise ("class_1" < "setosa").
+ * Blanks around a label are ignored; an empty label is an error.
+ *   out  [out] a classification set of n examples and 0 features: labels
+ *        and classes set, class_names[c] the text of class c, inputs
+ *        NULL. Left empty on failure. Release with bp_dataset_free.
+ * Returns BP_OK; BP_EINVAL for a NULL pointer (out, labels, or one of the
+ * n labels), an empty label (naming its index), n == 0, or more than
+ * max_classes distinct labels (0: no limit); BP_ENOMEM. */
+BP_API int bp_labels_map(bp_dataset *out, const char *const *labels, size_t n,
+                         size_t max_classes);
+
 /* Writes the one-hot rows of n labels: out is n x classes, row i all zero
  * but a 1 at labels[i]. Returns BP_OK; BP_EINVAL for a NULL pointer,
  * classes == 0 or a label >= classes (out untouched); BP_EOVERFLOW when
@@ -623,7 +693,8 @@ BP_API int bp_shuffle(size_t *order, size_t n, uint64_t seed);
 
 /* Gathers a mini-batch: examples order[first] .. order[first + n - 1] of
  * data, their inputs into `inputs` (n x features) and their one-hot labels
- * into `targets` (n x classes; may be NULL). order may be NULL for the
+ * into `targets` (n x classes; may be NULL); for a regression set, their
+ * target rows (n x outputs). order may be NULL for the
  * identity. Allocates nothing. Returns BP_OK; BP_EINVAL for a NULL pointer,
  * or, with targets, a label >= data->classes; BP_ERANGE when first + n
  * exceeds data->count or an order entry is >= data->count. On failure
@@ -750,11 +821,52 @@ BP_API int bp_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train, con
                     const bp_train_options *options);
 
 /* The network's mean cost and its accuracy (fraction of examples whose
- * largest output is at the label) over a data set, in batches of up to
- * bp_net_max_batch(net). loss and accuracy [out] may each be NULL.
+ * largest output is at the label; NaN for a regression set) over a data
+ * set, in batches of up to bp_net_max_batch(net). A network with room for
+ * fewer than min(data->count, BP_EVAL_BATCH) examples (one that
+ * bp_net_load made) first reserves that many, so that a loaded model is
+ * evaluated in full batches. loss and accuracy [out] may each be NULL.
  * Allocates its batch buffers. Returns BP_OK; BP_EINVAL as for bp_train;
  * BP_ENOMEM. */
 BP_API int bp_evaluate(bp_net *net, const bp_dataset *data, double *loss, double *accuracy);
+
+/* The batch bp_evaluate, bp_evaluate_regression and bp_net_predict reserve
+ * at least, when the network has room for fewer examples. */
+#define BP_EVAL_BATCH 256
+
+/* The errors of a regression, averaged over examples and outputs as
+ * scikit-learn's metrics do ("uniform_average"). */
+typedef struct bp_regression_metrics {
+    double mse; /* mean of (output - target)^2 */
+    double mae; /* mean of |output - target| */
+    /* mean over outputs of 1 - SS_res / SS_tot, SS_tot the sum of squared
+     * deviations of the targets from their mean (an output whose targets
+     * are all equal counts 1 when predicted exactly, else 0) */
+    double r2;
+} bp_regression_metrics;
+
+/* Scores the network on a regression set (data->targets set, outputs equal
+ * to the network's), in batches as bp_evaluate. With target_scaler (may
+ * be NULL; columns must equal the outputs), both the outputs and the
+ * targets are first mapped back with bp_scaler_inverse, so that MSE and
+ * MAE are in the targets' own units.
+ *   metrics  [out] the three metrics.
+ * Returns BP_OK; BP_EINVAL for a NULL pointer, a classification set, a set
+ * that does not fit the network (as bp_train) or a scaler of another
+ * width; BP_ENONFINITE when an output is NaN or infinite; BP_ENOMEM. */
+BP_API int bp_evaluate_regression(bp_net *net, const bp_dataset *data,
+                                  const bp_scaler *target_scaler, bp_regression_metrics *metrics);
+
+/* The network's outputs for n examples (any n >= 1), computed in batches of
+ * bp_net_max_batch(net) (first reserving min(n, BP_EVAL_BATCH) if the
+ * network has room for fewer) and copied into the caller's buffer.
+ *   inputs   n x n_0 floats, row-major (not the network's own memory).
+ *   outputs  [out] n x n_L floats, row-major, caller-owned (probabilities
+ *            for a softmax output).
+ * Allocates nothing unless it reserves. Returns BP_OK; BP_EINVAL for a
+ * NULL pointer or n == 0; BP_EOVERFLOW; BP_ENOMEM (reserving), and what
+ * bp_net_forward returns. */
+BP_API int bp_net_predict(bp_net *net, const float *inputs, size_t n, float *outputs);
 
 /* ------------------------------------------------------------------------ */
 /* Model files                                                               */

@@ -9,6 +9,7 @@
 #include "backprop.h"
 #include "error.h"
 #include "rng.h"
+#include "scaler.h"
 
 bool bp__dataset_resize(void **block, size_t old_bytes, size_t new_bytes) {
     void *moved = bp__alloc(new_bytes);
@@ -35,6 +36,8 @@ void bp_dataset_free(bp_dataset *data) {
         return;
     bp__free(data->inputs);
     bp__free(data->labels);
+    bp__free(data->targets);
+    bp__free(data->class_names); /* one block: pointers and texts */
     *data = (bp_dataset){0};
 }
 
@@ -60,44 +63,16 @@ int bp_dataset_fit_scaling(const bp_dataset *data, bp_scaling_kind kind, float *
     if (total == 0 || !data->inputs)
         return bp__fail(BP_EINVAL, fn, "the data set is empty");
 
-    /* Sums in double: 47 million floats summed in float would lose the mean. */
-    const float *x = data->inputs;
-    double low = x[0], high = x[0], sum = 0.0;
-    for (size_t i = 0; i < total; i++) {
-        if (!isfinite(x[i]))
-            return bp__fail(BP_ENONFINITE, fn, "input %zu of example %zu is %s", i % data->features,
-                            i / data->features, isnan(x[i]) ? "NaN" : "infinite");
-        low = x[i] < low ? x[i] : low;
-        high = x[i] > high ? x[i] : high;
-        sum += x[i];
-    }
-
-    double fitted_offset, fitted_scale;
-    if (low == high) {
-        /* Equal inputs have no spread to divide by; x - offset is already 0. */
-        fitted_offset = low;
-        fitted_scale = 1.0;
-    } else if (kind == BP_SCALE_MINMAX) {
-        fitted_offset = low;
-        fitted_scale = 1.0 / (high - low);
-    } else {
-        /* Two passes: the sum of squared deviations from the mean does not
-         * cancel catastrophically as E[x^2] - E[x]^2 would. */
-        const double mean = sum / (double)total;
-        double squares = 0.0;
-        for (size_t i = 0; i < total; i++)
-            squares += (x[i] - mean) * (x[i] - mean);
-        fitted_offset = mean;
-        fitted_scale = 1.0 / sqrt(squares / (double)total);
-    }
-    /* A spread of a few subnormals has a reciprocal past FLT_MAX. */
-    if (!isfinite((float)fitted_scale))
-        return bp__fail(BP_ENONFINITE, fn,
-                        "the inputs span only %g: the scale %g overflows a float", high - low,
-                        fitted_scale);
-    *offset = (float)fitted_offset;
-    *scale = (float)fitted_scale;
-    return BP_OK;
+    /* All inputs as one column: one offset and scale for every feature. */
+    size_t bad;
+    double spread;
+    if (bp__fit_column(data->inputs, total, 1, kind, offset, scale, &bad, &spread) == BP_OK)
+        return BP_OK;
+    if (bad < total)
+        return bp__fail(BP_ENONFINITE, fn, "input %zu of example %zu is %s", bad % data->features,
+                        bad / data->features, isnan(data->inputs[bad]) ? "NaN" : "infinite");
+    return bp__fail(BP_ENONFINITE, fn, "the inputs span only %g: the scale overflows a float",
+                    spread);
 }
 
 int bp_dataset_scale(bp_dataset *data, float offset, float scale) {
@@ -185,9 +160,14 @@ int bp_dataset_batch(const bp_dataset *data, const size_t *order, size_t first, 
     if (!input_count(data, &total) || !bp__mul_size(data->features, sizeof(float), &row_bytes))
         return bp__fail(BP_EINVAL, fn, "%zu examples x %zu features overflow size_t", data->count,
                         data->features);
-    if (!data->inputs || (targets && !data->labels))
+    const bool regression = data->targets != NULL;
+    if (!data->inputs || (targets && !regression && !data->labels))
         return bp__fail(BP_EINVAL, fn, "data->%s is NULL", !data->inputs ? "inputs" : "labels");
-    if (targets &&
+    if (targets && regression &&
+        (data->outputs == 0 || !bp__mul_size(data->outputs, sizeof(float), &target_bytes) ||
+         !bp__mul_size(data->count, target_bytes, &(size_t){0})))
+        return bp__fail(BP_EINVAL, fn, "the regression set has %zu outputs", data->outputs);
+    if (targets && !regression &&
         (data->classes == 0 || !bp__mul_size(data->classes, sizeof(float), &target_bytes)))
         return bp__fail(BP_EINVAL, fn, "the data set has %zu classes", data->classes);
 
@@ -198,14 +178,17 @@ int bp_dataset_batch(const bp_dataset *data, const size_t *order, size_t first, 
         if (example >= data->count)
             return bp__fail(BP_ERANGE, fn, "order[%zu] is %zu, past the %zu examples", first + i,
                             example, data->count);
-        if (targets && data->labels[example] >= data->classes)
+        if (targets && !regression && data->labels[example] >= data->classes)
             return bp__fail(BP_EINVAL, fn, "example %zu has label %u, not below classes %zu",
                             example, (unsigned)data->labels[example], data->classes);
     }
     for (size_t i = 0; i < n; i++) {
         const size_t example = order ? order[first + i] : first + i;
         memcpy(inputs + i * data->features, data->inputs + example * data->features, row_bytes);
-        if (targets) {
+        if (targets && regression) {
+            memcpy(targets + i * data->outputs, data->targets + example * data->outputs,
+                   target_bytes);
+        } else if (targets) {
             float *row = targets + i * data->classes;
             memset(row, 0, target_bytes);
             row[data->labels[example]] = 1.0f;

@@ -51,12 +51,20 @@ static int check_data(const bp_net *net, const bp_dataset *data, const char *nam
                       const char *function) {
     if (!data)
         return bp__fail(BP_EINVAL, function, "%s is NULL", name);
-    if (data->count == 0 || !data->inputs || !data->labels)
+    if (data->count == 0 || !data->inputs || (!data->labels && !data->targets))
         return bp__fail(BP_EINVAL, function, "the %s set is empty", name);
     if (data->features != bp_net_num_inputs(net))
         return bp__fail(BP_EINVAL, function,
                         "the %s set has %zu features per example; the network has %zu inputs", name,
                         data->features, bp_net_num_inputs(net));
+    /* A regression set: one target per output. */
+    if (data->targets) {
+        if (data->outputs != bp_net_num_outputs(net))
+            return bp__fail(BP_EINVAL, function,
+                            "the %s set has %zu targets per example; the network has %zu outputs",
+                            name, data->outputs, bp_net_num_outputs(net));
+        return BP_OK;
+    }
     if (data->classes > bp_net_num_outputs(net))
         return bp__fail(BP_EINVAL, function,
                         "the %s set has %zu classes; the network has only %zu outputs", name,
@@ -86,6 +94,8 @@ static void gather(const bp_dataset *data, const size_t *order, size_t first, si
 static size_t count_correct(const float *outputs, const bp_dataset *data, const size_t *order,
                             size_t first, size_t n, size_t width) {
     size_t correct = 0;
+    if (data->targets)
+        return 0; /* a regression set: no accuracy */
     for (size_t i = 0; i < n; i++) {
         const size_t example = order ? order[first + i] : first + i;
         const float *row = outputs + i * width;
@@ -150,7 +160,7 @@ static int evaluate_with(bp_net *net, const bp_dataset *data, const bp_collectiv
     if (loss)
         *loss = totals[0] / totals[2];
     if (accuracy)
-        *accuracy = totals[1] / totals[2];
+        *accuracy = data->targets ? NAN : totals[1] / totals[2];
     return BP_OK;
 }
 
@@ -159,6 +169,10 @@ int bp_evaluate(bp_net *net, const bp_dataset *data, double *loss, double *accur
         return bp__fail(BP_EINVAL, __func__, "net is NULL");
     int rc = check_data(net, data, "data", __func__);
     if (rc != BP_OK)
+        return rc;
+    /* A loaded network has room for one example: evaluate in full batches. */
+    const size_t want = data->count < BP_EVAL_BATCH ? data->count : BP_EVAL_BATCH;
+    if (bp_net_max_batch(net) < want && (rc = bp_net_reserve(net, want)) != BP_OK)
         return rc;
     batch_buffers b;
     rc = alloc_buffers(&b, net, bp_net_max_batch(net), __func__);
@@ -361,7 +375,7 @@ static int train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
     }
     report->seconds = seconds_since(&start);
     report->train_loss = cost_sum / (double)done;
-    report->train_accuracy = correct / (double)done;
+    report->train_accuracy = train->targets ? NAN : correct / (double)done;
     return BP_OK;
 }
 
