@@ -1284,6 +1284,131 @@ static int core_named(fixture *f) {
     return documented(core != NULL && core[0] != '\0');
 }
 
+/* ---- per-feature scaler, labels, regression, prediction ---- */
+
+static int scaler_fit_null_out(fixture *f) {
+    return bp_scaler_fit(NULL, BP_SCALE_STANDARDIZE, &f->c.data_inputs[0][0], COUNT, IN);
+}
+static int scaler_fit_null_x(fixture *f) {
+    (void)f;
+    bp_scaler s;
+    return bp_scaler_fit(&s, BP_SCALE_STANDARDIZE, NULL, COUNT, IN);
+}
+static int scaler_fit_kind(fixture *f) {
+    bp_scaler s;
+    return bp_scaler_fit(&s, (bp_scaling_kind)7, &f->c.data_inputs[0][0], COUNT, IN);
+}
+static int scaler_fit_zero_rows(fixture *f) {
+    bp_scaler s;
+    return bp_scaler_fit(&s, BP_SCALE_MINMAX, &f->c.data_inputs[0][0], 0, IN);
+}
+static int scaler_fit_overflow(fixture *f) {
+    bp_scaler s;
+    return bp_scaler_fit(&s, BP_SCALE_MINMAX, &f->c.data_inputs[0][0], SIZE_MAX / 2, IN);
+}
+static int scaler_fit_ok(fixture *f) {
+    bp_scaler s;
+    const int rc = bp_scaler_fit(&s, BP_SCALE_STANDARDIZE, &f->c.data_inputs[0][0], COUNT, IN);
+    const bool ok = rc == BP_OK && s.columns == IN;
+    bp_scaler_free(&s);
+    return rc != BP_OK ? rc : documented(ok) == AS_DOCUMENTED ? BP_OK : NOT_AS_DOCUMENTED;
+}
+static int scaler_transform_null(fixture *f) {
+    return bp_scaler_transform(NULL, &f->c.data_inputs[0][0], COUNT);
+}
+static int scaler_transform_empty(fixture *f) {
+    const bp_scaler empty = {0};
+    return bp_scaler_transform(&empty, &f->c.data_inputs[0][0], COUNT);
+}
+static int scaler_transform_zero_scale(fixture *f) {
+    float offset[IN] = {0}, scale[IN] = {1, 0, 1};
+    const bp_scaler s = {.columns = IN, .offset = offset, .scale = scale};
+    return bp_scaler_transform(&s, &f->c.data_inputs[0][0], COUNT);
+}
+static int scaler_inverse_null_x(fixture *f) {
+    (void)f;
+    float offset[IN] = {0}, scale[IN] = {1, 1, 1};
+    const bp_scaler s = {.columns = IN, .offset = offset, .scale = scale};
+    return bp_scaler_inverse(&s, NULL, COUNT);
+}
+static int scaler_inverse_overflow(fixture *f) {
+    float offset[IN] = {0}, scale[IN] = {1, 1, 1};
+    const bp_scaler s = {.columns = IN, .offset = offset, .scale = scale};
+    return bp_scaler_inverse(&s, &f->c.data_inputs[0][0], SIZE_MAX / 2);
+}
+static int scaler_free_null(fixture *f) {
+    (void)f;
+    bp_scaler_free(NULL);
+    bp_scaler empty = {0};
+    bp_scaler_free(&empty);
+    return documented(empty.columns == 0 && !empty.offset);
+}
+static int labels_null_out(fixture *f) {
+    (void)f;
+    const char *labels[] = {"a"};
+    return bp_labels_map(NULL, labels, 1, 0);
+}
+static int labels_null_entry(fixture *f) {
+    (void)f;
+    const char *labels[] = {"a", NULL};
+    bp_dataset d;
+    return bp_labels_map(&d, labels, 2, 0);
+}
+static int labels_zero(fixture *f) {
+    (void)f;
+    const char *labels[] = {"a"};
+    bp_dataset d;
+    return bp_labels_map(&d, labels, 0, 0);
+}
+static int labels_past_limit(fixture *f) {
+    (void)f;
+    const char *labels[] = {"a", "b", "c"};
+    bp_dataset d;
+    return bp_labels_map(&d, labels, 3, 2);
+}
+static int labels_ok(fixture *f) {
+    (void)f;
+    const char *labels[] = {"3", "1", "3"};
+    bp_dataset d;
+    const int rc = bp_labels_map(&d, labels, 3, 0);
+    const bool ok = rc == BP_OK && d.classes == 2 && d.labels[0] == 1 && d.labels[1] == 0;
+    bp_dataset_free(&d);
+    return rc != BP_OK ? rc : ok ? BP_OK : NOT_AS_DOCUMENTED;
+}
+static int regression_metrics_null(fixture *f) {
+    return bp_evaluate_regression(f->net, &f->c.data, NULL, NULL);
+}
+static int regression_on_classes(fixture *f) {
+    bp_regression_metrics m;
+    return bp_evaluate_regression(f->net, &f->c.data, NULL, &m);
+}
+static int regression_wrong_outputs(fixture *f) {
+    bp_dataset d = f->c.data;
+    d.targets = &f->c.batch_targets[0][0];
+    d.outputs = OUT + 1;
+    bp_regression_metrics m;
+    return bp_evaluate_regression(f->net, &d, NULL, &m);
+}
+static int regression_ok(fixture *f) {
+    bp_dataset d = f->c.data;
+    d.targets = &f->c.one_hot[0][0];
+    d.outputs = OUT;
+    bp_regression_metrics m;
+    return bp_evaluate_regression(f->net, &d, NULL, &m);
+}
+static int predict_null_net(fixture *f) {
+    return bp_net_predict(NULL, &f->c.data_inputs[0][0], COUNT, &f->c.one_hot[0][0]);
+}
+static int predict_null_outputs(fixture *f) {
+    return bp_net_predict(f->net, &f->c.data_inputs[0][0], COUNT, NULL);
+}
+static int predict_zero(fixture *f) {
+    return bp_net_predict(f->net, &f->c.data_inputs[0][0], 0, &f->c.one_hot[0][0]);
+}
+static int predict_overflow(fixture *f) {
+    return bp_net_predict(f->net, &f->c.data_inputs[0][0], SIZE_MAX / 2, &f->c.one_hot[0][0]);
+}
+
 /* ---- the table ---- */
 
 #define CASE(fn, what, prepare, call, expect, says, keep)                                          \
@@ -1648,6 +1773,35 @@ static const bad_case cases[] = {
     BAD_AFTER(bp_evaluate, "no examples", data_empty, evaluate, BP_EINVAL, "empty"),
     BAD_AFTER(bp_evaluate, "NULL labels", data_null_labels, evaluate, BP_EINVAL, NULL),
     CASE(bp_evaluate, "NULL loss and accuracy", NULL, evaluate_null_outs, BP_OK, NULL, KEEP_ALL),
+
+    BAD(bp_scaler_fit, "NULL out", scaler_fit_null_out, BP_EINVAL, "out"),
+    BAD(bp_scaler_fit, "NULL x", scaler_fit_null_x, BP_EINVAL, "x"),
+    BAD(bp_scaler_fit, "unknown kind", scaler_fit_kind, BP_EINVAL, "kind"),
+    BAD(bp_scaler_fit, "rows 0", scaler_fit_zero_rows, BP_EINVAL, "rows"),
+    BAD(bp_scaler_fit, "rows x columns overflow", scaler_fit_overflow, BP_EOVERFLOW, "overflow"),
+    CASE(bp_scaler_fit, "a small table", NULL, scaler_fit_ok, BP_OK, NULL, KEEP_ALL),
+    BAD(bp_scaler_transform, "NULL scaler", scaler_transform_null, BP_EINVAL, "NULL"),
+    BAD(bp_scaler_transform, "empty scaler", scaler_transform_empty, BP_EINVAL, "empty"),
+    BAD(bp_scaler_transform, "a zero scale", scaler_transform_zero_scale, BP_EINVAL, "scale 0"),
+    BAD(bp_scaler_inverse, "NULL x", scaler_inverse_null_x, BP_EINVAL, "x"),
+    BAD(bp_scaler_inverse, "rows overflow", scaler_inverse_overflow, BP_EOVERFLOW, "overflow"),
+    DOC(bp_scaler_free, "NULL and empty", scaler_free_null),
+    BAD(bp_labels_map, "NULL out", labels_null_out, BP_EINVAL, "out"),
+    BAD(bp_labels_map, "a NULL label", labels_null_entry, BP_EINVAL, "labels[1]"),
+    BAD(bp_labels_map, "n 0", labels_zero, BP_EINVAL, "n is 0"),
+    BAD(bp_labels_map, "past max_classes", labels_past_limit, BP_EINVAL, "limit"),
+    CASE(bp_labels_map, "sorted numbers", NULL, labels_ok, BP_OK, NULL, KEEP_ALL),
+    BAD(bp_evaluate_regression, "NULL metrics", regression_metrics_null, BP_EINVAL, "metrics"),
+    BAD(bp_evaluate_regression, "a classification set", regression_on_classes, BP_EINVAL,
+        "classification"),
+    BAD(bp_evaluate_regression, "targets != outputs", regression_wrong_outputs, BP_EINVAL,
+        "targets"),
+    CASE(bp_evaluate_regression, "one-hot rows as targets", NULL, regression_ok, BP_OK, NULL,
+         KEEP_ALL),
+    BAD(bp_net_predict, "NULL net", predict_null_net, BP_EINVAL, "net"),
+    BAD(bp_net_predict, "NULL outputs", predict_null_outputs, BP_EINVAL, "outputs"),
+    BAD(bp_net_predict, "n 0", predict_zero, BP_EINVAL, "n is 0"),
+    BAD(bp_net_predict, "n overflows", predict_overflow, BP_EOVERFLOW, "overflow"),
 
     BAD(bp_net_save, "NULL net", save_null_net, BP_EINVAL, "net"),
     BAD(bp_net_save, "NULL path", save_null_path, BP_EINVAL, "path"),

@@ -1,0 +1,268 @@
+/* Per-feature scaling, label mapping, regression training and metrics,
+ * batch prediction, and evaluation of a loaded model in full batches. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp */
+
+#include <backprop.h>
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Columns of very different ranges, one of them constant. */
+static const float table[4][3] = {
+    {1.0f, 1000.0f, 7.0f},
+    {2.0f, 3000.0f, 7.0f},
+    {3.0f, 2000.0f, 7.0f},
+    {6.0f, 6000.0f, 7.0f},
+};
+
+Test(scaler, standardize_per_column) {
+    bp_scaler s;
+    cr_assert_eq(bp_scaler_fit(&s, BP_SCALE_STANDARDIZE, &table[0][0], 4, 3), BP_OK);
+    cr_assert_eq(s.columns, 3);
+    float x[4][3];
+    memcpy(x, table, sizeof x);
+    cr_assert_eq(bp_scaler_transform(&s, &x[0][0], 4), BP_OK);
+    for (int j = 0; j < 3; j++) {
+        /* mean and population deviation, computed here in double */
+        double mean = 0, var = 0;
+        for (int i = 0; i < 4; i++)
+            mean += table[i][j] / 4.0;
+        for (int i = 0; i < 4; i++)
+            var += (table[i][j] - mean) * (table[i][j] - mean) / 4.0;
+        for (int i = 0; i < 4; i++) {
+            const double want = var > 0 ? (table[i][j] - mean) / sqrt(var) : 0.0;
+            cr_assert_float_eq(x[i][j], want, 1e-5, "row %d column %d: %g, want %g", i, j, x[i][j],
+                               want);
+        }
+    }
+    cr_assert_eq(s.scale[2], 1.0f, "a constant column keeps scale 1");
+    cr_assert_eq(bp_scaler_inverse(&s, &x[0][0], 4), BP_OK);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++)
+            cr_assert_float_eq(x[i][j], table[i][j], 1e-3 * fabsf(table[i][j]));
+    bp_scaler_free(&s);
+    bp_scaler_free(&s); /* freeing empties it */
+    cr_assert_eq(s.columns, 0);
+}
+
+Test(scaler, minmax_per_column) {
+    bp_scaler s;
+    cr_assert_eq(bp_scaler_fit(&s, BP_SCALE_MINMAX, &table[0][0], 4, 3), BP_OK);
+    float x[4][3];
+    memcpy(x, table, sizeof x);
+    cr_assert_eq(bp_scaler_transform(&s, &x[0][0], 4), BP_OK);
+    cr_assert_float_eq(x[0][0], 0.0f, 1e-6);
+    cr_assert_float_eq(x[3][0], 1.0f, 1e-6);
+    cr_assert_float_eq(x[2][0], 0.4f, 1e-6);
+    cr_assert_float_eq(x[1][1], 0.4f, 1e-6);
+    cr_assert_float_eq(x[3][1], 1.0f, 1e-6);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(x[i][2], 0.0f, "a constant column maps to 0");
+    bp_scaler_free(&s);
+}
+
+Test(scaler, refuses_nan_and_empty) {
+    bp_scaler s;
+    float x[2][2] = {{1, NAN}, {2, 3}};
+    cr_assert_eq(bp_scaler_fit(&s, BP_SCALE_STANDARDIZE, &x[0][0], 2, 2), BP_ENONFINITE);
+    cr_assert(strstr(bp_errmsg(), "column 1"), "%s", bp_errmsg());
+    cr_assert_eq(s.columns, 0);
+    bp_scaler empty = {0};
+    cr_assert_eq(bp_scaler_transform(&empty, &x[0][0], 2), BP_EINVAL);
+    float zero_scale[1] = {0}, offset[1] = {0};
+    bp_scaler bad = {.columns = 1, .offset = offset, .scale = zero_scale};
+    cr_assert_eq(bp_scaler_inverse(&bad, &x[0][0], 1), BP_EINVAL);
+}
+
+Test(labels, numbers_sort_numerically) {
+    const char *labels[] = {"10", "2", " 1 ", "2.0", "10", "1"};
+    bp_dataset d;
+    cr_assert_eq(bp_labels_map(&d, labels, 6, 0), BP_OK);
+    cr_assert_eq(d.classes, 3, "no phantom class 0 from labels 1..10");
+    cr_assert_str_eq(d.class_names[0], "1");
+    cr_assert_str_eq(d.class_names[1], "2");
+    cr_assert_str_eq(d.class_names[2], "10");
+    const uint32_t want[] = {2, 1, 0, 1, 2, 0};
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(d.labels[i], want[i], "label %d", i);
+    bp_dataset_free(&d);
+}
+
+Test(labels, words_sort_as_text) {
+    const char *labels[] = {"setosa", "virginica", "class_1", "setosa", "10", "9"};
+    bp_dataset d;
+    cr_assert_eq(bp_labels_map(&d, labels, 6, 0), BP_OK);
+    cr_assert_eq(d.classes, 5);
+    const char *names[] = {"10", "9", "class_1", "setosa", "virginica"};
+    for (int c = 0; c < 5; c++)
+        cr_assert_str_eq(d.class_names[c], names[c]);
+    cr_assert_eq(d.labels[0], 3);
+    cr_assert_eq(d.labels[2], 2);
+    bp_dataset_free(&d);
+}
+
+Test(labels, limit_and_empty) {
+    const char *labels[] = {"a", "b", "c"};
+    bp_dataset d;
+    cr_assert_eq(bp_labels_map(&d, labels, 3, 2), BP_EINVAL);
+    cr_assert(strstr(bp_errmsg(), "labels[2]"), "%s", bp_errmsg());
+    const char *blank[] = {"a", "  "};
+    cr_assert_eq(bp_labels_map(&d, blank, 2, 0), BP_EINVAL);
+    cr_assert(strstr(bp_errmsg(), "labels[1]") && strstr(bp_errmsg(), "empty"), "%s", bp_errmsg());
+    cr_assert_null(d.labels);
+}
+
+/* y = 3 x0 - 2 x1 + 0.5 and y2 = x0 + x1: a linear regression with two
+ * outputs that a 2-2 identity network fits exactly. */
+static void make_regression(bp_dataset *d, size_t n, float *inputs, float *targets) {
+    for (size_t i = 0; i < n; i++) {
+        const float x0 = (float)(i % 7) / 7.0f - 0.5f, x1 = (float)(i % 5) / 5.0f - 0.3f;
+        inputs[2 * i] = x0;
+        inputs[2 * i + 1] = x1;
+        targets[2 * i] = 3.0f * x0 - 2.0f * x1 + 0.5f;
+        targets[2 * i + 1] = x0 + x1;
+    }
+    *d =
+        (bp_dataset){.count = n, .features = 2, .inputs = inputs, .outputs = 2, .targets = targets};
+}
+
+Test(regression, trains_and_scores) {
+    enum { N = 70 };
+    float inputs[N * 2], targets[N * 2];
+    bp_dataset d;
+    make_regression(&d, N, inputs, targets);
+    const size_t sizes[] = {2, 2};
+    const bp_activation acts[] = {BP_ACT_IDENTITY};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 1, sizes, acts, BP_KERNELS_OPENBLAS, 3), BP_OK);
+    bp_optimizer_config config;
+    bp_optimizer_config_default(&config, BP_OPT_ADAM);
+    config.learning_rate = 0.05f;
+    bp_optimizer *opt;
+    cr_assert_eq(bp_optimizer_create(&opt, net, &config), BP_OK);
+    bp_train_options options;
+    bp_train_options_default(&options);
+    options.epochs = 300;
+    options.batch_size = 10;
+    cr_assert_eq(bp_train(net, opt, &d, &d, &options), BP_OK);
+    double loss, accuracy;
+    cr_assert_eq(bp_evaluate(net, &d, &loss, &accuracy), BP_OK);
+    cr_assert(isnan(accuracy), "no accuracy for a regression set");
+    bp_regression_metrics m;
+    cr_assert_eq(bp_evaluate_regression(net, &d, NULL, &m), BP_OK);
+    cr_assert_lt(m.mse, 1e-4, "mse %g", m.mse);
+    cr_assert_gt(m.r2, 0.999, "r2 %g", m.r2);
+    /* The quadratic cost sums over the outputs: the loss is outputs x MSE. */
+    cr_assert_float_eq(loss, 2.0 * m.mse, 1e-6 + 1e-3 * loss);
+
+    /* Metrics against their definitions, computed here from the outputs. */
+    float out[N * 2];
+    cr_assert_eq(bp_net_predict(net, inputs, N, out), BP_OK);
+    double se = 0, ae = 0, r2 = 0;
+    for (int j = 0; j < 2; j++) {
+        double mean = 0, res = 0, tot = 0;
+        for (int i = 0; i < N; i++)
+            mean += targets[2 * i + j] / (double)N;
+        for (int i = 0; i < N; i++) {
+            const double e = out[2 * i + j] - (double)targets[2 * i + j];
+            se += e * e;
+            ae += fabs(e);
+            res += e * e;
+            tot += (targets[2 * i + j] - mean) * (targets[2 * i + j] - mean);
+        }
+        r2 += (1 - res / tot) / 2;
+    }
+    cr_assert_float_eq(m.mse, se / (2 * N), 1e-9);
+    cr_assert_float_eq(m.mae, ae / (2 * N), 1e-9);
+    cr_assert_float_eq(m.r2, r2, 1e-9);
+    bp_optimizer_destroy(opt);
+    bp_net_destroy(net);
+}
+
+Test(regression, metrics_in_target_units) {
+    enum { N = 20 };
+    float inputs[N * 2], targets[N * 2];
+    bp_dataset d;
+    make_regression(&d, N, inputs, targets);
+    bp_scaler ts;
+    cr_assert_eq(bp_scaler_fit(&ts, BP_SCALE_STANDARDIZE, targets, N, 2), BP_OK);
+    cr_assert_eq(bp_scaler_transform(&ts, targets, N), BP_OK);
+    const size_t sizes[] = {2, 2};
+    const bp_activation acts[] = {BP_ACT_IDENTITY};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 1, sizes, acts, BP_KERNELS_NAIVE, 5), BP_OK);
+    bp_regression_metrics scaled, raw;
+    cr_assert_eq(bp_evaluate_regression(net, &d, NULL, &scaled), BP_OK);
+    cr_assert_eq(bp_evaluate_regression(net, &d, &ts, &raw), BP_OK);
+    /* R^2 does not depend on an affine map of each output; MSE does. */
+    cr_assert_float_eq(scaled.r2, raw.r2, 1e-4);
+    cr_assert(fabs(scaled.mse - raw.mse) > 1e-3, "%g %g", scaled.mse, raw.mse);
+    bp_scaler_free(&ts);
+    bp_net_destroy(net);
+}
+
+Test(regression, shape_mismatch_refused) {
+    float inputs[4] = {0}, targets[2] = {0};
+    bp_dataset d = {.count = 2, .features = 2, .inputs = inputs, .outputs = 1, .targets = targets};
+    const size_t sizes[] = {2, 2};
+    const bp_activation acts[] = {BP_ACT_IDENTITY};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 1, sizes, acts, BP_KERNELS_NAIVE, 5), BP_OK);
+    double loss;
+    cr_assert_eq(bp_evaluate(net, &d, &loss, NULL), BP_EINVAL);
+    cr_assert(strstr(bp_errmsg(), "targets"), "%s", bp_errmsg());
+    bp_regression_metrics m;
+    cr_assert_eq(bp_evaluate_regression(net, &d, NULL, &m), BP_EINVAL);
+    bp_net_destroy(net);
+}
+
+Test(predict, matches_forward_in_any_batch) {
+    enum { N = 600 };
+    const size_t sizes[] = {3, 5, 2};
+    const bp_activation acts[] = {BP_ACT_TANH, BP_ACT_SOFTMAX};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 2, sizes, acts, BP_KERNELS_NAIVE, 9), BP_OK);
+    static float inputs[N * 3], outputs[N * 2];
+    for (int i = 0; i < N * 3; i++)
+        inputs[i] = sinf((float)i);
+    cr_assert_eq(bp_net_predict(net, inputs, N, outputs), BP_OK);
+    cr_assert_eq(bp_net_max_batch(net), BP_EVAL_BATCH, "reserves for a full batch");
+    for (int i = 0; i < N; i += 97) {
+        const float *one;
+        cr_assert_eq(bp_net_forward(net, inputs + 3 * i, 1, &one), BP_OK);
+        cr_assert_float_eq(outputs[2 * i], one[0], 1e-6);
+        cr_assert_float_eq(outputs[2 * i + 1], one[1], 1e-6);
+    }
+    bp_net_destroy(net);
+}
+
+Test(evaluate, loaded_model_reserves_a_full_batch) {
+    const size_t sizes[] = {2, 3, 2};
+    const bp_activation acts[] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 2, sizes, acts, BP_KERNELS_OPENBLAS, 1), BP_OK);
+    char path[] = "/tmp/bp_test_preprocess_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(bp_net_save(net, path), BP_OK);
+    bp_net *loaded;
+    cr_assert_eq(bp_net_load(&loaded, path, BP_KERNELS_OPENBLAS), BP_OK);
+    remove(path);
+    enum { N = 1000 };
+    static float inputs[N * 2];
+    static uint32_t labels[N];
+    for (int i = 0; i < N; i++) {
+        inputs[2 * i] = (float)(i % 3);
+        labels[i] = i % 2;
+    }
+    bp_dataset d = {.count = N, .features = 2, .classes = 2, .inputs = inputs, .labels = labels};
+    double a, b;
+    cr_assert_eq(bp_evaluate(loaded, &d, &a, NULL), BP_OK);
+    cr_assert_eq(bp_net_max_batch(loaded), BP_EVAL_BATCH);
+    cr_assert_eq(bp_evaluate(net, &d, &b, NULL), BP_OK);
+    cr_assert_float_eq(a, b, 1e-6);
+    bp_net_destroy(loaded);
+    bp_net_destroy(net);
+}
