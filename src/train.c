@@ -426,15 +426,23 @@ static int prepare(train_state *s, bp_net *net, bp_optimizer *opt, const bp_data
                                                                          : train->count,
                  size, 0, &first, &most);
     most = most > 0 ? most : 1;
-    if (bp_net_max_batch(net) < most && (rc = bp_net_reserve(net, most)) != BP_OK)
-        return rc;
-    size_t order_bytes;
-    if (!bp__mul_size(train->count, sizeof(size_t), &order_bytes))
-        return bp__fail(BP_EOVERFLOW, fn, "the training set's index overflows size_t");
-    rc = alloc_buffers(&s->batch, net, most, fn);
-    s->order = bp__alloc(order_bytes);
-    if (rc == BP_OK && !s->order)
+    if (bp_net_max_batch(net) < most)
+        rc = bp_net_reserve(net, most);
+    size_t order_bytes = 0;
+    if (rc == BP_OK && !bp__mul_size(train->count, sizeof(size_t), &order_bytes))
+        rc = bp__fail(BP_EOVERFLOW, fn, "the training set's index overflows size_t");
+    if (rc == BP_OK)
+        rc = alloc_buffers(&s->batch, net, most, fn);
+    if (rc == BP_OK && !(s->order = bp__alloc(order_bytes)))
         rc = bp__fail(BP_ENOMEM, fn, "no memory for the shuffle of %zu examples", train->count);
+    /* One more agreement: a participant out of memory here must not leave
+     * the others waiting at the first step. */
+    double failed = rc != BP_OK;
+    const int sum_rc = sum_over_participants(c, &failed, 1, "agreeing to start");
+    if (rc == BP_OK && sum_rc != BP_OK)
+        rc = sum_rc;
+    if (rc == BP_OK && failed != 0.0)
+        rc = bp__fail(BP_EPEER, fn, "another participant could not allocate its buffers");
     return rc;
 }
 
@@ -448,8 +456,6 @@ int bp_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train, const bp_d
     train_state s = {.collective = c && c->size > 1 ? c : NULL};
     rc = check_train_arguments(net, opt, train, test, options);
     rc = prepare(&s, net, opt, train, test, options, rc);
-    /* With others, a failure to allocate here leaves them waiting at the
-     * first step; the agreement above caught every failure of the checks. */
 
     for (size_t epoch = options ? options->first_epoch + 1 : 1;
          rc == BP_OK && epoch <= options->epochs; epoch++) {
