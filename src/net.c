@@ -1,4 +1,4 @@
-/* The network object: creation, initialization, workspace, views and sizes. */
+/* The network object: creation (its first weights drawn by init.c), workspace, views and sizes. */
 #include "net.h"
 
 #include <limits.h>

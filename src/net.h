@@ -1,5 +1,6 @@
-/* The network object's layout, shared by net.c (life cycle, memory, views)
- * and backprop.c (the passes). */
+/* The network object's layout, for the library's files that work inside a
+ * network: its life cycle (net.c), the passes (backprop.c), training,
+ * saving, initializers and the phase timers. */
 #ifndef BP_NET_H
 #define BP_NET_H
 

@@ -1,5 +1,6 @@
-/* The optimizer object's layout, shared by optim.c (the update rules) and
- * model.c (saving and loading its state). */
+/* The optimizer object's layout, for the library's files that work inside
+ * an optimizer: the update rules (optim.c), saving and loading its state
+ * (optim_file.c), and training (train.c, agreement.c). */
 #ifndef BP_OPTIM_H
 #define BP_OPTIM_H
 
