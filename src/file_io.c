@@ -142,6 +142,16 @@ void bp__writer_floats(bp__writer *w, const float *v, size_t n) {
     }
 }
 
+/* The test-only observer of the commit's steps (see file_io.h). */
+static void (*commit_observer)(const char *step);
+
+void bp__file_io_observe_commit(void (*observer)(const char *step)) { commit_observer = observer; }
+
+static void observed(const char *step) {
+    if (commit_observer)
+        commit_observer(step);
+}
+
 /* fsync, retried when a signal interrupts it. */
 static int sync_fd(int fd) {
     int rc;
@@ -166,6 +176,7 @@ static void sync_directory(const char *path, char *scratch, size_t capacity) {
     if (fd < 0)
         return;
     (void)sync_fd(fd);
+    observed("fsync directory");
     close(fd);
 }
 
@@ -178,15 +189,21 @@ int bp__writer_commit(bp__writer *w) {
     bp__writer_bytes(w, crc, sizeof crc);
     if (w->error == 0)
         writer_flush(w);
+    /* The data reaches the disk before the name does: renamed first, a
+     * power cut could leave the new name on an empty or partial file. */
     if (w->error == 0 && sync_fd(w->fd) != 0)
         writer_failed(w, "flush the temporary file to disk", errno);
+    observed("fsync temporary file");
     /* After a successful fsync a failing close cannot lose data; EINTR from
      * close leaves the descriptor closed on Linux, so it is never retried. */
     if (close(w->fd) != 0 && errno != EINTR)
         writer_failed(w, "close the temporary file", errno);
+    observed("close temporary file");
     w->fd = -1;
     if (w->error == 0 && rename(w->tmp_path, w->path) != 0)
         writer_failed(w, "rename the temporary file over it", errno);
+    if (w->error == 0)
+        observed("rename");
     if (w->error != 0) {
         (void)unlink(w->tmp_path);
         char text[128];

@@ -101,6 +101,12 @@ void bp__writer_floats(bp__writer *w, const float *v, size_t n);
  * is then untouched. */
 int bp__writer_commit(bp__writer *w);
 
+/* For tests only (not exported; tests link the static library): calls
+ * observer(step) after each step of every commit, in order: "fsync
+ * temporary file", "close temporary file", "rename", "fsync directory".
+ * NULL removes it. Set while no other thread saves. */
+void bp__file_io_observe_commit(void (*observer)(const char *step));
+
 /* The 16 bytes both file formats open with: an 8-byte magic, the format
  * version, and the byte-order mark. */
 #define BP__PREAMBLE_BYTES 16
