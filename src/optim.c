@@ -266,10 +266,18 @@ int bp_optimizer_step(bp_optimizer *opt, bp_net *net) {
     const int rc = bp__net_complete_gradient(net, __func__);
     if (rc != BP_OK)
         return rc;
+    bp__optimizer_step_range(opt, net, 0, net->n_params);
+    opt->steps++;
+    return BP_OK;
+}
+
+void bp__optimizer_step_range(const bp_optimizer *opt, bp_net *net, size_t lo, size_t hi) {
     const bp_optimizer_config *c = &opt->config;
-    const size_t n = net->n_params, body = n - n % BODY_MULTIPLE;
-    float *restrict theta = net->params;
-    const float *restrict grad = net->grads;
+    /* The slice as a block of its own: the update is elementwise, so the
+     * result does not depend on where the slice starts. */
+    const size_t n = hi - lo, body = n - n % BODY_MULTIPLE;
+    float *restrict theta = net->params + lo;
+    const float *restrict grad = net->grads + lo;
     const float eta = (float)rate_at(c, opt->steps), decay = c->weight_decay;
 
     /* One switch outside the loops, so each loop is a straight pass. */
@@ -279,12 +287,12 @@ int bp_optimizer_step(bp_optimizer *opt, bp_net *net) {
         sgd_range(body, n, theta, grad, eta, decay);
         break;
     case BP_OPT_MOMENTUM:
-        momentum_range(0, body, theta, grad, opt->state, eta, decay, c->momentum);
-        momentum_range(body, n, theta, grad, opt->state, eta, decay, c->momentum);
+        momentum_range(0, body, theta, grad, opt->state + lo, eta, decay, c->momentum);
+        momentum_range(body, n, theta, grad, opt->state + lo, eta, decay, c->momentum);
         break;
     case BP_OPT_NESTEROV:
-        nesterov_range(0, body, theta, grad, opt->state, eta, decay, c->momentum);
-        nesterov_range(body, n, theta, grad, opt->state, eta, decay, c->momentum);
+        nesterov_range(0, body, theta, grad, opt->state + lo, eta, decay, c->momentum);
+        nesterov_range(body, n, theta, grad, opt->state + lo, eta, decay, c->momentum);
         break;
     case BP_OPT_ADAM: {
         /* Bias corrections in double: for beta2 = 0.999, 1 - beta2^t in
@@ -293,14 +301,12 @@ int bp_optimizer_step(bp_optimizer *opt, bp_net *net) {
         const double t = (double)opt->steps + 1.0;
         const double c1 = 1.0 - pow(c->beta1, t), c2 = 1.0 - pow(c->beta2, t);
         const float step = (float)(eta / c1), inv_root_c2 = (float)(1.0 / sqrt(c2));
-        float *m = opt->state, *v = opt->state + n;
+        float *m = opt->state + lo, *v = opt->state + opt->n_params + lo;
         adam_pass(n, body, theta, grad, m, v, step, decay, c->beta1, c->beta2, inv_root_c2,
                   c->epsilon);
         break;
     }
     }
-    opt->steps++;
-    return BP_OK;
 }
 
 float bp_optimizer_learning_rate(const bp_optimizer *opt) {

@@ -30,4 +30,11 @@ size_t bp__optimizer_state_floats(bp_optimizer_kind kind, size_t n_params, bool 
  * function's name, or more) and returns BP_EINVAL. */
 int bp__optimizer_check_config(const bp_optimizer_config *config, const char *context);
 
+/* The update rule of step t = opt->steps over the parameters [lo, hi) of
+ * net (made for opt's parameter count, checked by the caller), without
+ * advancing t: bp_optimizer_step over the whole block, and the workers
+ * (workers.c) over one slice each, at the same time, before advancing t
+ * once. Elementwise, so any cut into slices gives bitwise the same result. */
+void bp__optimizer_step_range(const bp_optimizer *opt, bp_net *net, size_t lo, size_t hi);
+
 #endif
