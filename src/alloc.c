@@ -133,3 +133,8 @@ bool bp__round_up_floats(size_t n, size_t *out) {
     *out -= *out % per_line;
     return true;
 }
+
+bool bp__overlaps(const void *a, size_t a_bytes, const void *b, size_t b_bytes) {
+    const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + b_bytes && y < x + a_bytes;
+}

@@ -56,6 +56,10 @@ bool bp__mul_size(size_t a, size_t b, size_t *out);
 /* *out = a + b; false (and *out untouched) when the sum overflows size_t. */
 bool bp__add_size(size_t a, size_t b, size_t *out);
 
+/* True when [a, a + a_bytes) and [b, b + b_bytes) share a byte. Compared as
+ * integers: C leaves comparing pointers into different objects undefined. */
+bool bp__overlaps(const void *a, size_t a_bytes, const void *b, size_t b_bytes);
+
 /* n rounded up to a multiple of the floats in BP_ALIGNMENT bytes, so buffers
  * carved one after another out of one block all start aligned; false on
  * overflow. */

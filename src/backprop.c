@@ -13,13 +13,6 @@
 #include "net.h"
 #include "phase_timer.h"
 
-/* True when [a, a + a_bytes) and [b, b + b_bytes) share a byte. Compared as
- * integers: C leaves comparing pointers into different objects undefined. */
-static bool overlaps(const void *a, size_t a_bytes, const void *b, size_t b_bytes) {
-    const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
-    return x < y + b_bytes && y < x + a_bytes;
-}
-
 /* Caller data of rows x width floats must not lie in the network's own
  * memory: the passes overwrite the workspace (where bp_net_forward's outputs
  * live) while reading the inputs and targets. */
@@ -31,8 +24,8 @@ static int check_caller_array(const bp_net *net, const float *data, const char *
     if (!bp__mul_size(rows, width, &bytes) || !bp__mul_size(bytes, sizeof(float), &bytes))
         return bp__fail(BP_EOVERFLOW, function, "%s of %zu x %zu floats overflow size_t", name,
                         rows, width);
-    if (overlaps(data, bytes, net->workspace, net->workspace_bytes) ||
-        overlaps(data, bytes, net->params, net->blocks_bytes))
+    if (bp__overlaps(data, bytes, net->workspace, net->workspace_bytes) ||
+        bp__overlaps(data, bytes, net->params, net->blocks_bytes))
         return bp__fail(BP_EINVAL, function,
                         "%s overlap the network's own outputs or parameters; pass a copy", name);
     return BP_OK;
