@@ -779,6 +779,12 @@ typedef struct bp_train_options {
      * callbacks run on every participant, and a stop asked by any of them
      * stops all of them at the same step. */
     const bp_collective *collective;
+    /* Worker threads (see bp_workers): 0 or 1 trains in the calling thread
+     * alone; W > 1 splits each batch (each participant's share, with a
+     * collective) among a pool of W workers made for this call, with
+     * OpenBLAS on one thread meanwhile. bp_parallelism_auto chooses W. At
+     * most BP_WORKERS_MAX. */
+    size_t workers;
 } bp_train_options;
 
 /* Fills *options with 10 epochs, batches of 32, seed 1, no callbacks,
@@ -867,6 +873,100 @@ BP_API int bp_evaluate_regression(bp_net *net, const bp_dataset *data,
  * NULL pointer or n == 0; BP_EOVERFLOW; BP_ENOMEM (reserving), and what
  * bp_net_forward returns. */
 BP_API int bp_net_predict(bp_net *net, const float *inputs, size_t n, float *outputs);
+
+/* ------------------------------------------------------------------------ */
+/* Worker threads                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* The most workers a pool may have. */
+#define BP_WORKERS_MAX 1024
+
+/* A persistent pool of W worker threads that computes one network's batch
+ * gradient in parallel and steps its optimizer in parallel: data
+ * parallelism inside one process, for batches too small for OpenBLAS's own
+ * threads to pay. Opaque.
+ *
+ * Each batch of n examples is cut into W contiguous shares (sizes differ by
+ * at most one; a worker whose share is empty sits the batch out). Each
+ * worker is a view of the network: it reads the network's one parameter
+ * block and computes, in its own workspace, its share's part of the mean
+ * gradient (its summed per-example gradients / n) into its own gradient
+ * buffer. Then each worker sums one slice of the flat gradient block across
+ * the W buffers, always in worker order, into the network's gradient block.
+ * An optimizer step is cut in the same slices. So:
+ * - the result is the network's batch gradient, as bp_net_gradient computes
+ *   it up to the order of float sums (any W agrees with W = 1 to float
+ *   rounding), and a given W gives bitwise the same gradient every time;
+ * - no pass over the parameters or gradients is serial, and a step
+ *   allocates nothing and creates no thread: the W - 1 threads (the calling
+ *   thread is worker 0) start in bp_workers_create and wait, polling
+ *   briefly and then asleep, between calls.
+ *
+ * Memory: W workspaces for ceil(max_batch / W) examples each (see
+ * bp_net_reserve for one workspace's size) and W - 1 gradient buffers of
+ * bp_net_num_params floats (worker 0 computes into the network's own
+ * block), plus bookkeeping: bp_workers_memory_bytes. Plus the C library's
+ * stack for each of the W - 1 threads, which it reserves, not commits.
+ *
+ * Threads: a pool belongs to one network and is driven from one thread at
+ * a time; while a call on the pool runs, nothing else may use the network
+ * or the optimizer. The network's gradient hook (bp_net_set_gradient_hook)
+ * is called in the calling thread: layer_ready for every layer, output
+ * layer first, once the workers' sum is complete (so a hybrid of processes
+ * and threads reduces the workers' sum), and before_step when the step
+ * starts. With W > 1 each worker runs OpenBLAS on one thread: OpenBLAS's
+ * pthreads build serializes calls from several threads unless its thread
+ * count is 1, so bp_workers_create sets the process's OpenBLAS count to 1
+ * (as bp_blas_set_threads(1) would, with its caveats) and bp_workers_destroy
+ * puts back the count it found. The network must outlive the pool and keep
+ * its shape; bp_net_set_loss between calls is seen by the workers. */
+typedef struct bp_workers bp_workers;
+
+/* Creates a pool of `workers` workers for net, for batches of up to
+ * max_batch examples.
+ *   out        [out] the pool; NULL on failure.
+ *   workers    W, 1 to BP_WORKERS_MAX. More workers than cores is allowed
+ *              (and slower).
+ *   max_batch  1 to INT_MAX.
+ * Returns BP_OK; BP_EINVAL (NULL pointer, a count out of range); BP_EOVERFLOW;
+ * BP_ENOMEM (also when a thread cannot be started). */
+BP_API int bp_workers_create(bp_workers **out, bp_net *net, size_t workers, size_t max_batch);
+
+/* Stops and joins the threads and frees the pool. Accepts NULL. Leaves the
+ * network as it is. */
+BP_API void bp_workers_destroy(bp_workers *workers);
+
+/* bp_net_gradient on the pool's network, computed by the workers: the
+ * gradient of the batch cost into the network's gradient block (the
+ * network's own workspace is not used, so bp_net_forward's outputs stay).
+ *   inputs, targets  n x n_0 and n x n_L floats, row-major; only read.
+ *   n        1 <= n <= the pool's max_batch; fewer examples than workers is
+ *            allowed.
+ *   cost     [out] the batch cost C. May be NULL.
+ * Allocates nothing. Returns BP_OK; BP_EINVAL (NULL workers, inputs or
+ * targets, n == 0, data overlapping the network's parameter block or the
+ * pool's memory: nothing is computed); BP_EBATCH (n over max_batch);
+ * BP_ENONFINITE when a share's cost or the summed gradient is NaN or
+ * infinite: the message names the worker, and the gradient block then
+ * holds NaN (or the non-finite sum). Every layer of a computed gradient is
+ * handed to the hook, even then. */
+BP_API int bp_workers_gradient(bp_workers *workers, const float *inputs, const float *targets,
+                               size_t n, float *cost);
+
+/* bp_optimizer_step on the pool's network, each worker updating its slice
+ * of the parameters (and of the optimizer's state) at once; the step count
+ * advances once. Bitwise the same as bp_optimizer_step. Allocates nothing.
+ * Returns BP_OK; BP_EINVAL (NULL pointer, an optimizer made for another
+ * parameter count); what the hook's before_step is mapped to (see
+ * bp_net_set_gradient_hook). */
+BP_API int bp_workers_step(bp_workers *workers, bp_optimizer *opt);
+
+/* W; 0 for NULL. */
+BP_API size_t bp_workers_count(const bp_workers *workers);
+
+/* Bytes the pool holds: workspaces, gradient buffers and bookkeeping (not
+ * the network's own memory, not the threads' stacks). 0 for NULL. */
+BP_API size_t bp_workers_memory_bytes(const bp_workers *workers);
 
 /* ------------------------------------------------------------------------ */
 /* Model files                                                               */

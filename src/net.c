@@ -94,6 +94,29 @@ static int reserve_workspace(bp_net *net, size_t max_batch, const char *function
     return BP_OK;
 }
 
+int bp__net_view_init(bp_net *view, const bp_net *net, bp__layer *layers, float *grads,
+                      size_t max_batch, const char *function) {
+    *view = (bp_net){
+        .kernels = net->kernels,
+        .loss = net->loss,
+        .n_layers = net->n_layers,
+        .layers = layers,
+        .n_params = net->n_params,
+        .params = net->params,
+        .grads = grads,
+        .blocks_bytes = net->blocks_bytes,
+        .max_width = net->max_width,
+    };
+    for (size_t l = 0; l < net->n_layers; l++)
+        layers[l] = net->layers[l]; /* output is set by reserve_workspace */
+    return reserve_workspace(view, max_batch, function);
+}
+
+void bp__net_view_release(bp_net *view) {
+    bp__free(view->workspace);
+    view->workspace = NULL;
+}
+
 int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
                   const bp_activation *activations, bp_kernels kernels, uint64_t seed) {
     if (!out)

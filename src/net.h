@@ -60,6 +60,17 @@ int bp__net_gradient_share(bp_net *net, const float *inputs, const float *target
  * has not been; returns BP_OK or the code it maps the hook's result to. */
 int bp__net_complete_gradient(bp_net *net, const char *function);
 
+/* Makes *view a network that computes with net's parameters (the same
+ * block, read only) into its own gradient block `grads` (n_params floats)
+ * and its own workspace for max_batch examples, with `layers` (n_layers
+ * entries) as its layer table and no hook: one worker of workers.c.
+ * Returns BP_OK, or BP_EOVERFLOW or BP_ENOMEM with nothing to release. */
+int bp__net_view_init(bp_net *view, const bp_net *net, bp__layer *layers, float *grads,
+                      size_t max_batch, const char *function);
+
+/* Frees what bp__net_view_init allocated (the workspace). */
+void bp__net_view_release(bp_net *view);
+
 /* Pointers to layer l's W, b and their gradients. */
 static inline float *bp__layer_weights(const bp_net *net, const bp__layer *layer) {
     return net->params + layer->offset;

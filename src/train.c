@@ -13,6 +13,7 @@
 #include "net.h"
 #include "optim.h"
 #include "shares.h"
+#include "workers.h"
 
 /* Buffers of one mini-batch, allocated once before the first step. */
 typedef struct batch_buffers {
@@ -203,12 +204,14 @@ typedef struct train_state {
     bp__shares shares;
     const bp_collective *collective; /* NULL alone */
     bool stop_asked;                 /* this participant's callback asked to stop */
+    bp_workers *workers;             /* options->workers > 1: the pool; else NULL */
 } train_state;
 
 static void free_state(train_state *s) {
     free_buffers(&s->batch);
     bp__free(s->order);
     bp__free(s->counts);
+    bp_workers_destroy(s->workers);
 }
 
 static int check_collective(const bp_collective *c, const char *fn) {
@@ -230,6 +233,9 @@ static int check_train_arguments(bp_net *net, bp_optimizer *opt, const bp_datase
         return bp__fail(BP_EINVAL, fn,
                         "the optimizer was made for %zu parameters; the network has %zu",
                         opt->n_params, net->n_params);
+    if (options->workers > BP_WORKERS_MAX)
+        return bp__fail(BP_EINVAL, fn, "workers is %zu; it must be at most %d", options->workers,
+                        BP_WORKERS_MAX);
     if (options->epochs == 0 || options->batch_size == 0)
         return bp__fail(BP_EINVAL, fn, "%s is 0; it must be at least 1",
                         options->epochs == 0 ? "epochs" : "batch_size");
@@ -297,7 +303,10 @@ static int batch_gradient(bp_net *net, const bp_dataset *train, train_state *s, 
     const size_t outputs = bp_net_num_outputs(net);
     if (*n > 0)
         gather(train, s->order, first, *n, outputs, &s->batch);
-    int rc = bp__net_gradient_share(net, s->batch.inputs, s->batch.targets, *n, *global, cost, fn);
+    int rc = s->workers ? bp__workers_gradient_share(s->workers, s->batch.inputs, s->batch.targets,
+                                                     *n, *global, cost, fn)
+                        : bp__net_gradient_share(net, s->batch.inputs, s->batch.targets, *n,
+                                                 *global, cost, fn);
     /* Completed even after a failure: the hook's reductions are under way. */
     const int complete_rc = bp__net_complete_gradient(net, fn);
     if (rc == BP_OK)
@@ -306,16 +315,26 @@ static int batch_gradient(bp_net *net, const bp_dataset *train, train_state *s, 
      * or Inf in its inputs) must not reach the optimizer: stop with the
      * parameters the last good step left, and the optimizer's state that
      * goes with them. */
-    if (rc == BP_OK && !bp__all_finite(net->grads, net->n_params))
-        rc = BP_ENONFINITE;
+    if (rc == BP_OK && !s->workers && !bp__all_finite(net->grads, net->n_params))
+        rc = BP_ENONFINITE; /* the workers check their slices of the sum themselves */
     if (rc == BP_ENONFINITE)
         rc = bp__fail(BP_ENONFINITE, fn,
                       "epoch %zu, batch %zu: the %s is not finite (cost %g); training stopped "
                       "with the parameters of the last step before it",
                       epoch, k + 1, isfinite(*cost) ? "gradient" : "cost", (double)*cost);
-    *correct = rc == BP_OK && *n > 0
-                   ? count_correct(output_buffer(net), train, s->order, first, *n, outputs)
-                   : 0;
+    *correct = 0;
+    if (rc != BP_OK || *n == 0)
+        return rc;
+    if (!s->workers) {
+        *correct = count_correct(output_buffer(net), train, s->order, first, *n, outputs);
+        return rc;
+    }
+    for (size_t k = 0; k < bp_workers_count(s->workers); k++) {
+        size_t share_first, share_n;
+        const float *out = bp__workers_outputs(s->workers, k, &share_first, &share_n);
+        if (share_n > 0)
+            *correct += count_correct(out, train, s->order, first + share_first, share_n, outputs);
+    }
     return rc;
 }
 
@@ -345,7 +364,7 @@ static int train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
         if (rc != BP_OK)
             return rc;
         const float rate = options->on_batch ? bp_optimizer_learning_rate(opt) : 0.0f;
-        rc = bp_optimizer_step(opt, net);
+        rc = s->workers ? bp__workers_step(s->workers, opt, fn) : bp_optimizer_step(opt, net);
         if (rc != BP_OK)
             return rc;
         cost_sum += totals[TOTAL_COST];
@@ -433,6 +452,8 @@ static int prepare(train_state *s, bp_net *net, bp_optimizer *opt, const bp_data
         rc = bp__fail(BP_EOVERFLOW, fn, "the training set's index overflows size_t");
     if (rc == BP_OK)
         rc = alloc_buffers(&s->batch, net, most, fn);
+    if (rc == BP_OK && options->workers > 1)
+        rc = bp_workers_create(&s->workers, net, options->workers, most);
     if (rc == BP_OK && !(s->order = bp__alloc(order_bytes)))
         rc = bp__fail(BP_ENOMEM, fn, "no memory for the shuffle of %zu examples", train->count);
     /* One more agreement: a participant out of memory here must not leave

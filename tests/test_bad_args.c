@@ -995,6 +995,100 @@ static int train_null_train(fixture *f) {
 static int train_null_options(fixture *f) {
     return bp_train(f->net, f->opt, &f->c.data, &f->c.test, NULL);
 }
+/* ---- worker threads ---- */
+
+/* rc, or OUT_NOT_CLEARED when a failed bp_workers_create left *out set. */
+static int workers_out(int rc, bp_workers *out) {
+    if (rc != BP_OK)
+        return out ? OUT_NOT_CLEARED : rc;
+    bp_workers_destroy(out);
+    return rc;
+}
+static int workers_create(fixture *f, bp_net *net, size_t workers, size_t max_batch) {
+    (void)f;
+    bp_workers *w = (bp_workers *)&loaded;
+    const int rc = bp_workers_create(&w, net, workers, max_batch);
+    return workers_out(rc, w);
+}
+static int workers_null_out(fixture *f) { return bp_workers_create(NULL, f->net, 2, MAX_BATCH); }
+static int workers_null_net(fixture *f) { return workers_create(f, NULL, 2, MAX_BATCH); }
+static int workers_zero(fixture *f) { return workers_create(f, f->net, 0, MAX_BATCH); }
+static int workers_too_many(fixture *f) {
+    return workers_create(f, f->net, BP_WORKERS_MAX + 1, MAX_BATCH);
+}
+static int workers_zero_batch(fixture *f) { return workers_create(f, f->net, 2, 0); }
+static int workers_huge_batch(fixture *f) {
+    return workers_create(f, f->net, 2, (size_t)INT_MAX + 1);
+}
+static int workers_destroy_null(fixture *f) {
+    (void)f;
+    bp_workers_destroy(NULL);
+    return AS_DOCUMENTED;
+}
+static int workers_count_null(fixture *f) {
+    (void)f;
+    return documented(bp_workers_count(NULL) == 0);
+}
+static int workers_memory_null(fixture *f) {
+    (void)f;
+    return documented(bp_workers_memory_bytes(NULL) == 0);
+}
+/* Calls fn on a pool of 2 workers made for the fixture's network. */
+static int with_workers(fixture *f, int (*fn)(fixture *, bp_workers *)) {
+    bp_workers *w = NULL;
+    cr_assert_eq(bp_workers_create(&w, f->net, 2, MAX_BATCH), BP_OK, "%s", bp_errmsg());
+    const int rc = fn(f, w);
+    bp_workers_destroy(w);
+    return rc;
+}
+static int wg_null_inputs(fixture *f, bp_workers *w) {
+    return bp_workers_gradient(w, NULL, &f->c.targets[0][0], 2, &f->c.cost);
+}
+static int wg_null_targets(fixture *f, bp_workers *w) {
+    return bp_workers_gradient(w, &f->c.inputs[0][0], NULL, 2, &f->c.cost);
+}
+static int wg_zero(fixture *f, bp_workers *w) {
+    return bp_workers_gradient(w, &f->c.inputs[0][0], &f->c.targets[0][0], 0, &f->c.cost);
+}
+static int wg_over_max(fixture *f, bp_workers *w) {
+    return bp_workers_gradient(w, &f->c.inputs[0][0], &f->c.targets[0][0], MAX_BATCH + 1,
+                               &f->c.cost);
+}
+static int wg_alias(fixture *f, bp_workers *w) {
+    return bp_workers_gradient(w, f->alias, &f->c.targets[0][0], 1, &f->c.cost);
+}
+static int wg_null_cost(fixture *f, bp_workers *w) {
+    return bp_workers_gradient(w, &f->c.inputs[0][0], &f->c.targets[0][0], 2, NULL);
+}
+static int workers_gradient_null(fixture *f) {
+    return bp_workers_gradient(NULL, &f->c.inputs[0][0], &f->c.targets[0][0], 2, &f->c.cost);
+}
+static int workers_gradient_null_inputs(fixture *f) { return with_workers(f, wg_null_inputs); }
+static int workers_gradient_null_targets(fixture *f) { return with_workers(f, wg_null_targets); }
+static int workers_gradient_zero(fixture *f) { return with_workers(f, wg_zero); }
+static int workers_gradient_over_max(fixture *f) { return with_workers(f, wg_over_max); }
+static int workers_gradient_alias(fixture *f) { return with_workers(f, wg_alias); }
+static int workers_gradient_null_cost(fixture *f) { return with_workers(f, wg_null_cost); }
+static int ws_null_opt(fixture *f, bp_workers *w) {
+    (void)f;
+    return bp_workers_step(w, NULL);
+}
+static int ws_other_opt(fixture *f, bp_workers *w) {
+    const size_t s[] = {IN, OUT};
+    bp_net *other = NULL;
+    bp_optimizer *opt = NULL;
+    cr_assert_eq(bp_net_create(&other, 1, s, identity, BP_KERNELS_NAIVE, 1), BP_OK);
+    cr_assert_eq(bp_optimizer_create(&opt, other, &f->c.config), BP_OK);
+    const int rc = bp_workers_step(w, opt);
+    bp_optimizer_destroy(opt);
+    bp_net_destroy(other);
+    return rc;
+}
+static int workers_step_null(fixture *f) { return bp_workers_step(NULL, f->opt); }
+static int workers_step_null_opt(fixture *f) { return with_workers(f, ws_null_opt); }
+static int workers_step_other_opt(fixture *f) { return with_workers(f, ws_other_opt); }
+static void options_too_many_workers(fixture *f) { f->c.options.workers = BP_WORKERS_MAX + 1; }
+
 static int train(fixture *f) {
     return bp_train(f->net, f->opt, &f->c.data, &f->c.test, &f->c.options);
 }
@@ -1734,6 +1828,31 @@ static const bad_case cases[] = {
          BP_OK, NULL, KEEP_NONE),
 
     DOC(bp_train_options_default, "NULL", train_options_default_null),
+
+    BAD(bp_workers_create, "NULL out", workers_null_out, BP_EINVAL, "out"),
+    BAD(bp_workers_create, "NULL net", workers_null_net, BP_EINVAL, "net"),
+    BAD(bp_workers_create, "0 workers", workers_zero, BP_EINVAL, "workers"),
+    BAD(bp_workers_create, "BP_WORKERS_MAX + 1 workers", workers_too_many, BP_EINVAL, "workers"),
+    BAD(bp_workers_create, "max_batch 0", workers_zero_batch, BP_EINVAL, "max_batch"),
+    BAD(bp_workers_create, "max_batch INT_MAX + 1", workers_huge_batch, BP_EINVAL, "max_batch"),
+    DOC(bp_workers_destroy, "NULL", workers_destroy_null),
+    DOC(bp_workers_count, "NULL", workers_count_null),
+    DOC(bp_workers_memory_bytes, "NULL", workers_memory_null),
+    BAD(bp_workers_gradient, "NULL workers", workers_gradient_null, BP_EINVAL, "workers"),
+    BAD(bp_workers_gradient, "NULL inputs", workers_gradient_null_inputs, BP_EINVAL, "inputs"),
+    BAD(bp_workers_gradient, "NULL targets", workers_gradient_null_targets, BP_EINVAL, "targets"),
+    BAD(bp_workers_gradient, "n 0", workers_gradient_zero, BP_EINVAL, "n is 0"),
+    BAD(bp_workers_gradient, "n over max_batch", workers_gradient_over_max, BP_EBATCH, "exceeds"),
+    BAD_AFTER(bp_workers_gradient, "inputs in the parameter block", alias_bias,
+              workers_gradient_alias, BP_EINVAL, "overlap"),
+    CASE(bp_workers_gradient, "NULL cost", NULL, workers_gradient_null_cost, BP_OK, NULL,
+         KEEP_PARAMS),
+    BAD(bp_workers_step, "NULL workers", workers_step_null, BP_EINVAL, "workers"),
+    BAD(bp_workers_step, "NULL opt", workers_step_null_opt, BP_EINVAL, "opt"),
+    BAD(bp_workers_step, "an optimizer for another size", workers_step_other_opt, BP_EINVAL,
+        "parameters"),
+    BAD_AFTER(bp_train, "more than BP_WORKERS_MAX workers", options_too_many_workers, train,
+              BP_EINVAL, "workers"),
 
     BAD(bp_train, "NULL net", train_null_net, BP_EINVAL, "net"),
     BAD(bp_train, "NULL opt", train_null_opt, BP_EINVAL, "opt"),

@@ -9,6 +9,8 @@
  * once, when it loads, not per call. */
 #include <backprop.h>
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 extern void *__libc_malloc(size_t);
@@ -20,9 +22,15 @@ extern void __libc_free(void *);
 static _Thread_local int counting;
 static _Thread_local long allocations;
 
+/* Armed, every thread's allocations count here: the worker threads'. */
+static atomic_int counting_all;
+static atomic_long allocations_all;
+
 static void count_one(void) {
     if (counting)
         allocations++;
+    if (atomic_load(&counting_all))
+        atomic_fetch_add(&allocations_all, 1);
 }
 
 void *malloc(size_t size) {
@@ -148,3 +156,63 @@ Test(no_alloc, optimizer_step) {
         bp_net_destroy(net);
     }
 }
+
+/* With worker threads, a step (the workers' gradient, their sum and the
+ * optimizer's step over slices) allocates nothing in any thread: counted
+ * process-wide, from before the pool is woken until after it is done.
+ * bp_train's steps go through the same calls. */
+static void check_workers(size_t workers, size_t batch) {
+    const size_t sizes[] = {20, 33, 17, 5};
+    const bp_activation activations[] = {BP_ACT_RELU, BP_ACT_TANH, BP_ACT_SIGMOID};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 3, sizes, activations, BP_KERNELS_OPENBLAS, 3), BP_OK);
+    bp_workers *pool;
+    cr_assert_eq(bp_workers_create(&pool, net, workers, 64), BP_OK, "%s", bp_errmsg());
+    bp_optimizer_config config;
+    bp_optimizer_config_default(&config, BP_OPT_ADAM);
+    bp_optimizer *opt;
+    cr_assert_eq(bp_optimizer_create(&opt, net, &config), BP_OK, "%s", bp_errmsg());
+    float x[64 * 20], y[64 * 5], cost;
+    fill(x, 64 * 20, 2.0f);
+    fill(y, 64 * 5, 1.0f);
+    /* Let OpenBLAS finish any lazy set-up in each worker thread first. */
+    cr_assert_eq(bp_workers_gradient(pool, x, y, batch, &cost), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(bp_workers_step(pool, opt), BP_OK, "%s", bp_errmsg());
+    atomic_store(&allocations_all, 0);
+    atomic_store(&counting_all, 1);
+    int rc = BP_OK;
+    for (int repeat = 0; repeat < 5 && rc == BP_OK; repeat++) {
+        rc = bp_workers_gradient(pool, x, y, batch, &cost);
+        if (rc == BP_OK)
+            rc = bp_workers_step(pool, opt);
+    }
+    atomic_store(&counting_all, 0);
+    cr_assert_eq(rc, BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(atomic_load(&allocations_all), 0,
+                 "%ld allocations in steps of %zu workers at batch %zu",
+                 atomic_load(&allocations_all), workers, batch);
+    bp_optimizer_destroy(opt);
+    bp_workers_destroy(pool);
+    bp_net_destroy(net);
+}
+
+/* The process-wide counter must see another thread's allocation. */
+static void *allocate_one(void *arg) {
+    (void)arg;
+    free(malloc(16));
+    return NULL;
+}
+
+Test(no_alloc, counter_sees_other_threads) {
+    atomic_store(&allocations_all, 0);
+    atomic_store(&counting_all, 1);
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, allocate_one, NULL), 0);
+    pthread_join(thread, NULL);
+    atomic_store(&counting_all, 0);
+    cr_assert_geq(atomic_load(&allocations_all), 1, "another thread's malloc was not counted");
+}
+
+Test(no_alloc, workers_two) { check_workers(2, 64); }
+Test(no_alloc, workers_three_uneven) { check_workers(3, 37); }
+Test(no_alloc, workers_fewer_examples) { check_workers(3, 2); }
