@@ -782,7 +782,7 @@ typedef struct bp_train_options {
     /* Worker threads (see bp_workers): 0 or 1 trains in the calling thread
      * alone; W > 1 splits each batch (each participant's share, with a
      * collective) among a pool of W workers made for this call, with
-     * OpenBLAS on one thread meanwhile. bp_parallelism_auto chooses W. At
+     * OpenBLAS on one thread meanwhile. At
      * most BP_WORKERS_MAX. */
     size_t workers;
 } bp_train_options;
