@@ -85,13 +85,42 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define BP_VERSION_MAJOR 0
-#define BP_VERSION_MINOR 1
+#define BP_VERSION_MINOR 2
 #define BP_VERSION_PATCH 0
+
+/* The version as one number, MAJOR * 10000 + MINOR * 100 + PATCH (0.2.0 is
+ * 200), for comparisons in the preprocessor: #if BP_VERSION_NUMBER >= 200. */
+#define BP_VERSION_NUMBER (BP_VERSION_MAJOR * 10000 + BP_VERSION_MINOR * 100 + BP_VERSION_PATCH)
+
+/* ABI policy: what a program built against this header may expect of the
+ * shared library it runs with (SONAME libbackprop.so.<SOVERSION>).
+ * - A PATCH release never changes the ABI: only fixes, no new symbols.
+ * - From 1.0.0, SOVERSION is MAJOR. Within it a release only adds: new
+ *   functions, new enum members and error codes (values never reused), and
+ *   new fields of the public structs in their reserved space (so no struct
+ *   changes size), each field's zero meaning the old behaviour. Nothing is
+ *   removed, renamed, reordered or given another meaning; anything that
+ *   would be is a new MAJOR and a new SOVERSION.
+ * - Before 1.0.0 (now), SOVERSION is 0 and a MINOR release may also change
+ *   the layout of the public structs (0.2.0 added fields to
+ *   bp_train_options and bp_dataset): rebuild programs against each MINOR
+ *   release; bp_version_number() lets a program check at run time.
+ * - The structs a caller fills (bp_train_options, bp_optimizer_config,
+ *   bp_dataset) must start zeroed or from their _default function and be set
+ *   field by field, never by position, so that added fields start at 0. The
+ *   reports the library passes to callbacks may grow at their end: they are
+ *   the library's memory, read by pointer. */
 
 /* The library's version as "MAJOR.MINOR.PATCH", of the library actually
  * linked (which may differ from the BP_VERSION_* of this header).
  * Returns a static string. Thread-safe. */
 BP_API const char *bp_version(void);
+
+/* The linked library's BP_VERSION_NUMBER, to compare with the header's:
+ * a program built for 0.2 can refuse to run against a 0.1 library
+ * (bp_version_number() / 100 != BP_VERSION_NUMBER / 100 before 1.0).
+ * Thread-safe. */
+BP_API unsigned bp_version_number(void);
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
@@ -677,8 +706,7 @@ BP_API void bp_scaler_free(bp_scaler *s);
  * Returns BP_OK; BP_EINVAL for a NULL pointer (out, labels, or one of the
  * n labels), an empty label (naming its index), n == 0, or more than
  * max_classes distinct labels (0: no limit); BP_ENOMEM. */
-BP_API int bp_labels_map(bp_dataset *out, const char *const *labels, size_t n,
-                         size_t max_classes);
+BP_API int bp_labels_map(bp_dataset *out, const char *const *labels, size_t n, size_t max_classes);
 
 /* Writes the one-hot rows of n labels: out is n x classes, row i all zero
  * but a 1 at labels[i]. Returns BP_OK; BP_EINVAL for a NULL pointer,
