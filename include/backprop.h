@@ -542,6 +542,14 @@ BP_API size_t bp_optimizer_memory_bytes(const bp_optimizer *opt);
  * infinite: nothing is written); BP_EIO. */
 BP_API int bp_optimizer_save(const bp_optimizer *opt, const char *path);
 
+/* Writes the bytes bp_optimizer_save would write to a file into the
+ * caller's memory, with the same arguments, size query and guarantees as
+ * bp_net_save_memory. Allocates nothing. Returns BP_OK; BP_EINVAL (NULL opt
+ * or size, NULL buffer with capacity > 0, or capacity below *size);
+ * BP_ENONFINITE (a state value is NaN or infinite: nothing written). */
+BP_API int bp_optimizer_save_memory(const bp_optimizer *opt, void *buffer, size_t capacity,
+                                    size_t *size);
+
 /* Replaces opt's configuration, t and state with those saved in `path`.
  * The file must be for the same parameter count; it may be for another kind
  * (opt becomes that kind, its state reallocated). On any failure opt is left
@@ -1019,6 +1027,23 @@ BP_API size_t bp_workers_memory_bytes(const bp_workers *workers);
  * layers); BP_ENONFINITE (a parameter is NaN or infinite: nothing is
  * written); BP_EIO (bp_errmsg() names the path, the step and the reason). */
 BP_API int bp_net_save(const bp_net *net, const char *path);
+
+/* Writes the bytes bp_net_save would write to a file (the whole model file,
+ * CRC included) into the caller's memory instead: to send a model over a
+ * pipe, keep it in a database, or pickle it.
+ *
+ *   buffer    where to write; may be NULL only when capacity is 0, which
+ *             asks for the size alone.
+ *   capacity  bytes available at buffer.
+ *   size      [out] the model's length in bytes, set whenever the checks
+ *             below pass (also when the buffer is too small), so a caller
+ *             can ask with (NULL, 0), allocate, and call again.
+ *
+ * The buffer is written only when the whole model fits; otherwise it is left
+ * untouched. Allocates nothing. Returns BP_OK; BP_EINVAL (NULL net or size,
+ * NULL buffer with capacity > 0, more than 4096 layers, or capacity below
+ * *size); BP_ENONFINITE (a parameter is NaN or infinite: nothing written). */
+BP_API int bp_net_save_memory(const bp_net *net, void *buffer, size_t capacity, size_t *size);
 
 /* Creates a network from a file written by bp_net_save, on the given kernel
  * set, with workspace for one example. Every field is checked: magic,

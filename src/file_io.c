@@ -57,6 +57,15 @@ static void writer_failed(bp__writer *w, const char *what, int error) {
 /* Writes the buffer out, folding it into the CRC first. Handles short
  * writes and EINTR. */
 static void writer_flush(bp__writer *w) {
+    if (w->to_memory) {
+        if (w->memory) {
+            w->crc = bp__crc32(w->crc, w->buffer, w->used);
+            memcpy(w->memory + w->total, w->buffer, w->used);
+        }
+        w->total += w->used;
+        w->used = 0;
+        return;
+    }
     w->crc = bp__crc32(w->crc, w->buffer, w->used);
     const unsigned char *next = w->buffer;
     size_t left = w->used;
@@ -77,7 +86,7 @@ static void writer_flush(bp__writer *w) {
     }
 }
 
-int bp__writer_open(bp__writer *w, const char *path, const char *function) {
+static void writer_init(bp__writer *w, const char *path, const char *function) {
     w->function = function;
     w->path = path;
     w->fd = -1;
@@ -85,6 +94,14 @@ int bp__writer_open(bp__writer *w, const char *path, const char *function) {
     w->failed = NULL;
     w->crc = 0;
     w->used = 0;
+    w->to_memory = false;
+    w->memory = NULL;
+    w->total = 0;
+    w->tmp_path[0] = '\0';
+}
+
+int bp__writer_open(bp__writer *w, const char *path, const char *function) {
+    writer_init(w, path, function);
     size_t length = strlen(path);
     if (length >= BP__PATH_CAPACITY)
         return bp__fail(BP_EIO, function, "path of %zu bytes is longer than the %d allowed", length,
@@ -105,6 +122,28 @@ int bp__writer_open(bp__writer *w, const char *path, const char *function) {
     mode_t mode = stat(path, &old) == 0 && S_ISREG(old.st_mode) ? (old.st_mode & 07777) : 0644;
     (void)fchmod(fd, mode);
     return BP_OK;
+}
+
+void bp__writer_open_memory(bp__writer *w, unsigned char *memory, const char *function) {
+    writer_init(w, "<memory>", function);
+    w->to_memory = true;
+    w->memory = memory;
+}
+
+int bp__save_memory(bp__write_fn write, const void *object, void *buffer, size_t capacity,
+                    size_t *size, const char *function, const char *what) {
+    bp__writer w;
+    bp__writer_open_memory(&w, NULL, function);
+    write(&w, object);
+    *size = w.total;
+    if (!buffer)
+        return BP_OK;
+    if (capacity < w.total)
+        return bp__fail(BP_EINVAL, function,
+                        "buffer of %zu bytes; the %s takes %zu (stored in *size)", capacity, what,
+                        w.total);
+    bp__writer_open_memory(&w, buffer, function);
+    return write(&w, object);
 }
 
 void bp__writer_bytes(bp__writer *w, const void *data, size_t n) {
@@ -189,6 +228,8 @@ int bp__writer_commit(bp__writer *w) {
     bp__writer_bytes(w, crc, sizeof crc);
     if (w->error == 0)
         writer_flush(w);
+    if (w->to_memory)
+        return BP_OK;
     /* The data reaches the disk before the name does: renamed first, a
      * power cut could leave the new name on an empty or partial file. */
     if (w->error == 0 && sync_fd(w->fd) != 0)

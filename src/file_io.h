@@ -78,6 +78,10 @@ typedef struct bp__writer {
     const char *failed; /* what failed ("write", "fsync"...) */
     uint32_t crc;
     size_t used; /* bytes in buffer */
+    /* Writing to memory (bp__writer_open_memory) instead of a file. */
+    bool to_memory;
+    unsigned char *memory; /* NULL: only count the bytes */
+    size_t total;          /* bytes flushed so far */
     char tmp_path[BP__PATH_CAPACITY + 16];
     unsigned char buffer[BP__IO_CHUNK];
 } bp__writer;
@@ -85,6 +89,22 @@ typedef struct bp__writer {
 /* Creates the temporary file. Returns BP_OK, or BP_EIO (message naming the
  * path and the reason) with nothing left on disk. */
 int bp__writer_open(bp__writer *w, const char *path, const char *function);
+
+/* The same writer over memory: the bytes go to `memory`, which the caller
+ * has sized (from a counting pass) to hold them all, or, with memory NULL,
+ * are only counted into w->total (no CRC). bp__writer_commit then appends
+ * the CRC and returns BP_OK. Cannot fail. */
+void bp__writer_open_memory(bp__writer *w, unsigned char *memory, const char *function);
+
+/* Writes every field of `object` through w, ending with bp__writer_commit. */
+typedef int (*bp__write_fn)(bp__writer *w, const void *object);
+
+/* The *_save_memory entry points: a counting pass, which sets *size, then,
+ * when buffer has room for all of it, the writing pass; a buffer too small
+ * is left untouched (BP_EINVAL naming `what` and the size). buffer NULL
+ * (capacity 0) asks for the size alone. */
+int bp__save_memory(bp__write_fn write, const void *object, void *buffer, size_t capacity,
+                    size_t *size, const char *function, const char *what);
 
 /* Appends bytes, a little-endian integer, or n floats as little-endian
  * binary32. Failures are kept for bp__writer_commit. */

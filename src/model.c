@@ -163,38 +163,64 @@ static size_t layer_of_param(const bp_net *net, size_t index) {
     return l;
 }
 
+/* What both savers refuse before writing anything: too many layers for the
+ * format, and a non-finite parameter (a diverged network is not worth
+ * keeping, and must not replace a good file). `where` is the path or
+ * "<memory>", for the message. */
+static int check_savable(const bp_net *net, const char *function, const char *where) {
+    if (net->n_layers > MAX_LAYERS)
+        return bp__fail(BP_EINVAL, function, "%zu layers; a model file holds at most %d",
+                        net->n_layers, MAX_LAYERS);
+    size_t bad = bp__first_nonfinite(net->params, net->n_params);
+    if (bad < net->n_params)
+        return bp__fail(BP_ENONFINITE, function,
+                        "%s: parameter %zu (layer %zu) is %s; not saving a diverged network", where,
+                        bad, layer_of_param(net, bad),
+                        isnan(net->params[bad]) ? "NaN" : "infinite");
+    return BP_OK;
+}
+
+/* Every field of the model file, to a file or to memory. */
+static int write_model(bp__writer *w, const void *object) {
+    const bp_net *net = object;
+    bp__writer_preamble(w, model_magic, BP_MODEL_FORMAT_VERSION);
+    bp__writer_u32(w, (uint32_t)net->n_layers);
+    bp__writer_u32(w, (uint32_t)net->loss);
+    bp__writer_u64(w, net->layers[0].inputs);
+    for (size_t l = 0; l < net->n_layers; l++)
+        bp__writer_u64(w, net->layers[l].outputs);
+    for (size_t l = 0; l < net->n_layers; l++)
+        bp__writer_u32(w, (uint32_t)net->layers[l].activation);
+    bp__writer_u64(w, net->n_params);
+    bp__writer_floats(w, net->params, net->n_params);
+    return bp__writer_commit(w);
+}
+
 int bp_net_save(const bp_net *net, const char *path) {
     if (!net || !path)
         return bp__fail(BP_EINVAL, __func__, "%s is NULL", !net ? "net" : "path");
     if (!*path)
         return bp__fail(BP_EINVAL, __func__, "path is empty");
-    if (net->n_layers > MAX_LAYERS)
-        return bp__fail(BP_EINVAL, __func__, "%zu layers; a model file holds at most %d",
-                        net->n_layers, MAX_LAYERS);
-    /* Checked before anything touches the disk: a diverged network is not
-     * worth keeping, and must not replace a good file. */
-    size_t bad = bp__first_nonfinite(net->params, net->n_params);
-    if (bad < net->n_params)
-        return bp__fail(BP_ENONFINITE, __func__,
-                        "%s: parameter %zu (layer %zu) is %s; not saving a diverged network", path,
-                        bad, layer_of_param(net, bad),
-                        isnan(net->params[bad]) ? "NaN" : "infinite");
-
-    bp__writer w;
-    int rc = bp__writer_open(&w, path, __func__);
+    int rc = check_savable(net, __func__, path);
     if (rc != BP_OK)
         return rc;
-    bp__writer_preamble(&w, model_magic, BP_MODEL_FORMAT_VERSION);
-    bp__writer_u32(&w, (uint32_t)net->n_layers);
-    bp__writer_u32(&w, (uint32_t)net->loss);
-    bp__writer_u64(&w, net->layers[0].inputs);
-    for (size_t l = 0; l < net->n_layers; l++)
-        bp__writer_u64(&w, net->layers[l].outputs);
-    for (size_t l = 0; l < net->n_layers; l++)
-        bp__writer_u32(&w, (uint32_t)net->layers[l].activation);
-    bp__writer_u64(&w, net->n_params);
-    bp__writer_floats(&w, net->params, net->n_params);
-    return bp__writer_commit(&w);
+    bp__writer w;
+    rc = bp__writer_open(&w, path, __func__);
+    if (rc != BP_OK)
+        return rc;
+    return write_model(&w, net);
+}
+
+int bp_net_save_memory(const bp_net *net, void *buffer, size_t capacity, size_t *size) {
+    if (!net || !size || (!buffer && capacity > 0))
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL",
+                        !net    ? "net"
+                        : !size ? "size"
+                                : "buffer");
+    int rc = check_savable(net, __func__, "<memory>");
+    if (rc != BP_OK)
+        return rc;
+    return bp__save_memory(write_model, net, buffer, capacity, size, __func__, "model");
 }
 
 /* Loading checks the fixed header, reads the layer table (at most

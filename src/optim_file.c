@@ -30,36 +30,60 @@ typedef struct optim_header {
     uint64_t state_floats;
 } optim_header;
 
+/* A state gone non-finite cannot resume anything, and must not replace a
+ * good file: both savers refuse it before writing. */
+static int check_savable(const bp_optimizer *opt, const char *function, const char *where) {
+    size_t bad = bp__first_nonfinite(opt->state, opt->state_floats);
+    if (bad < opt->state_floats)
+        return bp__fail(BP_ENONFINITE, function, "%s: state value %zu is %s; not saving it", where,
+                        bad, isnan(opt->state[bad]) ? "NaN" : "infinite");
+    return BP_OK;
+}
+
+/* Every field of the optimizer file, to a file or to memory. */
+static int write_optimizer(bp__writer *w, const void *object) {
+    const bp_optimizer *opt = object;
+    const bp_optimizer_config *c = &opt->config;
+    bp__writer_preamble(w, optim_magic, OPTIM_FORMAT_VERSION);
+    bp__writer_u32(w, (uint32_t)c->kind);
+    bp__writer_u32(w, (uint32_t)c->schedule);
+    const float floats[7] = {c->learning_rate, c->momentum,     c->beta1, c->beta2,
+                             c->epsilon,       c->weight_decay, c->gamma};
+    bp__writer_floats(w, floats, 7);
+    bp__writer_u64(w, c->step_size);
+    bp__writer_u64(w, c->total_steps);
+    bp__writer_u64(w, opt->steps);
+    bp__writer_u64(w, opt->n_params);
+    bp__writer_u64(w, opt->state_floats);
+    bp__writer_floats(w, opt->state, opt->state_floats);
+    return bp__writer_commit(w);
+}
+
 int bp_optimizer_save(const bp_optimizer *opt, const char *path) {
     if (!opt || !path)
         return bp__fail(BP_EINVAL, __func__, "%s is NULL", !opt ? "opt" : "path");
     if (!*path)
         return bp__fail(BP_EINVAL, __func__, "path is empty");
-    /* As for models: a state gone non-finite cannot resume anything, and
-     * must not replace a good file. */
-    size_t bad = bp__first_nonfinite(opt->state, opt->state_floats);
-    if (bad < opt->state_floats)
-        return bp__fail(BP_ENONFINITE, __func__, "%s: state value %zu is %s; not saving it", path,
-                        bad, isnan(opt->state[bad]) ? "NaN" : "infinite");
-
-    const bp_optimizer_config *c = &opt->config;
-    bp__writer w;
-    int rc = bp__writer_open(&w, path, __func__);
+    int rc = check_savable(opt, __func__, path);
     if (rc != BP_OK)
         return rc;
-    bp__writer_preamble(&w, optim_magic, OPTIM_FORMAT_VERSION);
-    bp__writer_u32(&w, (uint32_t)c->kind);
-    bp__writer_u32(&w, (uint32_t)c->schedule);
-    const float floats[7] = {c->learning_rate, c->momentum,     c->beta1, c->beta2,
-                             c->epsilon,       c->weight_decay, c->gamma};
-    bp__writer_floats(&w, floats, 7);
-    bp__writer_u64(&w, c->step_size);
-    bp__writer_u64(&w, c->total_steps);
-    bp__writer_u64(&w, opt->steps);
-    bp__writer_u64(&w, opt->n_params);
-    bp__writer_u64(&w, opt->state_floats);
-    bp__writer_floats(&w, opt->state, opt->state_floats);
-    return bp__writer_commit(&w);
+    bp__writer w;
+    rc = bp__writer_open(&w, path, __func__);
+    if (rc != BP_OK)
+        return rc;
+    return write_optimizer(&w, opt);
+}
+
+int bp_optimizer_save_memory(const bp_optimizer *opt, void *buffer, size_t capacity, size_t *size) {
+    if (!opt || !size || (!buffer && capacity > 0))
+        return bp__fail(BP_EINVAL, __func__, "%s is NULL",
+                        !opt    ? "opt"
+                        : !size ? "size"
+                                : "buffer");
+    int rc = check_savable(opt, __func__, "<memory>");
+    if (rc != BP_OK)
+        return rc;
+    return bp__save_memory(write_optimizer, opt, buffer, capacity, size, __func__, "optimizer");
 }
 
 /* Reads the header and checks what the file's length depends on: magic,

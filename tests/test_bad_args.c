@@ -54,6 +54,7 @@ typedef struct caller {
     bp_dataset test; /* the same examples, as a held-out set */
     bp_train_options options;
     bp_optimizer_config config; /* SGD defaults */
+    unsigned char saved[1024];  /* for the *_save_memory cases */
 } caller;
 
 typedef struct fixture {
@@ -751,20 +752,52 @@ static int opt_save_empty_path(fixture *f) { return bp_optimizer_save(f->opt, ""
 static int opt_save_no_dir(fixture *f) { return bp_optimizer_save(f->opt, no_dir_path); }
 static int opt_save_long_path(fixture *f) { return bp_optimizer_save(f->opt, long_path); }
 static int opt_save_over_dir(fixture *f) { return bp_optimizer_save(f->opt, dir_path); }
-static int opt_save_nan_state(fixture *f) {
-    (void)f;
-    /* A momentum optimizer whose velocity took a NaN gradient. */
-    bp_net *net = NULL;
+/* A momentum optimizer whose velocity took a NaN gradient, over *net. */
+static bp_optimizer *nan_momentum_optimizer(bp_net **net) {
     bp_optimizer *opt = NULL;
     bp_optimizer_config config;
     bp_optimizer_config_default(&config, BP_OPT_MOMENTUM);
-    cr_assert_eq(bp_net_create(&net, 2, sizes, activations, BP_KERNELS_NAIVE, 1), BP_OK);
-    cr_assert_eq(bp_optimizer_create(&opt, net, &config), BP_OK);
+    cr_assert_eq(bp_net_create(net, 2, sizes, activations, BP_KERNELS_NAIVE, 1), BP_OK);
+    cr_assert_eq(bp_optimizer_create(&opt, *net, &config), BP_OK);
     float *g;
-    cr_assert_eq(bp_net_grads(net, &g, NULL), BP_OK);
+    cr_assert_eq(bp_net_grads(*net, &g, NULL), BP_OK);
     g[3] = NAN;
-    cr_assert_eq(bp_optimizer_step(opt, net), BP_OK);
+    cr_assert_eq(bp_optimizer_step(opt, *net), BP_OK);
+    return opt;
+}
+static int opt_save_nan_state(fixture *f) {
+    (void)f;
+    bp_net *net = NULL;
+    bp_optimizer *opt = nan_momentum_optimizer(&net);
     const int rc = bp_optimizer_save(opt, out_path);
+    bp_optimizer_destroy(opt);
+    bp_net_destroy(net);
+    return rc;
+}
+
+/* The size a *_save_memory call reports: outside the caller struct, since
+ * a call refused for a small buffer still sets it. */
+static size_t saved_size;
+static int opt_save_memory_null_opt(fixture *f) {
+    return bp_optimizer_save_memory(NULL, f->c.saved, sizeof f->c.saved, &saved_size);
+}
+static int opt_save_memory_null_size(fixture *f) {
+    return bp_optimizer_save_memory(f->opt, f->c.saved, sizeof f->c.saved, NULL);
+}
+static int opt_save_memory_null_buffer(fixture *f) {
+    return bp_optimizer_save_memory(f->opt, NULL, 1, &saved_size);
+}
+static int opt_save_memory_one_byte_short(fixture *f) {
+    cr_assert_eq(bp_optimizer_save_memory(f->opt, NULL, 0, &saved_size), BP_OK);
+    const size_t needed = saved_size;
+    const int rc = bp_optimizer_save_memory(f->opt, f->c.saved, needed - 1, &saved_size);
+    cr_assert_eq(saved_size, needed, "a refused call still reports the size");
+    return rc;
+}
+static int opt_save_memory_nan_state(fixture *f) {
+    bp_net *net = NULL;
+    bp_optimizer *opt = nan_momentum_optimizer(&net);
+    const int rc = bp_optimizer_save_memory(opt, f->c.saved, sizeof f->c.saved, &saved_size);
     bp_optimizer_destroy(opt);
     bp_net_destroy(net);
     return rc;
@@ -1181,6 +1214,38 @@ static int save_too_many_layers(fixture *f) {
     bp_net *net = NULL;
     cr_assert_eq(bp_net_create(&net, LAYERS, s, a, BP_KERNELS_NAIVE, 1), BP_OK);
     const int rc = bp_net_save(net, out_path);
+    bp_net_destroy(net);
+    return rc;
+}
+
+static int save_memory_null_net(fixture *f) {
+    return bp_net_save_memory(NULL, f->c.saved, sizeof f->c.saved, &saved_size);
+}
+static int save_memory_null_size(fixture *f) {
+    return bp_net_save_memory(f->net, f->c.saved, sizeof f->c.saved, NULL);
+}
+static int save_memory_null_buffer(fixture *f) {
+    return bp_net_save_memory(f->net, NULL, sizeof f->c.saved, &saved_size);
+}
+static int save_memory(fixture *f) {
+    return bp_net_save_memory(f->net, f->c.saved, sizeof f->c.saved, &saved_size);
+}
+static int save_memory_one_byte_short(fixture *f) {
+    cr_assert_eq(bp_net_save_memory(f->net, NULL, 0, &saved_size), BP_OK);
+    const size_t needed = saved_size;
+    const int rc = bp_net_save_memory(f->net, f->c.saved, needed - 1, &saved_size);
+    cr_assert_eq(saved_size, needed, "a refused call still reports the size");
+    return rc;
+}
+static int save_memory_too_many_layers(fixture *f) {
+    enum { LAYERS = 4097 };
+    static size_t s[LAYERS + 1];
+    static bp_activation a[LAYERS];
+    for (size_t l = 0; l <= LAYERS; l++)
+        s[l] = 1;
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(&net, LAYERS, s, a, BP_KERNELS_NAIVE, 1), BP_OK);
+    const int rc = bp_net_save_memory(net, f->c.saved, sizeof f->c.saved, &saved_size);
     bp_net_destroy(net);
     return rc;
 }
@@ -1712,6 +1777,13 @@ static const bad_case cases[] = {
     BAD(bp_optimizer_save, "missing directory", opt_save_no_dir, BP_EIO, "no_such_dir"),
     BAD(bp_optimizer_save, "path too long", opt_save_long_path, BP_EIO, NULL),
     BAD(bp_optimizer_save, "path is a directory", opt_save_over_dir, BP_EIO, NULL),
+    BAD(bp_optimizer_save_memory, "NULL opt", opt_save_memory_null_opt, BP_EINVAL, "opt"),
+    BAD(bp_optimizer_save_memory, "NULL size", opt_save_memory_null_size, BP_EINVAL, "size"),
+    BAD(bp_optimizer_save_memory, "NULL buffer of 1 byte", opt_save_memory_null_buffer, BP_EINVAL,
+        "buffer"),
+    BAD(bp_optimizer_save_memory, "buffer one byte short", opt_save_memory_one_byte_short,
+        BP_EINVAL, "takes"),
+    BAD(bp_optimizer_save_memory, "NaN state", opt_save_memory_nan_state, BP_ENONFINITE, "NaN"),
 
     BAD(bp_optimizer_load, "NULL opt", opt_load_null_opt, BP_EINVAL, "opt"),
     BAD(bp_optimizer_load, "NULL path", opt_load_null_path, BP_EINVAL, "path"),
@@ -1936,6 +2008,14 @@ static const bad_case cases[] = {
     BAD(bp_net_save, "4097 layers", save_too_many_layers, BP_EINVAL, "layers"),
     BAD_AFTER(bp_net_save, "a NaN parameter", param_nan, save, BP_ENONFINITE, "NaN"),
     BAD_AFTER(bp_net_save, "a -Inf parameter", param_inf, save, BP_ENONFINITE, "infinite"),
+    BAD(bp_net_save_memory, "NULL net", save_memory_null_net, BP_EINVAL, "net"),
+    BAD(bp_net_save_memory, "NULL size", save_memory_null_size, BP_EINVAL, "size"),
+    BAD(bp_net_save_memory, "NULL buffer with a capacity", save_memory_null_buffer, BP_EINVAL,
+        "buffer"),
+    BAD(bp_net_save_memory, "buffer one byte short", save_memory_one_byte_short, BP_EINVAL,
+        "takes"),
+    BAD(bp_net_save_memory, "4097 layers", save_memory_too_many_layers, BP_EINVAL, "layers"),
+    BAD_AFTER(bp_net_save_memory, "a NaN parameter", param_nan, save_memory, BP_ENONFINITE, "NaN"),
     BAD(bp_net_save, "missing directory", save_no_dir, BP_EIO, "no_such_dir"),
     BAD(bp_net_save, "path too long", save_long_path, BP_EIO, NULL),
     BAD(bp_net_save, "path is a directory", save_over_dir, BP_EIO, NULL),

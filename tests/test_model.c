@@ -769,3 +769,52 @@ Test(model, memory_load_rejects_bad_arguments) {
     cr_assert_null(net);
     cr_assert(strstr(bp_errmsg(), "0 bytes") != NULL, "%s", bp_errmsg());
 }
+
+/* ---- bp_net_save_memory: the file's bytes, in memory ---- */
+
+Test(model, memory_save_writes_the_bytes_of_the_file_and_loads_back) {
+    char path[160];
+    path_in_scratch(path, sizeof path, "model.bin");
+    for (size_t c = 0; c < N_SHAPES; c++) {
+        bp_net *net = make_net(&shapes[c], BP_KERNELS_NAIVE, 500 + c);
+        cr_assert_eq(bp_net_save(net, path), BP_OK, "%s", bp_errmsg());
+        size_t n;
+        unsigned char *file = read_file(path, &n);
+        size_t size = 0;
+        cr_assert_eq(bp_net_save_memory(net, NULL, 0, &size), BP_OK, "%s", bp_errmsg());
+        cr_assert_eq(size, n, "shape %zu: asked size %zu, file %zu bytes", c, size, n);
+        /* One byte more than needed, marked, to see that nothing lands past the end. */
+        unsigned char *memory = malloc(n + 1);
+        cr_assert_not_null(memory);
+        memset(memory, 0xa5, n + 1);
+        size = 0;
+        cr_assert_eq(bp_net_save_memory(net, memory, n + 1, &size), BP_OK, "%s", bp_errmsg());
+        cr_assert_eq(size, n);
+        cr_assert(memcmp(memory, file, n) == 0, "shape %zu: bytes differ from the file", c);
+        cr_assert_eq(memory[n], 0xa5, "wrote past the model");
+        bp_net *loaded = NULL;
+        cr_assert_eq(bp_net_load_memory(&loaded, memory, size, BP_KERNELS_OPENBLAS), BP_OK, "%s",
+                     bp_errmsg());
+        assert_same_network(net, loaded, "saved to and loaded from memory");
+        bp_net_destroy(loaded);
+        bp_net_destroy(net);
+        free(memory);
+        free(file);
+    }
+}
+
+Test(model, memory_save_leaves_a_small_buffer_untouched) {
+    const shape s = {1, {2, 3}, {BP_ACT_TANH}, BP_LOSS_QUADRATIC};
+    bp_net *net = make_net(&s, BP_KERNELS_NAIVE, 1);
+    size_t size = 0;
+    cr_assert_eq(bp_net_save_memory(net, NULL, 0, &size), BP_OK);
+    unsigned char small[256];
+    cr_assert(size <= sizeof small);
+    memset(small, 0x3c, sizeof small);
+    size_t reported = 0;
+    cr_assert_eq(bp_net_save_memory(net, small, size - 1, &reported), BP_EINVAL);
+    cr_assert_eq(reported, size);
+    for (size_t i = 0; i < sizeof small; i++)
+        cr_assert_eq(small[i], 0x3c, "byte %zu written", i);
+    bp_net_destroy(net);
+}

@@ -598,3 +598,44 @@ Test(optim_file, memory_load_rejects_crafted_damaged_and_missing_bytes_without_c
     bp_optimizer_destroy(f.opt);
     bp_net_destroy(f.net);
 }
+
+/* ---- bp_optimizer_save_memory: the file's bytes, in memory ---- */
+
+Test(optim_file, memory_save_writes_the_bytes_of_the_file_and_resumes_bitwise) {
+    char path[160];
+    path_in_scratch(path, sizeof path, "opt.bin");
+    const bp_optimizer_kind kinds[] = {BP_OPT_SGD, BP_OPT_MOMENTUM, BP_OPT_NESTEROV, BP_OPT_ADAM};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        const bp_optimizer_config c = config_for(kinds[k]);
+        bp_net *net = make_net();
+        bp_optimizer *opt = make_opt(net, &c);
+        train(net, opt, 0, STOP);
+        cr_assert_eq(bp_optimizer_save(opt, path), BP_OK, "%s", bp_errmsg());
+        size_t n;
+        unsigned char *file = read_file(path, &n);
+        size_t size = 0;
+        cr_assert_eq(bp_optimizer_save_memory(opt, NULL, 0, &size), BP_OK, "%s", bp_errmsg());
+        cr_assert_eq(size, n, "kind %d: asked size %zu, file %zu bytes", (int)kinds[k], size, n);
+        unsigned char *memory = malloc(n);
+        cr_assert_not_null(memory);
+        cr_assert_eq(bp_optimizer_save_memory(opt, memory, n - 1, &size), BP_EINVAL);
+        cr_assert_eq(bp_optimizer_save_memory(opt, memory, n, &size), BP_OK, "%s", bp_errmsg());
+        cr_assert(memcmp(memory, file, n) == 0, "kind %d: bytes differ from the file",
+                  (int)kinds[k]);
+
+        /* A fresh optimizer loaded from the bytes resumes as if never stopped. */
+        float resumed[N_PARAMS], reference[N_PARAMS];
+        bp_optimizer *fresh = make_opt(net, &c);
+        cr_assert_eq(bp_optimizer_load_memory(fresh, memory, size), BP_OK, "%s", bp_errmsg());
+        train(net, fresh, STOP, END);
+        copy_params(net, resumed);
+        uninterrupted(&c, reference);
+        cr_assert(memcmp(resumed, reference, sizeof resumed) == 0, "kind %d: not bitwise",
+                  (int)kinds[k]);
+        bp_optimizer_destroy(fresh);
+        bp_optimizer_destroy(opt);
+        bp_net_destroy(net);
+        free(memory);
+        free(file);
+    }
+}
