@@ -1012,6 +1012,10 @@ BP_API size_t bp_workers_memory_bytes(const bp_workers *workers);
  * described in docs/model-format.md. */
 #define BP_MODEL_FORMAT_VERSION 1
 
+/* The most layers a model file holds (bp_net_save refuses more), so that a
+ * program can refuse such a network before training it. */
+#define BP_MODEL_MAX_LAYERS 4096
+
 /* Saves the network's sizes, activations, cost and parameters to `path`.
  * Atomic: writes a temporary file "<path>.tmp.XXXXXX" in the same directory,
  * flushes it to disk, then renames it over `path`, so `path` holds either

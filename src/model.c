@@ -23,7 +23,7 @@ static const unsigned char model_magic[8] = {'B', 'P', 'M', 'O', 'D', 'E', 'L', 
 #define FIXED_HEADER_BYTES 24
 /* A cap far above any real network that keeps the layer table (12 L + 16
  * bytes, read twice) small whatever a file claims. */
-#define MAX_LAYERS 4096
+#define MAX_LAYERS BP_MODEL_MAX_LAYERS
 
 /* The bytes of a model file of n_layers layers and n_params parameters:
  * the fixed header, L + 1 uint64 sizes, L uint32 activations, the uint64
