@@ -8,6 +8,7 @@
 #include "common_options.h"
 #include "datasets.h"
 #include "options.h"
+#include "paths.h"
 
 void eval_help(void) {
     printf("usage: backprop eval MODEL [options]\n"
@@ -168,6 +169,16 @@ int eval_command(int argc, char *argv[]) {
     int status = parse_options(&c, argc, argv);
     if (status != EXIT_OK)
         return status == HELP_SHOWN ? EXIT_OK : status;
+    /* Eval writes nothing yet; an output option added here is checked
+     * against these inputs before any work. */
+    path_list paths = {0};
+    paths_add(&paths, PATH_INPUT, "MODEL", c.model);
+    paths_add(&paths, PATH_INPUT, "--csv", c.data.csv);
+    paths_add(&paths, PATH_INPUT, "--images", c.data.images);
+    paths_add(&paths, PATH_INPUT, "--labels", c.data.labels);
+    status = paths_check(COMMAND, &paths);
+    if (status != EXIT_OK)
+        return status;
     if (c.common.threads > 0 && bp_blas_set_threads(c.common.threads) != BP_OK)
         return library_error(BP_EINVAL);
     bp_net *net = NULL;

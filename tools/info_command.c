@@ -10,6 +10,7 @@
 #include "describe.h"
 #include "names.h"
 #include "options.h"
+#include "paths.h"
 
 void info_help(void) {
     printf("usage: backprop info MODEL\n"
@@ -65,9 +66,14 @@ static const command_line info_line = {
 
 int info_command(int argc, char *argv[]) {
     const char *path = NULL;
-    const int status = parse_command_line(&info_line, argc, argv, NULL, &path);
+    int status = parse_command_line(&info_line, argc, argv, NULL, &path);
     if (status != EXIT_OK)
         return status == HELP_SHOWN ? EXIT_OK : status;
+    path_list paths = {0};
+    paths_add(&paths, PATH_INPUT, "MODEL", path);
+    status = paths_check(COMMAND, &paths);
+    if (status != EXIT_OK)
+        return status;
     bp_net *net = NULL;
     const int rc = bp_net_load(&net, path, BP_KERNELS_OPENBLAS);
     if (rc != BP_OK)

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "names.h"
 #include "options.h"
+#include "paths.h"
 #include "progress.h"
 #include "rank_paths.h"
 
@@ -456,6 +457,46 @@ static int resume_checkpoint(train_config *c, char **model, char **optimizer) {
     return status;
 }
 
+/* Before any work: the outputs can be written, none is an input or another
+ * output, and a network to be saved fits the model file. Under mpirun only
+ * rank 0 writes, so only it checks the outputs. */
+static int check_train_paths(const train_config *c) {
+    const bool writes = distributed_speaks();
+    const size_t layers = c->layers ? c->n_layers - 1 : 0;
+    if (writes && (c->save || c->checkpoint) && layers > BP_MODEL_MAX_LAYERS)
+        return usage_error(COMMAND,
+                           "--layers gives %zu layers; a model file holds at most %d, "
+                           "so the trained network could not be saved",
+                           layers, BP_MODEL_MAX_LAYERS);
+    /* The default IDX files are inputs too. */
+    const char *dir = c->data_dir ? c->data_dir : DEFAULT_DATA_DIR;
+    char defaults_[4][PATH_MAX];
+    const char *names[4] = {TRAIN_IMAGES_FILE, TRAIN_LABELS_FILE, TEST_IMAGES_FILE,
+                            TEST_LABELS_FILE};
+    const char *given[4] = {c->train_images, c->train_labels, c->test_images, c->test_labels};
+    const char *options[4] = {"--train-images", "--train-labels", "--test-images", "--test-labels"};
+    path_list list = {0};
+    for (int i = 0; i < 4; i++) {
+        const char *path = given[i];
+        if (!path && !c->train_csv) {
+            snprintf(defaults_[i], sizeof defaults_[i], "%s/%s", dir, names[i]);
+            path = defaults_[i];
+        }
+        paths_add(&list, PATH_INPUT, options[i], path);
+    }
+    paths_add(&list, PATH_INPUT, "--train-csv", c->train_csv);
+    paths_add(&list, PATH_INPUT, "--test-csv", c->test_csv);
+    paths_add(&list, PATH_INPUT, "--resume", c->resume);
+    paths_add(&list, PATH_INPUT, "--resume-optimizer", c->resume_optimizer);
+    if (writes) {
+        paths_add(&list, PATH_OUTPUT, "--save", c->save);
+        paths_add(&list, PATH_OUTPUT, "--save-optimizer", c->save_optimizer);
+        paths_add(&list, PATH_OUTPUT, "--metrics", c->metrics);
+        paths_add(&list, PATH_OUTPUT_DIR, "--checkpoint", c->checkpoint);
+    }
+    return paths_check(COMMAND, &list);
+}
+
 static const command_line train_line = {
     .command = COMMAND,
     .options = long_options,
@@ -775,6 +816,8 @@ int train_command(int argc, char *argv[]) {
     char *checkpoint_model = NULL, *checkpoint_optimizer = NULL;
     if (status == EXIT_OK)
         status = substitute_ranks(&c);
+    if (status == EXIT_OK)
+        status = distributed_agree(check_train_paths(&c));
     /* Under mpirun, every step that can fail on one rank alone (a missing
      * shard, a damaged checkpoint) is agreed on before the next, so every
      * rank stops, saying which rank failed and why, and none waits. */
