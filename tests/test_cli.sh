@@ -274,11 +274,12 @@ check 1 'the test set has 6 features' "$bp" train --train-images "$dir/train-ima
 check 1 'parameters' train_idx --layers 8,4,3 --epochs 1 --resume-optimizer "$dir/opt.bin"
 check 1 'not a backprop optimizer file' train_idx --layers 8,4,3 --epochs 1 \
     --resume-optimizer "$dir/model.bin"
-# Files that cannot be written.
-check 1 "$dir/nowhere/m.json" train_idx --layers 8,3 --epochs 1 \
-    --metrics "$dir/nowhere/m.json"
-check 1 'cannot create a temporary file' train_idx --layers 8,3 --epochs 1 \
-    --save "$dir/nowhere/model.bin"
+# Files that cannot be written: refused before training, as usage errors
+# (test_outputs.sh has every other such case).
+check 2 "$dir/nowhere/m.json: the directory it is in does not exist" train_idx --layers 8,3 \
+    --epochs 1 --metrics "$dir/nowhere/m.json"
+check 2 "$dir/nowhere/model.bin: the directory it is in does not exist" train_idx --layers 8,3 \
+    --epochs 1 --save "$dir/nowhere/model.bin"
 
 # --- the plot script ----------------------------------------------------------
 if [ -n "$plot" ] && command -v gnuplot >/dev/null; then
