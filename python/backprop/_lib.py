@@ -1,0 +1,205 @@
+"""The ctypes binding of libbackprop.so.0: structs, prototypes, errors.
+
+Which library is loaded: the path in the environment variable
+BACKPROP_LIBRARY if set (the tests point it at the build tree), else the
+library installed beside this package (recorded by Meson in _config.py),
+else whatever the dynamic linker finds as libbackprop.so.0.
+"""
+
+import ctypes
+import os
+
+try:
+    from . import _config
+except ImportError:  # running from the source tree without Meson
+    _config = None
+
+c_size = ctypes.c_size_t
+c_float_p = ctypes.POINTER(ctypes.c_float)
+c_u32_p = ctypes.POINTER(ctypes.c_uint32)
+
+
+def _load():
+    candidates = []
+    if os.environ.get("BACKPROP_LIBRARY"):
+        candidates.append(os.environ["BACKPROP_LIBRARY"])
+    if _config is not None and _config.LIBRARY:
+        candidates.append(_config.LIBRARY)
+    candidates.append("libbackprop.so.0")
+    errors = []
+    for path in candidates:
+        if os.sep in path and not os.path.exists(path):
+            errors.append(f"{path}: no such file")
+            continue
+        try:
+            return ctypes.CDLL(path)
+        except OSError as e:
+            errors.append(str(e))
+    raise ImportError("backprop: cannot load libbackprop.so.0 (" + "; ".join(errors) + ")")
+
+
+lib = _load()
+
+# ---- errors ----
+
+ERROR_CODES = {
+    0: "BP_OK", -1: "BP_EINVAL", -2: "BP_ENOMEM", -3: "BP_EOVERFLOW", -4: "BP_EBATCH",
+    -5: "BP_ERANGE", -6: "BP_EIO", -7: "BP_EFORMAT", -8: "BP_ECHECKSUM", -9: "BP_ENONFINITE",
+    -10: "BP_ECANCELED", -11: "BP_EPEER", -12: "BP_ECOMM",
+}
+
+
+class BackpropError(Exception):
+    """A libbackprop call failed: `code` is the BP_E* value, `name` its name
+    ("BP_EINVAL") and `message` what bp_errmsg() said."""
+
+    def __init__(self, code, message):
+        self.code = code
+        self.name = lib.bp_err_name(code).decode()
+        self.message = message
+        super().__init__(f"{self.name}: {message}")
+
+
+# Each code is also the Python exception a caller would expect, so that
+# `except ValueError` catches a bad argument.
+class InvalidArgumentError(BackpropError, ValueError):
+    pass
+
+
+class NonFiniteError(BackpropError, ValueError):
+    pass
+
+
+class FileFormatError(BackpropError, ValueError):
+    pass
+
+
+class BackpropIOError(BackpropError, OSError):
+    def __init__(self, code, message):
+        BackpropError.__init__(self, code, message)
+
+
+class BackpropMemoryError(BackpropError, MemoryError):
+    pass
+
+
+_ERROR_CLASSES = {
+    -1: InvalidArgumentError, -2: BackpropMemoryError, -3: InvalidArgumentError,
+    -4: InvalidArgumentError, -5: InvalidArgumentError, -6: BackpropIOError,
+    -7: FileFormatError, -8: FileFormatError, -9: NonFiniteError,
+}
+
+
+def error(code):
+    """The exception for a failed call's code, carrying bp_errmsg()."""
+    message = lib.bp_errmsg().decode(errors="replace")
+    return _ERROR_CLASSES.get(code, BackpropError)(code, message)
+
+
+def check(code):
+    if code != 0:
+        raise error(code)
+    return code
+
+
+# ---- structs (include/backprop.h) ----
+
+
+class Layer(ctypes.Structure):
+    _fields_ = [("inputs", c_size), ("outputs", c_size), ("activation", ctypes.c_int),
+                ("weights", c_float_p), ("bias", c_float_p),
+                ("weight_grads", c_float_p), ("bias_grads", c_float_p)]
+
+
+class OptimizerConfig(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_int), ("learning_rate", ctypes.c_float),
+                ("momentum", ctypes.c_float), ("beta1", ctypes.c_float),
+                ("beta2", ctypes.c_float), ("epsilon", ctypes.c_float),
+                ("weight_decay", ctypes.c_float), ("schedule", ctypes.c_int),
+                ("step_size", ctypes.c_uint64), ("gamma", ctypes.c_float),
+                ("total_steps", ctypes.c_uint64)]
+
+
+class Dataset(ctypes.Structure):
+    _fields_ = [("count", c_size), ("features", c_size), ("classes", c_size),
+                ("inputs", c_float_p), ("labels", c_u32_p), ("outputs", c_size),
+                ("targets", c_float_p), ("class_names", ctypes.POINTER(ctypes.c_char_p))]
+
+
+class EpochReport(ctypes.Structure):
+    _fields_ = [("epoch", c_size), ("epochs", c_size), ("train_loss", ctypes.c_double),
+                ("train_accuracy", ctypes.c_double), ("test_loss", ctypes.c_double),
+                ("test_accuracy", ctypes.c_double), ("seconds", ctypes.c_double)]
+
+
+EpochCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(EpochReport), ctypes.c_void_p)
+
+
+class TrainOptions(ctypes.Structure):
+    _fields_ = [("epochs", c_size), ("batch_size", c_size), ("seed", ctypes.c_uint64),
+                ("on_batch", ctypes.c_void_p), ("on_epoch", EpochCallback),
+                ("user", ctypes.c_void_p), ("first_epoch", c_size),
+                ("collective", ctypes.c_void_p), ("workers", c_size)]
+
+
+# ---- prototypes ----
+
+_vp = ctypes.c_void_p
+_int = ctypes.c_int
+_PROTOTYPES = {
+    "bp_version": (ctypes.c_char_p, []),
+    "bp_version_number": (ctypes.c_uint, []),
+    "bp_err_name": (ctypes.c_char_p, [_int]),
+    "bp_strerror": (ctypes.c_char_p, [_int]),
+    "bp_errmsg": (ctypes.c_char_p, []),
+    "bp_net_create": (_int, [ctypes.POINTER(_vp), c_size, ctypes.POINTER(c_size),
+                             ctypes.POINTER(_int), _int, ctypes.c_uint64]),
+    "bp_net_destroy": (None, [_vp]),
+    "bp_net_reserve": (_int, [_vp, c_size]),
+    "bp_net_forward": (_int, [_vp, _vp, c_size, ctypes.POINTER(c_float_p)]),
+    "bp_net_gradient": (_int, [_vp, _vp, _vp, c_size, ctypes.POINTER(ctypes.c_float)]),
+    "bp_net_step": (_int, [_vp, ctypes.c_float]),
+    "bp_net_train_step": (_int, [_vp, _vp, _vp, c_size, ctypes.c_float,
+                                 ctypes.POINTER(ctypes.c_float)]),
+    "bp_net_set_loss": (_int, [_vp, _int]),
+    "bp_net_loss": (_int, [_vp]),
+    "bp_net_cost": (_int, [_vp, _vp, _vp, c_size, ctypes.POINTER(ctypes.c_float),
+                           ctypes.POINTER(c_float_p)]),
+    "bp_net_params": (_int, [_vp, ctypes.POINTER(c_float_p), ctypes.POINTER(c_size)]),
+    "bp_net_grads": (_int, [_vp, ctypes.POINTER(c_float_p), ctypes.POINTER(c_size)]),
+    "bp_net_layer": (_int, [_vp, c_size, ctypes.POINTER(Layer)]),
+    "bp_net_num_layers": (c_size, [_vp]),
+    "bp_net_num_inputs": (c_size, [_vp]),
+    "bp_net_num_outputs": (c_size, [_vp]),
+    "bp_net_num_params": (c_size, [_vp]),
+    "bp_net_max_batch": (c_size, [_vp]),
+    "bp_net_memory_bytes": (c_size, [_vp]),
+    "bp_net_initialize": (_int, [_vp, _int, ctypes.c_uint64]),
+    "bp_net_predict": (_int, [_vp, _vp, c_size, _vp]),
+    "bp_net_save": (_int, [_vp, ctypes.c_char_p]),
+    "bp_net_save_memory": (_int, [_vp, _vp, c_size, ctypes.POINTER(c_size)]),
+    "bp_net_load": (_int, [ctypes.POINTER(_vp), ctypes.c_char_p, _int]),
+    "bp_net_load_memory": (_int, [ctypes.POINTER(_vp), _vp, c_size, _int]),
+    "bp_optimizer_config_default": (None, [ctypes.POINTER(OptimizerConfig), _int]),
+    "bp_optimizer_create": (_int, [ctypes.POINTER(_vp), _vp, ctypes.POINTER(OptimizerConfig)]),
+    "bp_optimizer_destroy": (None, [_vp]),
+    "bp_optimizer_step": (_int, [_vp, _vp]),
+    "bp_optimizer_learning_rate": (ctypes.c_float, [_vp]),
+    "bp_optimizer_steps": (ctypes.c_uint64, [_vp]),
+    "bp_optimizer_get_config": (ctypes.POINTER(OptimizerConfig), [_vp]),
+    "bp_optimizer_save": (_int, [_vp, ctypes.c_char_p]),
+    "bp_optimizer_save_memory": (_int, [_vp, _vp, c_size, ctypes.POINTER(c_size)]),
+    "bp_optimizer_load": (_int, [_vp, ctypes.c_char_p]),
+    "bp_optimizer_load_memory": (_int, [_vp, _vp, c_size]),
+    "bp_train_options_default": (None, [ctypes.POINTER(TrainOptions)]),
+    "bp_train": (_int, [_vp, _vp, ctypes.POINTER(Dataset), ctypes.POINTER(Dataset),
+                        ctypes.POINTER(TrainOptions)]),
+    "bp_blas_set_threads": (_int, [_int]),
+    "bp_blas_threads": (_int, []),
+    "bp_blas_core": (ctypes.c_char_p, []),
+}
+
+for _name, (_restype, _argtypes) in _PROTOTYPES.items():
+    _function = getattr(lib, _name)
+    _function.restype = _restype
+    _function.argtypes = _argtypes

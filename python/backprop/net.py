@@ -1,0 +1,385 @@
+"""The NumPy API over libbackprop: networks, optimizers, the OpenBLAS core."""
+
+import ctypes
+import os
+
+import numpy as np
+
+from . import _lib
+from ._lib import check, lib
+
+ACTIVATIONS = {"identity": 0, "sigmoid": 1, "logistic": 1, "tanh": 2, "relu": 3,
+               "leaky_relu": 4, "softmax": 5}
+_ACTIVATION_NAMES = {0: "identity", 1: "sigmoid", 2: "tanh", 3: "relu", 4: "leaky_relu",
+                     5: "softmax"}
+LOSSES = {"quadratic": 0, "cross_entropy": 1}
+_LOSS_NAMES = {0: "quadratic", 1: "cross_entropy"}
+KERNELS = {"openblas": 0, "naive": 1}
+INITS = {"uniform": 0, "xavier": 1, "he": 2, "orthogonal": 3}
+OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3}
+SCHEDULES = {"constant": 0, "step": 1, "cosine": 2}
+
+
+def _choice(table, value, what):
+    if isinstance(value, str):
+        try:
+            return table[value]
+        except KeyError:
+            raise ValueError(f"unknown {what} {value!r}; expected one of {sorted(table)}") from None
+    if isinstance(value, (int, np.integer)) and int(value) in table.values():
+        return int(value)
+    raise ValueError(f"unknown {what} {value!r}; expected one of {sorted(table)}")
+
+
+def as_float32(a, name, ndim=2):
+    """a as a C-contiguous float32 array: the array itself when it already
+    is one (no copy), else one converted copy."""
+    a = np.asarray(a)
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise TypeError(f"{name} must be numeric, not of dtype {a.dtype}")
+    if a.ndim == 1 and ndim == 2:
+        a = a.reshape(1, -1)
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, not {a.ndim}")
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _ptr(a):
+    return ctypes.c_void_p(a.ctypes.data)
+
+
+def _view(address, shape, owner):
+    """A float32 array over library memory at address, keeping owner (the
+    Net) alive as long as the array lives."""
+    count = int(np.prod(shape))
+    if count == 0:
+        return np.zeros(shape, dtype=np.float32)
+    buffer = (ctypes.c_float * count).from_address(address)
+    buffer._owner = owner  # the view's base holds the network
+    return np.frombuffer(buffer, dtype=np.float32, count=count).reshape(shape)
+
+
+def blas_core():
+    """The OpenBLAS kernel set in use ("Haswell", "Cooperlake", ...)."""
+    return lib.bp_blas_core().decode()
+
+
+def blas_threads():
+    """The number of threads OpenBLAS uses inside each product."""
+    return lib.bp_blas_threads()
+
+
+def set_blas_threads(threads):
+    """Sets OpenBLAS's thread count for the whole process."""
+    check(lib.bp_blas_set_threads(int(threads)))
+
+
+def version():
+    """The version of the libbackprop actually loaded."""
+    return lib.bp_version().decode()
+
+
+class LayerView:
+    """One layer's zero-copy views: weights (outputs x inputs, row-major,
+    w_jk from neuron k of the layer below to neuron j), bias, and their
+    gradients. Writing them changes the network."""
+
+    def __init__(self, net, index):
+        layer = _lib.Layer()
+        check(lib.bp_net_layer(net._handle, index, ctypes.byref(layer)))
+        shape = (layer.outputs, layer.inputs)
+        address = ctypes.addressof(layer.weights.contents)
+        self.inputs, self.outputs = layer.inputs, layer.outputs
+        self.activation = _ACTIVATION_NAMES[layer.activation]
+        self.weights = _view(address, shape, net)
+        self.bias = _view(ctypes.addressof(layer.bias.contents), (layer.outputs,), net)
+        self.weight_grads = _view(ctypes.addressof(layer.weight_grads.contents), shape, net)
+        self.bias_grads = _view(ctypes.addressof(layer.bias_grads.contents), (layer.outputs,), net)
+
+    def __repr__(self):
+        return f"LayerView({self.inputs} -> {self.outputs}, {self.activation})"
+
+
+class Net:
+    """A network of dense layers (bp_net).
+
+    sizes: n_0 (inputs), n_1, ..., n_L; activations: L names ("identity",
+    "sigmoid", "tanh", "relu", "leaky_relu", "softmax" for the last layer);
+    loss: "quadratic" (sum of squares, no 1/2) or "cross_entropy" (softmax
+    output); seed: the initial weights; kernels: "openblas" or "naive".
+    """
+
+    def __init__(self, sizes, activations, loss="quadratic", seed=0, kernels="openblas"):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2:
+            raise ValueError("sizes needs the inputs and at least one layer")
+        if isinstance(activations, str):
+            activations = [activations] * (len(sizes) - 1)
+        if len(activations) != len(sizes) - 1:
+            raise ValueError(f"{len(sizes) - 1} layers need {len(sizes) - 1} activations, "
+                             f"not {len(activations)}")
+        if any(s < 1 for s in sizes):
+            raise ValueError(f"every size must be at least 1: {sizes}")
+        codes = [_choice(ACTIVATIONS, a, "activation") for a in activations]
+        handle = ctypes.c_void_p()
+        check(lib.bp_net_create(ctypes.byref(handle), len(codes),
+                                (ctypes.c_size_t * len(sizes))(*sizes),
+                                (ctypes.c_int * len(codes))(*codes),
+                                _choice(KERNELS, kernels, "kernel set"), int(seed) & (2**64 - 1)))
+        self._handle = handle
+        try:
+            self.loss = loss
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def _adopt(cls, handle):
+        net = cls.__new__(cls)
+        net._handle = handle
+        return net
+
+    def close(self):
+        """Frees the network now (views into it must not be used after)."""
+        if getattr(self, "_handle", None):
+            lib.bp_net_destroy(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()
+
+    # ---- shape ----
+
+    @property
+    def sizes(self):
+        return [self.num_inputs] + [layer.outputs for layer in self.layers]
+
+    @property
+    def activations(self):
+        return [layer.activation for layer in self.layers]
+
+    @property
+    def num_layers(self):
+        return lib.bp_net_num_layers(self._handle)
+
+    @property
+    def num_inputs(self):
+        return lib.bp_net_num_inputs(self._handle)
+
+    @property
+    def num_outputs(self):
+        return lib.bp_net_num_outputs(self._handle)
+
+    @property
+    def num_params(self):
+        return lib.bp_net_num_params(self._handle)
+
+    @property
+    def max_batch(self):
+        return lib.bp_net_max_batch(self._handle)
+
+    @property
+    def memory_bytes(self):
+        return lib.bp_net_memory_bytes(self._handle)
+
+    @property
+    def loss(self):
+        return _LOSS_NAMES[lib.bp_net_loss(self._handle)]
+
+    @loss.setter
+    def loss(self, value):
+        check(lib.bp_net_set_loss(self._handle, _choice(LOSSES, value, "loss")))
+
+    # ---- zero-copy views ----
+
+    def _block(self, getter):
+        pointer = _lib.c_float_p()
+        count = ctypes.c_size_t()
+        check(getter(self._handle, ctypes.byref(pointer), ctypes.byref(count)))
+        return _view(ctypes.addressof(pointer.contents), (count.value,), self)
+
+    @property
+    def params(self):
+        """The flat parameter block (float32, no copy): each layer's W, then b."""
+        return self._block(lib.bp_net_params)
+
+    @property
+    def grads(self):
+        """The flat gradient block, laid out as params (no copy)."""
+        return self._block(lib.bp_net_grads)
+
+    @property
+    def layers(self):
+        """Per-layer views into params and grads."""
+        return [LayerView(self, i) for i in range(self.num_layers)]
+
+    # ---- computation ----
+
+    def reserve(self, max_batch):
+        """Workspace for batches of up to max_batch examples."""
+        check(lib.bp_net_reserve(self._handle, int(max_batch)))
+
+    def _fit_batch(self, n):
+        if n > self.max_batch:
+            self.reserve(n)
+
+    def _batch(self, inputs, targets=None):
+        x = as_float32(inputs, "inputs")
+        if x.shape[0] == 0:
+            raise ValueError("inputs has no examples")
+        if x.shape[1] != self.num_inputs:
+            raise ValueError(f"inputs has {x.shape[1]} features; the network takes "
+                             f"{self.num_inputs}")
+        if targets is None:
+            return x, None
+        y = as_float32(targets, "targets")
+        if y.shape != (x.shape[0], self.num_outputs):
+            raise ValueError(f"targets has shape {y.shape}; expected "
+                             f"{(x.shape[0], self.num_outputs)}")
+        self._fit_batch(x.shape[0])
+        return x, y
+
+    def forward(self, inputs):
+        """The outputs for a batch (n x n_0), as a new n x n_L float32 array.
+        Batches larger than the reserved workspace are computed in parts."""
+        x, _ = self._batch(inputs)
+        out = np.empty((x.shape[0], self.num_outputs), dtype=np.float32)
+        check(lib.bp_net_predict(self._handle, _ptr(x), x.shape[0], _ptr(out)))
+        return out
+
+    def gradient(self, inputs, targets):
+        """Stores the gradient of the batch cost in grads; returns the cost."""
+        x, y = self._batch(inputs, targets)
+        cost = ctypes.c_float()
+        check(lib.bp_net_gradient(self._handle, _ptr(x), _ptr(y), x.shape[0], ctypes.byref(cost)))
+        return cost.value
+
+    def cost(self, inputs, targets):
+        """The batch cost, without the backward pass."""
+        x, y = self._batch(inputs, targets)
+        cost = ctypes.c_float()
+        check(lib.bp_net_cost(self._handle, _ptr(x), _ptr(y), x.shape[0], ctypes.byref(cost),
+                              None))
+        return cost.value
+
+    def train_step(self, inputs, targets, learning_rate):
+        """One fused step of gradient descent on a batch; returns the cost
+        before the step."""
+        x, y = self._batch(inputs, targets)
+        cost = ctypes.c_float()
+        check(lib.bp_net_train_step(self._handle, _ptr(x), _ptr(y), x.shape[0],
+                                    float(learning_rate), ctypes.byref(cost)))
+        return cost.value
+
+    def step(self, learning_rate):
+        """theta <- theta - learning_rate * grads."""
+        check(lib.bp_net_step(self._handle, float(learning_rate)))
+
+    def initialize(self, init="uniform", seed=0):
+        """Draws the parameters anew: "uniform", "xavier", "he", "orthogonal"."""
+        check(lib.bp_net_initialize(self._handle, _choice(INITS, init, "initializer"),
+                                    int(seed) & (2**64 - 1)))
+
+    # ---- files and bytes ----
+
+    def save(self, path):
+        """Saves the model file atomically (bp_net_save)."""
+        check(lib.bp_net_save(self._handle, os.fsencode(path)))
+
+    def to_bytes(self):
+        """The model file's bytes (bp_net_save_memory)."""
+        size = ctypes.c_size_t()
+        check(lib.bp_net_save_memory(self._handle, None, 0, ctypes.byref(size)))
+        buffer = ctypes.create_string_buffer(size.value)
+        check(lib.bp_net_save_memory(self._handle, buffer, size.value, ctypes.byref(size)))
+        return buffer.raw
+
+    @classmethod
+    def load(cls, path, kernels="openblas"):
+        handle = ctypes.c_void_p()
+        check(lib.bp_net_load(ctypes.byref(handle), os.fsencode(path),
+                              _choice(KERNELS, kernels, "kernel set")))
+        return cls._adopt(handle)
+
+    @classmethod
+    def from_bytes(cls, data, kernels="openblas"):
+        data = bytes(data)
+        handle = ctypes.c_void_p()
+        check(lib.bp_net_load_memory(ctypes.byref(handle), data, len(data),
+                                     _choice(KERNELS, kernels, "kernel set")))
+        return cls._adopt(handle)
+
+    def __reduce__(self):
+        return (Net.from_bytes, (self.to_bytes(),))
+
+    def __repr__(self):
+        if not self._handle:
+            return "Net(closed)"
+        return f"Net({self.sizes}, {self.activations}, loss={self.loss!r})"
+
+
+class Optimizer:
+    """An optimizer over one network's parameters (bp_optimizer).
+
+    kind: "sgd", "momentum", "nesterov" or "adam". learning_rate defaults to
+    0.01 (Adam 0.001); the other settings are those of bp_optimizer_config.
+    """
+
+    def __init__(self, net, kind="sgd", learning_rate=None, momentum=0.9, beta1=0.9,
+                 beta2=0.999, epsilon=1e-8, weight_decay=0.0, schedule="constant",
+                 step_size=1, gamma=1.0, total_steps=1):
+        config = _lib.OptimizerConfig()
+        lib.bp_optimizer_config_default(ctypes.byref(config),
+                                        _choice(OPTIMIZERS, kind, "optimizer"))
+        if learning_rate is not None:
+            config.learning_rate = learning_rate
+        config.momentum, config.beta1, config.beta2 = momentum, beta1, beta2
+        config.epsilon, config.weight_decay = epsilon, weight_decay
+        config.schedule = _choice(SCHEDULES, schedule, "schedule")
+        config.step_size, config.gamma, config.total_steps = step_size, gamma, total_steps
+        handle = ctypes.c_void_p()
+        check(lib.bp_optimizer_create(ctypes.byref(handle), net._handle, ctypes.byref(config)))
+        self._handle = handle
+
+    def close(self):
+        if getattr(self, "_handle", None):
+            lib.bp_optimizer_destroy(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()
+
+    def step(self, net):
+        """One step on net's parameters with its gradient block."""
+        check(lib.bp_optimizer_step(self._handle, net._handle))
+
+    @property
+    def steps(self):
+        return lib.bp_optimizer_steps(self._handle)
+
+    @property
+    def learning_rate(self):
+        """The rate the next step will use."""
+        return lib.bp_optimizer_learning_rate(self._handle)
+
+    @property
+    def config(self):
+        c = lib.bp_optimizer_get_config(self._handle).contents
+        return {name: getattr(c, name) for name, _ in c._fields_}
+
+    def save(self, path):
+        check(lib.bp_optimizer_save(self._handle, os.fsencode(path)))
+
+    def load(self, path):
+        check(lib.bp_optimizer_load(self._handle, os.fsencode(path)))
+
+    def to_bytes(self):
+        size = ctypes.c_size_t()
+        check(lib.bp_optimizer_save_memory(self._handle, None, 0, ctypes.byref(size)))
+        buffer = ctypes.create_string_buffer(size.value)
+        check(lib.bp_optimizer_save_memory(self._handle, buffer, size.value, ctypes.byref(size)))
+        return buffer.raw
+
+    def load_bytes(self, data):
+        data = bytes(data)
+        check(lib.bp_optimizer_load_memory(self._handle, data, len(data)))
