@@ -35,6 +35,9 @@ BENCH_PACKAGES=(python3-torch python3-numpy libfann-dev)
 # Open MPI, for libbackprop-mpi and mpirun backprop train: ./run.sh test and
 # bench install it (demo and build do without: the build finds MPI or not).
 MPI_PACKAGES=(libopenmpi-dev openmpi-bin)
+# The Python package's tests (./run.sh test): numpy, scikit-learn and its
+# conformance suite (which checks pandas input when pandas is there), pytest.
+PYTHON_TEST_PACKAGES=(python3-numpy python3-sklearn python3-pandas python3-pytest)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -183,6 +186,19 @@ check_install() {
     LD_LIBRARY_PATH=${libdir%% *} "$stage/example" >"$stage/output"
     grep -q '1 XOR 1' "$stage/output" || { echo "README example printed:"; cat "$stage/output"; exit 1; }
     log "README example built with pkg-config and ran"
+    # The Python package, installed for the system Python, imported from the
+    # staged tree and run against the staged library.
+    local site
+    site=$(dirname "$(find "$stage" -path '*/backprop/__init__.py' | head -n 1)")
+    BACKPROP_LIBRARY=$(find "$stage" -name 'libbackprop.so.0' | head -n 1) \
+        PYTHONPATH=$(dirname "$site") PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -c '
+import backprop, numpy as np
+assert backprop.__file__.startswith("'"$stage"'"), backprop.__file__
+x = np.random.default_rng(0).normal(size=(60, 3)); y = (x[:, 0] > 0).astype(int)
+model = backprop.MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(x, y)
+assert model.score(x, y) > 0.9, model.score(x, y)
+' || { echo "the installed Python package does not work" >&2; exit 1; }
+    log "the installed Python package imported and trained"
 }
 
 # run_bench [bp-bench options]: bp-bench on the release build, writing JSON
@@ -286,7 +302,7 @@ demo)
     ./build/tools/backprop train
     ;;
 test)
-    install_missing "${MPI_PACKAGES[@]}"
+    install_missing "${MPI_PACKAGES[@]}" "${PYTHON_TEST_PACKAGES[@]}"
     check_format
     test_with gcc build-test-gcc
     test_with clang build-test-clang

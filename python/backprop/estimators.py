@@ -1,0 +1,493 @@
+"""scikit-learn's MLPClassifier and MLPRegressor, trained by libbackprop.
+
+The parameters are scikit-learn's, with their meanings; the training loop
+(shuffle, mini-batches, forward and backward passes, optimizer steps, the
+epoch's loss) is bp_train in C. Python runs once per epoch, for the
+stopping rule and the loss curve.
+"""
+
+import ctypes
+import numbers
+import warnings
+import zlib
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from . import _lib
+from ._lib import lib
+from .net import Net, Optimizer, _ptr, set_blas_threads
+
+try:  # scikit-learn >= 1.2: its own parameter checks and their wording
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import Interval, Options, StrOptions
+except ImportError:  # pragma: no cover
+    Interval = None
+
+_ACTIVATION = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+
+# The checks of scikit-learn's suite (sklearn.utils.estimator_checks) that
+# these estimators are excused from, each with its reason. The README lists
+# them too.
+_XFAIL_CHECKS = {
+}
+
+
+def _parameter_constraints():
+    if Interval is None:
+        return {}
+    return {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "workers": [None, Interval(Integral, 0, 1024, closed="both")],
+        "blas_threads": [None, Interval(Integral, 1, None, closed="left")],
+    }
+
+
+def _set_learning_rate(optimizer, rate):
+    """Changes a live optimizer's learning rate, keeping its state and step
+    count: through its file bytes (docs/model-format.md: the rate is the
+    float at offset 24, and the last 4 bytes are the CRC-32 of the rest)."""
+    data = bytearray(optimizer.to_bytes())
+    data[24:28] = np.float32(rate).tobytes()
+    data[-4:] = zlib.crc32(bytes(data[:-4])).to_bytes(4, "little")
+    optimizer.load_bytes(data)
+
+
+class _BaseMLP(BaseEstimator):
+    """What the classifier and the regressor share: the network, the
+    optimizer, the training loop's settings and the stopping rule."""
+
+    _parameter_constraints = _parameter_constraints()
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, workers=None,
+                 blas_threads=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.workers = workers
+        self.blas_threads = blas_threads
+
+    # ---- the parts that differ ----
+    # _gradient_scale: how much larger the C cost's gradient is than
+    # scikit-learn's (2 for the regressor: sum of squares without the 1/2).
+
+    def _more_tags(self):
+        return {"_xfail_checks": _XFAIL_CHECKS}
+
+    # ---- fitted attributes that are views of the network ----
+
+    @property
+    def coefs_(self):
+        """Weight matrices, layer by layer, n_in x n_out as scikit-learn lays
+        them out: transposed zero-copy views of the network's parameter
+        block (writing them changes the model)."""
+        if getattr(self, "_net", None) is None:
+            raise AttributeError("coefs_ is set by fit")
+        return [layer.weights.T for layer in self._net.layers]
+
+    @property
+    def intercepts_(self):
+        """Bias vectors, layer by layer: zero-copy views, as coefs_."""
+        if getattr(self, "_net", None) is None:
+            raise AttributeError("intercepts_ is set by fit")
+        return [layer.bias for layer in self._net.layers]
+
+    # ---- pickling: the network and optimizer travel as their file bytes ----
+
+    def __getstate__(self):
+        state = super().__getstate__().copy()
+        net, optimizer = state.pop("_net", None), state.pop("_optimizer", None)
+        state["_net_bytes"] = None if net is None else net.to_bytes()
+        state["_optimizer_bytes"] = None if optimizer is None else optimizer.to_bytes()
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        net_bytes, optimizer_bytes = state.pop("_net_bytes", None), state.pop("_optimizer_bytes",
+                                                                              None)
+        super().__setstate__(state)
+        self._net = None if net_bytes is None else Net.from_bytes(net_bytes)
+        self._optimizer = None
+        if self._net is not None and optimizer_bytes is not None:
+            self._optimizer = Optimizer(self._net)
+            self._optimizer.load_bytes(optimizer_bytes)
+
+    # ---- training ----
+
+    def _check_params(self):
+        if hasattr(self, "_validate_params"):
+            self._validate_params()
+        if self.solver not in ("sgd", "adam"):
+            raise ValueError(f"solver={self.solver!r} is not supported; use 'sgd' or 'adam'")
+        if not self.shuffle:
+            raise ValueError("shuffle=False is not supported: the C training loop shuffles "
+                             "the training set every epoch")
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if any(int(s) <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return [int(s) for s in sizes]
+
+    def _make_optimizer(self, batch_size):
+        scale = self._gradient_scale
+        # scikit-learn's penalty is alpha/2 ||W||^2 per batch divided by the
+        # batch size; the C optimizer's weight decay adds lambda theta to a
+        # gradient `scale` times scikit-learn's.
+        decay = scale * self.alpha / batch_size
+        if self.solver == "adam":
+            # Adam is invariant to the gradient's scale once epsilon scales too.
+            return Optimizer(self._net, "adam", learning_rate=self.learning_rate_init,
+                             beta1=self.beta_1, beta2=self.beta_2, epsilon=scale * self.epsilon,
+                             weight_decay=decay)
+        kind = "sgd" if self.momentum == 0 else (
+            "nesterov" if self.nesterovs_momentum else "momentum")
+        return Optimizer(self._net, kind, learning_rate=self.learning_rate_init / scale,
+                         momentum=self.momentum, weight_decay=decay)
+
+    def _fit(self, X, y, incremental=False, classes=None):
+        hidden = self._check_params()
+        first_pass = getattr(self, "_net", None) is None or (
+            not self.warm_start and not incremental)
+        X, y = self._validate_input(X, y, incremental, first_pass, classes)
+        n_samples, n_features = X.shape
+        if self.blas_threads is not None:
+            set_blas_threads(self.blas_threads)
+        random_state = check_random_state(self.random_state)
+
+        if first_pass:
+            sizes = [n_features] + hidden + [self._n_outputs_for(y)]
+            if hasattr(self, "_net") and self._net is not None:
+                self._net.close()
+            self._seed = int(random_state.randint(np.iinfo(np.int32).max))
+            act = _ACTIVATION[self.activation]
+            self._net = Net(sizes, [act] * len(hidden) + [self._output_activation],
+                            loss=self._loss, seed=self._seed)
+            # Glorot uniform, as scikit-learn initializes (biases 0 here).
+            self._net.initialize("xavier", seed=self._seed)
+            self._optimizer = None
+            self._epochs_trained = 0
+            self.n_iter_ = 0
+            self.t_ = 0
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            self.best_loss_ = np.inf
+            self.best_validation_score_ = None
+            self.validation_scores_ = None
+        elif self._net.num_inputs != n_features:  # caught by _validate_input already
+            raise ValueError(f"X has {n_features} features, but {type(self).__name__} is "
+                             f"expecting {self._net.num_inputs} features as input.")
+
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
+            stratify = y if is_classifier(self) else None
+            X, X_val, y, y_val = train_test_split(X, y, random_state=random_state,
+                                                  test_size=self.validation_fraction,
+                                                  stratify=stratify)
+            X, X_val = np.ascontiguousarray(X), np.ascontiguousarray(X_val)
+            y, y_val = np.ascontiguousarray(y), np.ascontiguousarray(y_val)
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self._best_params = self._net.params.copy()
+        else:
+            X_val = y_val = None
+            if not incremental:
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+        n_samples = X.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
+                              "It is going to be clipped")
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        if self._optimizer is None or not incremental:
+            self._optimizer = self._make_optimizer(batch_size)
+            self._rate = self.learning_rate_init
+
+        self._train(X, y, X_val, y_val, batch_size, 1 if incremental else self.max_iter,
+                    early_stopping)
+        if early_stopping:
+            self._net.params[:] = self._best_params
+            del self._best_params
+        return self
+
+    def _dataset(self, X, y):
+        data = _lib.Dataset()
+        data.count, data.features = X.shape
+        data.inputs = ctypes.cast(X.ctypes.data, _lib.c_float_p)
+        if is_classifier(self):
+            data.classes = len(self.classes_)
+            data.labels = ctypes.cast(y.ctypes.data, _lib.c_u32_p)
+        else:
+            data.outputs = y.shape[1]
+            data.targets = ctypes.cast(y.ctypes.data, _lib.c_float_p)
+        return data
+
+    def _train(self, X, y, X_val, y_val, batch_size, epochs, early_stopping):
+        train = self._dataset(X, y)
+        test = self._dataset(X_val, y_val) if X_val is not None else None
+        if not is_classifier(self) and y_val is not None:
+            self._val_variance = float(np.sum(np.var(y_val.astype(np.float64), axis=0)))
+        state = {"error": None, "stop": False, "converged": False, "left": epochs}
+        n_batches = -(-X.shape[0] // batch_size)
+
+        def on_epoch(report, user):
+            try:
+                return self._after_epoch(report.contents, state, X.shape[0], n_batches,
+                                         early_stopping)
+            except BaseException as e:  # raised again once bp_train has returned
+                state["error"] = e
+                return 1
+
+        callback = _lib.EpochCallback(on_epoch)
+        options = _lib.TrainOptions()
+        lib.bp_train_options_default(ctypes.byref(options))
+        options.batch_size = batch_size
+        options.seed = self._seed
+        options.on_epoch = callback
+        options.workers = 0 if self.workers is None else int(self.workers)
+        while state["left"] > 0 and not state["stop"]:
+            options.first_epoch = self._epochs_trained
+            options.epochs = self._epochs_trained + state["left"]
+            rc = lib.bp_train(self._net._handle, self._optimizer._handle, ctypes.byref(train),
+                              ctypes.byref(test) if test is not None else None,
+                              ctypes.byref(options))
+            if state["error"] is not None:
+                raise state["error"]
+            if rc == -9:  # BP_ENONFINITE
+                raise _lib.error(rc).__class__(
+                    rc, "training diverged (a loss or gradient became NaN or infinite); "
+                    "try a smaller learning_rate_init or scaled inputs: "
+                    + lib.bp_errmsg().decode(errors="replace"))
+            if rc not in (0, -10):  # BP_OK, BP_ECANCELED (our own stop)
+                raise _lib.error(rc)
+            if state.get("new_rate") is not None:
+                _set_learning_rate(self._optimizer, state.pop("new_rate") / self._gradient_scale)
+        if (epochs > 1 and not state["converged"] and self.n_iter_ == self.max_iter
+                and state["left"] == 0):
+            warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                          "optimization hasn't converged yet." % self.max_iter,
+                          ConvergenceWarning)
+
+    def _after_epoch(self, report, state, n_samples, n_batches, early_stopping):
+        """scikit-learn's bookkeeping at the end of an epoch. Returns 1 to
+        stop bp_train (converged, or the learning rate is to change)."""
+        self._epochs_trained += 1
+        state["left"] -= 1
+        self.n_iter_ += 1
+        self.t_ += n_samples
+        loss = report.train_loss / self._loss_scale
+        if self.alpha:
+            # scikit-learn adds alpha/2 ||W||^2 / batch size to each batch's loss.
+            squares = sum(float(np.dot(w.ravel(), w.ravel())) for w in
+                          (layer.weights for layer in self._net.layers))
+            loss += 0.5 * self.alpha * squares * n_batches / n_samples
+        self.loss_ = loss
+        self.loss_curve_.append(loss)
+        if self.verbose:
+            print("Iteration %d, loss = %.8f" % (self.n_iter_, loss))
+
+        if early_stopping:
+            if is_classifier(self):
+                score = report.test_accuracy
+            else:  # R^2, weighted by variance over several outputs
+                score = 1.0 - report.test_loss / max(self._val_variance, 1e-300)
+            self.validation_scores_.append(score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params[:] = self._net.params
+        else:
+            if loss > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if loss < self.best_loss_:
+                self.best_loss_ = loss
+
+        new_rate = None
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            new_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+
+        if self._no_improvement_count > self.n_iter_no_change:
+            what = "Validation score" if early_stopping else "Training loss"
+            message = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+                what, self.tol, self.n_iter_no_change)
+            if self.solver == "sgd" and self.learning_rate == "adaptive" and self._rate > 1e-6:
+                self._rate /= 5.0
+                new_rate = self._rate
+                self._no_improvement_count = 0
+                if self.verbose:
+                    print(message + " Setting learning rate to %f" % self._rate)
+            else:
+                if self.verbose:
+                    print(message + " Stopping.")
+                state["stop"] = state["converged"] = True
+                return 1
+        if new_rate is not None and state["left"] > 0:
+            state["new_rate"] = new_rate
+            return 1
+        return 0
+
+    def _predict_outputs(self, X):
+        check_is_fitted(self)
+        X = self._validate_data(X, reset=False, dtype=np.float32, order="C")
+        return self._net.forward(X)
+
+    def fit(self, X, y):
+        """Trains the model on X (n_samples x n_features) and y."""
+        return self._fit(X, y, incremental=False)
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """scikit-learn's MLPClassifier, trained by libbackprop.
+
+    The output layer is a softmax over one output per class (also for two
+    classes, where scikit-learn has one logistic output), trained on the
+    cross-entropy (scikit-learn's log-loss). Parameters as scikit-learn's,
+    plus workers (bp_train's worker threads; None or 0 trains in the
+    calling thread) and blas_threads (OpenBLAS's thread count, set for the
+    whole process before training; None leaves it).
+    """
+
+    _output_activation = "softmax"
+    _loss = "cross_entropy"
+    _gradient_scale = 1.0
+    _loss_scale = 1.0
+
+    def _n_outputs_for(self, y):
+        return len(self.classes_)
+
+    def _validate_input(self, X, y, incremental, reset, classes):
+        X, y = self._validate_data(X, y, reset=reset, dtype=np.float32, order="C",
+                                   multi_output=False)
+        check_classification_targets(y)
+        if reset:
+            self.classes_ = np.unique(y if classes is None else classes)
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"`classes={classes}` is not the same as on last call to "
+                             f"partial_fit, was: {self.classes_}")
+        if not np.all(np.isin(y, self.classes_)):
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                             f"{self.classes_}. 'y' has {np.unique(y)}.")
+        labels = np.ascontiguousarray(np.searchsorted(self.classes_, y), dtype=np.uint32)
+        return X, labels
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), continuing the current model. classes
+        (all the labels there will be) is required on the first call."""
+        if getattr(self, "_net", None) is None and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Class probabilities, n_samples x n_classes, in the order of classes_."""
+        return self._predict_outputs(X).astype(np.float64)
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        outputs = self._predict_outputs(X)
+        return self.classes_[np.argmax(outputs, axis=1)]
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """scikit-learn's MLPRegressor, trained by libbackprop.
+
+    An identity output layer trained on the squared error. libbackprop's
+    cost is the sum of squares without scikit-learn's 1/2, so its gradient
+    is twice scikit-learn's: the learning rate (sgd), epsilon (adam) and the
+    L2 penalty are scaled so that the steps are scikit-learn's, and loss_ is
+    reported in scikit-learn's units (half the mean squared error).
+    Parameters as MLPClassifier's.
+    """
+
+    _output_activation = "identity"
+    _loss = "quadratic"
+    _gradient_scale = 2.0
+
+    @property
+    def _loss_scale(self):
+        return 2.0 * self._net.num_outputs
+
+    def _more_tags(self):
+        return {"multioutput": True, "_xfail_checks": _XFAIL_CHECKS}
+
+    def _n_outputs_for(self, y):
+        return y.shape[1]
+
+    def _validate_input(self, X, y, incremental, reset, classes):
+        X, y = self._validate_data(X, y, reset=reset, dtype=np.float32, order="C",
+                                   multi_output=True, y_numeric=True)
+        if reset:  # predict returns 1-d outputs when y was 1-d
+            self._y_1d = y.ndim == 1
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if not reset and y.shape[1] != self._net.num_outputs:
+            raise ValueError(f"y has {y.shape[1]} outputs, but {type(self).__name__} was fitted "
+                             f"with {self._net.num_outputs}")
+        return X, np.ascontiguousarray(y, dtype=np.float32)
+
+    def partial_fit(self, X, y):
+        """One epoch over (X, y), continuing the current model."""
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        out = self._predict_outputs(X).astype(np.float64)
+        return out.ravel() if self._y_1d else out
