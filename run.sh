@@ -5,7 +5,8 @@
 #   ./run.sh test    install what is missing, then the whole test suite:
 #                    formatting, gcc and clang builds with -Werror, the
 #                    Criterion suite on each and on a clang build with
-#                    AddressSanitizer and UBSan, and an install check
+#                    AddressSanitizer and UBSan, the Python package's
+#                    pytest suite (scikit-learn's checks), and an install check
 #   ./run.sh valgrind
 #                    install what is missing and valgrind, build (gcc) into
 #                    build-valgrind/, run the suite under memcheck: no
@@ -128,14 +129,15 @@ test_sanitized() {
 # is left out: it counts allocations with its own malloc, which valgrind's
 # replaces; so are the MPI tests, where memcheck reports Open MPI's own
 # shared-memory transport (bp_train's collective path is covered without
-# MPI by test_collective).
+# MPI by test_collective), and the Python package's suite (python): the
+# interpreter is not ours.
 run_valgrind() {
     log "valgrind: gcc build into build-valgrind/, then the test suite under memcheck"
     CC=gcc configure build-valgrind --buildtype=debugoptimized -Dtests=enabled
     ninja -C build-valgrind >/dev/null
     local tests logs=$PWD/build-valgrind/valgrind-logs
     tests=$(meson test -C build-valgrind --list 2>/dev/null | sed -n 's|^backprop[^ ]* / ||p' |
-        grep -vxE 'no_alloc|mpi|mpi_api')
+        grep -vxE 'no_alloc|mpi|mpi_api|python')
     rm -rf "$logs"
     mkdir -p "$logs"
     local wrap=(
