@@ -301,9 +301,11 @@ class _BaseMLP(BaseEstimator):
         while state["left"] > 0 and not state["stop"]:
             options.first_epoch = self._epochs_trained
             options.epochs = self._epochs_trained + state["left"]
-            rc = lib.bp_train(self._net._handle, self._optimizer._handle, ctypes.byref(train),
-                              ctypes.byref(test) if test is not None else None,
-                              ctypes.byref(options))
+            with self._net._lock:  # no predict from another thread meanwhile
+                rc = lib.bp_train(self._net._handle, self._optimizer._handle,
+                                  ctypes.byref(train),
+                                  ctypes.byref(test) if test is not None else None,
+                                  ctypes.byref(options))
             if state["error"] is not None:
                 raise state["error"]
             if rc == -9:  # BP_ENONFINITE
@@ -379,9 +381,9 @@ class _BaseMLP(BaseEstimator):
                     print(message + " Stopping.")
                 state["stop"] = state["converged"] = True
                 return 1
-        if new_rate is not None and state["left"] > 0:
+        if new_rate is not None:  # applied once bp_train has returned
             state["new_rate"] = new_rate
-            return 1
+            return 1 if state["left"] > 0 else 0
         return 0
 
     def _predict_outputs(self, X):

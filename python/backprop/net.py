@@ -2,6 +2,7 @@
 
 import ctypes
 import os
+import threading
 
 import numpy as np
 
@@ -127,6 +128,7 @@ class Net:
                                 (ctypes.c_int * len(codes))(*codes),
                                 _choice(KERNELS, kernels, "kernel set"), int(seed) & (2**64 - 1)))
         self._handle = handle
+        self._lock = threading.Lock()
         try:
             self.loss = loss
         except BaseException:
@@ -137,11 +139,12 @@ class Net:
     def _adopt(cls, handle):
         net = cls.__new__(cls)
         net._handle = handle
+        net._lock = threading.Lock()
         return net
 
     def close(self):
         """Frees the network now (views into it must not be used after)."""
-        if getattr(self, "_handle", None):
+        if getattr(self, "_handle", None) and lib is not None:
             lib.bp_net_destroy(self._handle)
             self._handle = None
 
@@ -217,7 +220,8 @@ class Net:
 
     def reserve(self, max_batch):
         """Workspace for batches of up to max_batch examples."""
-        check(lib.bp_net_reserve(self._handle, int(max_batch)))
+        with self._lock:
+            check(lib.bp_net_reserve(self._handle, int(max_batch)))
 
     def _fit_batch(self, n):
         if n > self.max_batch:
@@ -244,22 +248,26 @@ class Net:
         Batches larger than the reserved workspace are computed in parts."""
         x, _ = self._batch(inputs)
         out = np.empty((x.shape[0], self.num_outputs), dtype=np.float32)
-        check(lib.bp_net_predict(self._handle, _ptr(x), x.shape[0], _ptr(out)))
+        with self._lock:  # the calls share the network's workspace
+            check(lib.bp_net_predict(self._handle, _ptr(x), x.shape[0], _ptr(out)))
         return out
 
     def gradient(self, inputs, targets):
         """Stores the gradient of the batch cost in grads; returns the cost."""
         x, y = self._batch(inputs, targets)
         cost = ctypes.c_float()
-        check(lib.bp_net_gradient(self._handle, _ptr(x), _ptr(y), x.shape[0], ctypes.byref(cost)))
+        with self._lock:  # the calls share the network's workspace
+            check(lib.bp_net_gradient(self._handle, _ptr(x), _ptr(y), x.shape[0],
+                                      ctypes.byref(cost)))
         return cost.value
 
     def cost(self, inputs, targets):
         """The batch cost, without the backward pass."""
         x, y = self._batch(inputs, targets)
         cost = ctypes.c_float()
-        check(lib.bp_net_cost(self._handle, _ptr(x), _ptr(y), x.shape[0], ctypes.byref(cost),
-                              None))
+        with self._lock:  # the calls share the network's workspace
+            check(lib.bp_net_cost(self._handle, _ptr(x), _ptr(y), x.shape[0], ctypes.byref(cost),
+                                  None))
         return cost.value
 
     def train_step(self, inputs, targets, learning_rate):
@@ -267,8 +275,9 @@ class Net:
         before the step."""
         x, y = self._batch(inputs, targets)
         cost = ctypes.c_float()
-        check(lib.bp_net_train_step(self._handle, _ptr(x), _ptr(y), x.shape[0],
-                                    float(learning_rate), ctypes.byref(cost)))
+        with self._lock:  # the calls share the network's workspace
+            check(lib.bp_net_train_step(self._handle, _ptr(x), _ptr(y), x.shape[0],
+                                        float(learning_rate), ctypes.byref(cost)))
         return cost.value
 
     def step(self, learning_rate):
@@ -342,7 +351,7 @@ class Optimizer:
         self._handle = handle
 
     def close(self):
-        if getattr(self, "_handle", None):
+        if getattr(self, "_handle", None) and lib is not None:
             lib.bp_optimizer_destroy(self._handle)
             self._handle = None
 

@@ -130,6 +130,9 @@ def test_sgd_learning_rate_schedules(diabetes):
                                  nesterovs_momentum=nesterov, learning_rate_init=0.01,
                                  max_iter=40, random_state=0).fit(X, y)
             assert np.isfinite(model.loss_) and model.loss_ < model.loss_curve_[0]
+            if schedule == "invscaling":  # the live optimizer's rate was changed
+                expected = 0.01 / (model.t_ + 1) ** model.power_t / 2  # the C cost's 2
+                assert model._optimizer.learning_rate == pytest.approx(expected, rel=1e-5)
 
 
 def test_partial_fit_and_warm_start(iris):
@@ -166,6 +169,17 @@ def test_workers_and_blas_threads_train_the_same_model(iris):
                         blas_threads=1).fit(X, y)
     # Two workers sum the gradient in another order: equal up to rounding.
     np.testing.assert_allclose(two.predict_proba(X), one.predict_proba(X), atol=1e-3)
+
+
+def test_predict_from_several_threads(iris):
+    from concurrent.futures import ThreadPoolExecutor
+    X, y = iris
+    model = MLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    expected = model.predict_proba(X)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: model.predict_proba(X), range(16)))
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
 
 
 def test_inputs_of_other_types_are_converted(iris):
