@@ -193,11 +193,12 @@ check_install() {
     local site
     site=$(dirname "$(find "$stage" -path '*/backprop/__init__.py' | head -n 1)")
     BACKPROP_LIBRARY=$(find "$stage" -name 'libbackprop.so.0' | head -n 1) \
-        PYTHONPATH=$(dirname "$site") PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -c '
+        PYTHONPATH=$(dirname "$site") PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -W ignore -c '
 import backprop, numpy as np
 assert backprop.__file__.startswith("'"$stage"'"), backprop.__file__
 x = np.random.default_rng(0).normal(size=(60, 3)); y = (x[:, 0] > 0).astype(int)
-model = backprop.MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(x, y)
+model = backprop.MLPClassifier(hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=200,
+                                random_state=0).fit(x, y)
 assert model.score(x, y) > 0.9, model.score(x, y)
 ' || { echo "the installed Python package does not work" >&2; exit 1; }
     log "the installed Python package imported and trained"
