@@ -7,6 +7,7 @@
 
 #include "backprop.h"
 #include "phase_timer.h"
+#include "samples.h"
 
 /* What a case times. The first three are one layer's products (through the
  * internal kernel table), the last a whole training step (the public API). */
@@ -60,9 +61,6 @@ const char *bench_case_name(bench_case_kind kind);
 /* ------------------------------------------------------------------------ */
 /* Timing                                                                    */
 /* ------------------------------------------------------------------------ */
-
-/* Seconds on the monotonic clock. */
-double bench_now(void);
 
 /* One step of a case on n examples; returns 0 or a BP_E* code. */
 typedef int (*bench_step_fn)(void *context, size_t n);

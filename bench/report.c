@@ -18,29 +18,9 @@
 #define BP_BENCH_BUILD "unknown"
 #endif
 
-/* The "model name" line of /proc/cpuinfo, or "unknown". */
-static void read_cpu_model(char *out, size_t size) {
-    snprintf(out, size, "unknown");
-    FILE *file = fopen("/proc/cpuinfo", "r");
-    if (!file)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, file)) {
-        if (strncmp(line, "model name", 10) != 0)
-            continue;
-        const char *value = strchr(line, ':');
-        if (!value)
-            break;
-        value += strspn(value + 1, " \t") + 1;
-        snprintf(out, size, "%.*s", (int)strcspn(value, "\n"), value);
-        break;
-    }
-    fclose(file);
-}
-
 void bench_header_collect(bench_header *header) {
     memset(header, 0, sizeof *header);
-    read_cpu_model(header->cpu_model, sizeof header->cpu_model);
+    bench_cpu_model(header->cpu_model, sizeof header->cpu_model);
     header->cores = sysconf(_SC_NPROCESSORS_ONLN);
     header->blas_config = openblas_get_config();
     header->core = openblas_get_corename();

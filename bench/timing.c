@@ -2,7 +2,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "bench.h"
 
@@ -13,27 +12,6 @@
 /* Steps shorter than this are timed in groups, so that one sample is long
  * against the clock's own cost and resolution. */
 #define MIN_SAMPLE_SECONDS 1e-3
-
-double bench_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The p-quantile of sorted[0 .. n-1], interpolating between neighbours. */
-static double quantile(const double *sorted, size_t n, double p) {
-    const double position = p * (double)(n - 1);
-    const size_t below = (size_t)position;
-    if (below + 1 >= n)
-        return sorted[n - 1];
-    const double fraction = position - (double)below;
-    return sorted[below] + fraction * (sorted[below + 1] - sorted[below]);
-}
 
 int bench_measure(bench_step_fn step, void *context, size_t n, const bench_plan *plan,
                   bench_stats *stats) {
@@ -81,10 +59,10 @@ int bench_measure(bench_step_fn step, void *context, size_t n, const bench_plan 
             break;
     }
 
-    qsort(samples, reps, sizeof samples[0], compare_doubles);
-    stats->median = quantile(samples, reps, 0.5);
-    stats->p25 = quantile(samples, reps, 0.25);
-    stats->p75 = quantile(samples, reps, 0.75);
+    bench_sort(samples, reps);
+    stats->median = bench_quantile(samples, reps, 0.5);
+    stats->p25 = bench_quantile(samples, reps, 0.25);
+    stats->p75 = bench_quantile(samples, reps, 0.75);
     stats->min = samples[0];
     stats->max = samples[reps - 1];
     stats->reps = reps;
