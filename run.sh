@@ -15,7 +15,8 @@
 #   ./run.sh bench [bp-bench options]
 #                    install what is missing, build (release), run bp-bench
 #                    (default: the standard suite, into build/bench-results.json
-#                    and .csv), the same training steps in PyTorch, and the
+#                    and .csv), the same training steps in PyTorch, with MPI
+#                    bp_mpi_train on 1 and 2 ranks against PyTorch DDP, and the
 #                    charts (build/bench-*.png) when gnuplot is there
 #   ./run.sh fuzz [SECONDS]
 #                    install what is missing, build the libFuzzer targets
@@ -234,6 +235,16 @@ run_bench() {
     # measured side by side, whatever the machine's drift.
     /usr/bin/python3 bench/compare_pytorch.py --json "$json" --bp-bench ./build/bench/bp-bench \
         --rounds 5 "${fann[@]}"
+    # libbackprop-mpi on 1 and 2 ranks against PyTorch DDP, and the
+    # Fashion-MNIST epoch alone and on 2 ranks; only when MPI was found.
+    if [ -x build/bench/bp-bench-mpi ] && command -v mpirun >/dev/null; then
+        log "bench: bp_mpi_train on 1 and 2 ranks against PyTorch DDP"
+        local rounds=(--rounds 5 --mnist-rounds 2)
+        case " $* " in *" --quick "*) rounds=(--rounds 1 --mnist-rounds 1) ;; esac
+        /usr/bin/python3 bench/compare_ddp.py --bench-mpi ./build/bench/bp-bench-mpi \
+            --backprop ./build/tools/backprop "${rounds[@]}" \
+            --json "$(dirname "$json")/compare-ddp.json"
+    fi
     if command -v gnuplot >/dev/null; then
         log "bench: charts"
         python3 bench/plot.py "$json" "$(dirname "$json")"
