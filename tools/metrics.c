@@ -1,9 +1,10 @@
-/* The metrics file: every epoch's losses and accuracies as JSON, rewritten atomically. */
-#define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen, fsync, fchmod */
+/* The metrics file: every epoch's losses and accuracies as JSON, appended in place. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fsync, fdatasync, pwrite, fchmod */
 
 #include "metrics.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,91 +14,133 @@
 
 #include "options.h"
 
-int metrics_init(metrics *m, const char *path, size_t capacity) {
-    *m = (metrics){.path = path};
-    if (!path)
-        return EXIT_OK;
-    m->epochs = calloc(capacity, sizeof *m->epochs);
-    if (!m->epochs)
-        return runtime_error("no memory for the metrics of %zu epochs", capacity);
-    m->capacity = capacity;
+static const char CLOSING[] = "\n]}\n";
+
+int metrics_init(metrics *m, const char *path) {
+    *m = (metrics){.path = path, .fd = -1};
     return EXIT_OK;
 }
 
 void metrics_free(metrics *m) {
-    free(m->epochs);
-    *m = (metrics){0};
+    if (m->fd >= 0)
+        close(m->fd);
+    *m = (metrics){.fd = -1};
 }
 
 /* JSON has no NaN: a value that is not finite is null. */
-static void put_number(FILE *f, const char *key, double value, const char *separator) {
-    if (isfinite(value))
-        fprintf(f, "\"%s\": %.9g%s", key, value, separator);
-    else
-        fprintf(f, "\"%s\": null%s", key, separator);
+static size_t put_number(char *out, size_t room, const char *key, double value,
+                         const char *separator) {
+    const int n = isfinite(value) ? snprintf(out, room, "\"%s\": %.9g%s", key, value, separator)
+                                  : snprintf(out, room, "\"%s\": null%s", key, separator);
+    return n > 0 && (size_t)n < room ? (size_t)n : 0;
 }
 
-static void put_all(FILE *f, const metrics *m) {
-    fputs("{\"epochs\": [", f);
-    for (size_t i = 0; i < m->count; i++) {
-        const bp_epoch_report *e = &m->epochs[i];
-        fprintf(f, "%s\n  {\"epoch\": %zu, ", i ? "," : "", e->epoch);
-        put_number(f, "train_loss", e->train_loss, ", ");
-        put_number(f, "train_accuracy", e->train_accuracy, ", ");
-        put_number(f, "test_loss", e->test_loss, ", ");
-        put_number(f, "test_accuracy", e->test_accuracy, ", ");
-        put_number(f, "seconds", e->seconds, "}");
+/* The record, between `before` and the closing brackets, into out. */
+static size_t format(char *out, size_t room, const char *before, const bp_epoch_report *e) {
+    int n = snprintf(out, room, "%s  {\"epoch\": %zu, ", before, e->epoch);
+    size_t used = n > 0 ? (size_t)n : 0;
+    used += put_number(out + used, room - used, "train_loss", e->train_loss, ", ");
+    used += put_number(out + used, room - used, "train_accuracy", e->train_accuracy, ", ");
+    used += put_number(out + used, room - used, "test_loss", e->test_loss, ", ");
+    used += put_number(out + used, room - used, "test_accuracy", e->test_accuracy, ", ");
+    used += put_number(out + used, room - used, "seconds", e->seconds, "}");
+    n = snprintf(out + used, room - used, "%s", CLOSING);
+    return used + (n > 0 ? (size_t)n : 0);
+}
+
+/* Writes all n bytes at offset (short writes and EINTR retried); 0 or an errno. */
+static int write_at(int fd, const char *bytes, size_t n, off_t offset) {
+    while (n > 0) {
+        const ssize_t wrote = pwrite(fd, bytes, n, offset);
+        if (wrote < 0 && errno == EINTR)
+            continue;
+        if (wrote <= 0)
+            return wrote < 0 ? errno : EIO;
+        bytes += wrote;
+        n -= (size_t)wrote;
+        offset += wrote;
     }
-    fputs("\n]}\n", f);
+    return 0;
 }
 
-static int write_atomically(const metrics *m) {
-    const size_t length = strlen(m->path);
-    char *temp = malloc(length + sizeof ".XXXXXX");
+static int sync_directory_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    const int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    const int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* The first epoch: the whole file, to a temporary file renamed over path. */
+static int create(metrics *m, const char *text, size_t length) {
+    const size_t path_length = strlen(m->path);
+    char *temp = malloc(path_length + sizeof ".tmp.XXXXXX");
     if (!temp)
         return runtime_error("out of memory writing %s", m->path);
-    memcpy(temp, m->path, length);
-    memcpy(temp + length, ".XXXXXX", sizeof ".XXXXXX");
+    memcpy(temp, m->path, path_length);
+    memcpy(temp + path_length, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     const int fd = mkstemp(temp);
     if (fd < 0) {
         const int error = errno;
         free(temp);
         return runtime_error("cannot write %s: %s", m->path, strerror(error));
     }
-    /* mkstemp makes the file private; a metrics file is for anyone to read. */
-    (void)fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        const int error = errno;
+    /* mkstemp makes the file private: keep the mode of the file replaced,
+     * or make a new one readable by all, as the model files are. */
+    struct stat old;
+    (void)fchmod(fd, stat(m->path, &old) == 0 && S_ISREG(old.st_mode) ? old.st_mode & 07777 : 0644);
+    /* On disk before the rename, so a crash leaves the old file or this one. */
+    int error = write_at(fd, text, length, 0);
+    if (error == 0 && fsync(fd) != 0)
+        error = errno;
+    if (error == 0 && rename(temp, m->path) != 0)
+        error = errno;
+    if (error != 0) {
         close(fd);
         unlink(temp);
         free(temp);
         return runtime_error("cannot write %s: %s", m->path, strerror(error));
     }
-    put_all(f, m);
-    /* Flushed and on disk before the rename, so a crash leaves either the
-     * previous complete file or this one. */
-    int failed = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int error = errno;
-    if (fclose(f) != 0 && !failed) {
-        failed = 1;
-        error = errno;
-    }
-    if (!failed && rename(temp, m->path) != 0) {
-        failed = 1;
-        error = errno;
-    }
-    if (failed)
-        unlink(temp);
     free(temp);
-    return failed ? runtime_error("cannot write %s: %s", m->path, strerror(error)) : EXIT_OK;
+    (void)sync_directory_of(m->path); /* best effort: the rename itself is done */
+    m->fd = fd;
+    m->tail = (off_t)(length - (sizeof CLOSING - 1));
+    return EXIT_OK;
 }
 
 int metrics_add(metrics *m, const bp_epoch_report *epoch) {
     if (!m->path)
         return EXIT_OK;
-    if (m->count == m->capacity)
-        return runtime_error("more epochs than the %zu planned", m->capacity);
-    m->epochs[m->count++] = *epoch;
-    return write_atomically(m);
+    char record[1024];
+    if (m->fd < 0) {
+        const int header = snprintf(record, sizeof record, "{\"epochs\": [\n");
+        const size_t length =
+            (size_t)header + format(record + header, sizeof record - (size_t)header, "", epoch);
+        const int status = create(m, record, length);
+        m->count += status == EXIT_OK;
+        return status;
+    }
+    const size_t length = format(record, sizeof record, ",\n", epoch);
+    int error = write_at(m->fd, record, length, m->tail);
+    if (error == 0 && fdatasync(m->fd) != 0)
+        error = errno;
+    if (error != 0) {
+        /* Undo: the closing brackets back where they were (bytes the file
+         * already had, so this needs no new space) and the rest cut off. */
+        if (write_at(m->fd, CLOSING, sizeof CLOSING - 1, m->tail) == 0)
+            (void)ftruncate(m->fd, m->tail + (off_t)(sizeof CLOSING - 1));
+        (void)fdatasync(m->fd);
+        return runtime_error("cannot write %s: %s; it keeps the first %zu epochs", m->path,
+                             strerror(error), m->count);
+    }
+    m->tail += (off_t)(length - (sizeof CLOSING - 1));
+    m->count++;
+    return EXIT_OK;
 }

@@ -1,27 +1,35 @@
-/* The metrics file: every epoch's losses and accuracies as JSON, rewritten atomically. */
+/* The metrics file: every epoch's losses and accuracies as JSON, appended in place. */
 #ifndef BACKPROP_TOOL_METRICS_H
 #define BACKPROP_TOOL_METRICS_H
 
 #include <backprop.h>
+#include <sys/types.h>
 
 /* {"epochs": [{"epoch", "train_loss", "train_accuracy", "test_loss",
  * "test_accuracy", "seconds"}, ...]}, NaN and infinities written as null. */
 typedef struct metrics {
-    const char *path;        /* NULL: no file */
-    bp_epoch_report *epochs; /* those so far */
-    size_t count, capacity;
+    const char *path; /* NULL: no file */
+    int fd;           /* the file, open after the first epoch; -1 before */
+    off_t tail;       /* where the closing "\n]}\n" starts */
+    size_t count;     /* epochs written */
 } metrics;
 
-/* Prepares for up to `capacity` epochs. On failure prints the error and
- * returns EXIT_RUNTIME; EXIT_OK otherwise. Nothing to do for a NULL path. */
-int metrics_init(metrics *m, const char *path, size_t capacity);
+/* Prepares the writer; nothing is written before the first epoch, so an
+ * old file stays as it is until then. Returns EXIT_OK (a NULL path: no
+ * file). */
+int metrics_init(metrics *m, const char *path);
 
-/* Adds an epoch and rewrites the file with all of them: to a temporary
- * file in the same directory, flushed to disk, then renamed over the path,
- * so that the file always holds the last complete set of epochs. On
- * failure prints the error and returns EXIT_RUNTIME. */
+/* Adds an epoch's record, in time independent of the epochs before it.
+ * The first epoch writes the whole file as "<path>.tmp.XXXXXX" (with the
+ * mode of the file it replaces, 0644 for a new one), flushed to disk and
+ * renamed over path. Each later one overwrites only the closing "\n]}\n"
+ * with ",\n  {record}\n]}\n" in one write, then flushes the data to disk,
+ * so the file is valid JSON after every epoch; a write that fails (a full
+ * disk) is undone, leaving the epochs before it. On failure prints the
+ * error and returns EXIT_RUNTIME. */
 int metrics_add(metrics *m, const bp_epoch_report *epoch);
 
+/* Closes the file. */
 void metrics_free(metrics *m);
 
 #endif

@@ -22,6 +22,7 @@
 #include "paths.h"
 #include "progress.h"
 #include "rank_paths.h"
+#include "signals.h"
 
 /* The default recipe, all in one place: with no options, a 784-256-128-10
  * ReLU network with a softmax output and the cross-entropy cost, He
@@ -166,7 +167,7 @@ void train_help(void) {
         "                         OpenBLAS's choice, one per core, otherwise)\n"
         "  --save FILE            save the trained model\n"
         "  --metrics FILE         every epoch's losses, accuracies and seconds as JSON,\n"
-        "                         rewritten atomically after each epoch\n"
+        "                         appended after each epoch (valid JSON after each)\n"
         "  --checkpoint DIR       after every epoch, the model and optimizer state in\n"
         "                         DIR/epoch-NNNNNN/ (written whole, then renamed into place;\n"
         "                         older ones removed)\n"
@@ -708,14 +709,20 @@ typedef struct run_state {
     const bp_net *net;
     const bp_optimizer *opt;
     double wait_at_epoch_start; /* distributed_wait_seconds() then */
+    size_t epoch, batch;        /* the last batch trained */
+    bool regression;            /* no accuracy to check */
+    bool metrics_failed;        /* a metrics write failed: reported, no more are tried */
 } run_state;
 
 static int on_batch(const bp_batch_report *report, void *user) {
     run_state *run = user;
     if (report->batch == 1)
         run->wait_at_epoch_start = distributed_wait_seconds();
+    run->epoch = report->epoch;
+    run->batch = report->batch;
     progress_update(&run->bar, report);
-    return 0;
+    /* SIGINT or SIGTERM: stop after this batch; run saves what was trained. */
+    return signals_received() != 0;
 }
 
 static int on_epoch(const bp_epoch_report *report, void *user) {
@@ -737,13 +744,51 @@ static int on_epoch(const bp_epoch_report *report, void *user) {
         printf("\n");
         fflush(stdout);
     }
-    if (metrics_add(&run->metrics, report) != EXIT_OK ||
-        (run->checkpoint &&
-         checkpoint_save(run->checkpoint, report->epoch, run->net, run->opt) != EXIT_OK)) {
+    /* A failed metrics write loses only the metrics: it is reported, the
+     * file keeps the epochs written before, and training goes on to save
+     * the model (the run then exits with 1). */
+    if (!run->metrics_failed) {
+        signals_save_begin();
+        run->metrics_failed = metrics_add(&run->metrics, report) != EXIT_OK;
+        signals_save_end();
+        if (run->metrics_failed)
+            fprintf(stderr, "backprop: no more metrics are written; training goes on\n");
+    }
+    /* A test result that is not finite (inputs that overflow) is no result. */
+    if (!isfinite(report->test_loss) || (!isfinite(report->test_accuracy) && !run->regression)) {
+        runtime_error("epoch %zu: the test loss is %g and the accuracy %g: the test inputs (or "
+                      "the network's outputs on them) are not finite numbers",
+                      report->epoch, report->test_loss, report->test_accuracy);
         run->reported = true;
         return 1;
     }
+    if (run->checkpoint) {
+        signals_save_begin();
+        const int status = checkpoint_save(run->checkpoint, report->epoch, run->net, run->opt);
+        signals_save_end();
+        if (status != EXIT_OK) {
+            run->reported = true;
+            return 1;
+        }
+    }
     return 0;
+}
+
+/* Saves the model and the optimizer state where the options ask, each
+ * whole or not at all (a second signal waits for the file being written). */
+static int save_outputs(const train_config *c, const bp_net *net, const bp_optimizer *opt) {
+    int rc = BP_OK;
+    signals_save_begin();
+    if (c->save)
+        rc = bp_net_save(net, c->save);
+    signals_save_end();
+    if (rc != BP_OK)
+        return library_error(rc);
+    signals_save_begin();
+    if (c->save_optimizer)
+        rc = bp_optimizer_save(opt, c->save_optimizer);
+    signals_save_end();
+    return rc == BP_OK ? EXIT_OK : library_error(rc);
 }
 
 /* Trains the network and saves what the options ask for; under mpirun,
@@ -758,9 +803,10 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
         .checkpoint = c->checkpoint,
         .net = net,
         .opt = opt,
+        .regression = train->targets != NULL,
     };
     progress_init(&state.bar, stderr, c->epochs, c->quiet || !speaks);
-    int status = metrics_init(&state.metrics, speaks ? c->metrics : NULL, c->epochs);
+    int status = metrics_init(&state.metrics, speaks ? c->metrics : NULL);
     status = distributed_agree(status);
     if (status != EXIT_OK) {
         metrics_free(&state.metrics);
@@ -778,17 +824,36 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     int rc = distributed_train(net, opt, train, test, &options, c->sharded);
     progress_clear(&state.bar);
     metrics_free(&state.metrics);
+    const bool interrupted = signals_received() != 0;
     /* Rank 0's callback stopped every rank and said why. */
     if (rc == BP_ECANCELED && !speaks)
-        return EXIT_RUNTIME;
-    if (rc != BP_OK)
-        return state.reported ? EXIT_RUNTIME : runtime_error("%s", distributed_errmsg());
+        return interrupted ? signals_exit_status() : EXIT_RUNTIME;
+    /* Stopped by a signal or by a failed output: what was trained is sound
+     * and is still saved. A failure of training itself (a diverged step)
+     * saves nothing over the old files. */
+    if (rc != BP_OK && rc != BP_ECANCELED)
+        return runtime_error("%s", distributed_errmsg());
     if (!speaks)
         return EXIT_OK;
-    if (c->save && (rc = bp_net_save(net, c->save)) != BP_OK)
-        return library_error(rc);
-    if (c->save_optimizer && (rc = bp_optimizer_save(opt, c->save_optimizer)) != BP_OK)
-        return library_error(rc);
+    const int saved = save_outputs(c, net, opt);
+    if (interrupted) {
+        fprintf(stderr, "backprop: interrupted by %s after epoch %zu, batch %zu", signals_name(),
+                state.epoch, state.batch);
+        if (saved != EXIT_OK)
+            fprintf(stderr, "; saving failed (see above)\n");
+        else if (c->save || c->save_optimizer)
+            fprintf(stderr, "; saved%s%s%s%s\n", c->save ? " the model to " : "",
+                    c->save ? c->save : "",
+                    c->save_optimizer
+                        ? (c->save ? " and the optimizer state to " : " the optimizer state to ")
+                        : "",
+                    c->save_optimizer ? c->save_optimizer : "");
+        else
+            fprintf(stderr, "; nothing to save (no --save)\n");
+        return saved != EXIT_OK ? saved : signals_exit_status();
+    }
+    if (saved != EXIT_OK || rc != BP_OK || state.metrics_failed)
+        return EXIT_RUNTIME;
     printf("test accuracy: %.4f\n", state.test_accuracy);
     return EXIT_OK;
 }
@@ -818,6 +883,8 @@ int train_command(int argc, char *argv[]) {
         status = substitute_ranks(&c);
     if (status == EXIT_OK)
         status = distributed_agree(check_train_paths(&c));
+    /* From now on SIGINT and SIGTERM stop training after a batch and save. */
+    signals_install();
     /* Under mpirun, every step that can fail on one rank alone (a missing
      * shard, a damaged checkpoint) is agreed on before the next, so every
      * rank stops, saying which rank failed and why, and none waits. */
@@ -843,6 +910,15 @@ int train_command(int argc, char *argv[]) {
         status = distributed_agree(make_optimizer(&c, net, batches, &opt));
     if (status == EXIT_OK && !c.quiet && distributed_speaks())
         print_header(&c, net, opt, &train, &test, batches);
+    /* A signal before the first step: nothing trained, nothing to save. */
+    if (status == EXIT_OK) {
+        if (signals_received()) {
+            fprintf(stderr, "backprop: interrupted by %s before training; nothing saved\n",
+                    signals_name());
+            status = signals_exit_status();
+        }
+        status = distributed_agree(status);
+    }
     if (status == EXIT_OK)
         status = run(&c, net, opt, &train, &test);
 
