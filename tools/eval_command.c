@@ -1,6 +1,7 @@
 /* The eval command: a saved model's cost and accuracy on a data set. */
 #include <backprop.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -152,6 +153,14 @@ static int evaluate(const eval_config *c, bp_net *net, bp_dataset *data) {
     int rc = BP_OK;
     if (c->data.csv)
         rc = bp_dataset_scale(data, c->offset, c->factor);
+    /* Refused before evaluating: a scaling that overflows a float. */
+    const size_t values = data->count * data->features;
+    for (size_t i = 0; rc == BP_OK && i < values; i++)
+        if (!isfinite(data->inputs[i]))
+            return runtime_error("example %zu, feature %zu is %g after the scaling x <- (x - %g) "
+                                 "* %g: not a finite float",
+                                 i / data->features + 1, i % data->features + 1,
+                                 (double)data->inputs[i], (double)c->offset, (double)c->factor);
     /* bp_evaluate works in batches of the reserved size. */
     if (rc == BP_OK)
         rc = bp_net_reserve(net, c->common.batch < data->count ? c->common.batch : data->count);
@@ -160,6 +169,12 @@ static int evaluate(const eval_config *c, bp_net *net, bp_dataset *data) {
         rc = bp_evaluate(net, data, &loss, &accuracy);
     if (rc != BP_OK)
         return library_error(rc);
+    /* A loss or accuracy that is not a number is no result (inputs that
+     * overflow, say --scale-factor 3e38). A regression set has no accuracy. */
+    if (!isfinite(loss) || (!isfinite(accuracy) && data->labels))
+        return runtime_error("the loss is %g and the accuracy %g: the inputs%s or the model's "
+                             "outputs on them are not finite numbers",
+                             loss, accuracy, c->data.csv ? " (after scaling)" : "");
     printf("loss %.4f\naccuracy %.4f\n", loss, accuracy);
     return EXIT_OK;
 }
