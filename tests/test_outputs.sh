@@ -84,9 +84,11 @@ open("test.csv", "w").write("".join(
 PY
 data="tr-img tr-lab te-img te-lab"
 
+common="--train-images tr-img --train-labels tr-lab --test-images te-img --test-labels te-lab
+    --threads 1 --quiet"
 train() {
-    "$bp" train --train-images tr-img --train-labels tr-lab --test-images te-img \
-        --test-labels te-lab --layers 8,16,3 --batch 16 --threads 1 --quiet "$@"
+    # shellcheck disable=SC2086
+    "$bp" train $common --layers 8,16,3 --batch 16 "$@"
 }
 
 # An old model and metrics file that later attacks must not damage.
@@ -136,6 +138,123 @@ start=$(date +%s%N)
 attack "a bad output found at once" 2 'does not exist' "" -- "$bp" train --save no/m.bin
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$elapsed" -lt 1000 ] || fail "the path check took $elapsed ms"
+
+# --- 2. SIGINT and SIGTERM ----------------------------------------------------
+# At 20 random (seeded) moments of a small run, with old files in place: the
+# exit status says which signal (or 0 when the run ended first), the model
+# and the optimizer state load, the metrics are valid JSON, and no temporary
+# file is left.
+cp old.bin sig.bin
+cp old.opt sig.opt
+interrupted=0
+n=0
+for delay in $(awk 'BEGIN { srand(16); for (i = 0; i < 20; i++) printf "%.3f\n", rand() * 0.6 }'); do
+    n=$((n + 1))
+    if [ $((n % 2)) -eq 0 ]; then sig=INT want=130; else sig=TERM want=143; fi
+    checks=$((checks + 1))
+    # shellcheck disable=SC2086
+    "$bp" train $common --layers 8,16,3 --epochs 100 --batch 1 --schedule constant --save sig.bin \
+        --save-optimizer sig.opt --metrics sig.json >out 2>err &
+    pid=$!
+    sleep "$delay"
+    kill -s "$sig" "$pid" 2>/dev/null || true
+    set +e
+    wait "$pid"
+    got=$?
+    set -e
+    if [ "$got" -eq "$want" ]; then
+        interrupted=$((interrupted + 1))
+        # Before the handlers are installed the signal kills quietly.
+        [ ! -s err ] || grep -q "interrupted by SIG$sig" err ||
+            fail "SIG$sig after ${delay}s: no message"
+    elif [ "$got" -ne 0 ]; then
+        fail "SIG$sig after ${delay}s: status $got"
+    fi
+    "$bp" info sig.bin >/dev/null 2>&1 || fail "SIG$sig after ${delay}s: the model does not load"
+    # shellcheck disable=SC2086
+    "$bp" train $common --resume sig.bin --resume-optimizer sig.opt --epochs 1 >/dev/null 2>&1 ||
+        fail "SIG$sig after ${delay}s: the optimizer state does not load"
+    if [ -e sig.json ]; then
+        python3 -c 'import json, sys; json.load(open(sys.argv[1]))' sig.json ||
+            fail "SIG$sig after ${delay}s: the metrics are not valid JSON"
+    fi
+    ! ls ./*.tmp.* >/dev/null 2>&1 || fail "SIG$sig after ${delay}s: temporary files left"
+done
+[ "$interrupted" -ge 5 ] || fail "only $interrupted of 20 runs were interrupted by the signal"
+echo "signals: $interrupted of 20 runs interrupted, each saved whole"
+
+# A second signal during the batch that finishes after the first: out at
+# once, the old files untouched. The batch (8-2048-2048-3 on all 240
+# examples) takes far longer than the 20 ms between the signals.
+cp old.bin big.bin
+cp old.opt big.opt
+checks=$((checks + 1))
+sums big.bin big.opt >before
+# shellcheck disable=SC2086
+"$bp" train $common --layers 8,2048,2048,3 --batch 240 --epochs 1000 --save big.bin \
+    --save-optimizer big.opt >out 2>err &
+pid=$!
+sleep 1.5
+kill -s TERM "$pid"
+sleep 0.02
+kill -s TERM "$pid"
+set +e
+wait "$pid"
+got=$?
+set -e
+sums big.bin big.opt >after
+[ "$got" -eq 143 ] || fail "a second SIGTERM: status $got, expected 143"
+cmp -s before after || fail "a second SIGTERM changed files: $(diff before after | tr '\n' ' ')"
+! ls ./*.tmp.* >/dev/null 2>&1 || fail "a second SIGTERM left temporary files"
+
+# --- 3. a failing output does not lose the others -------------------------------
+# A tmpfs of this test's own, in a private mount namespace, with 4 KiB free.
+mkdir full
+if unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs "$0"' full 2>/dev/null; then
+    # full_disk COMMAND...: COMMAND with ./full 4 KiB short of full; the
+    # metrics it left there are copied to full.json.
+    full_disk() {
+        unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs full &&
+            dd if=/dev/zero of=full/fill bs=1k count=60 2>/dev/null
+            "$@"; status=$?
+            [ -e full/m.json ] && cp full/m.json full.json
+            exit $status' sh "$@"
+    }
+    attack "metrics fill the disk at epoch ~20 of 40" 1 'cannot write full/m.json.*' \
+        "$data" -- full_disk "$bp" train --train-images tr-img --train-labels tr-lab \
+        --test-images te-img --test-labels te-lab --layers 8,16,3 --batch 16 --threads 1 \
+        --epochs 40 --metrics full/m.json --save full-model.bin
+    grep -q 'training goes on' err || fail "the metrics failure does not say training goes on"
+    "$bp" info full-model.bin >/dev/null 2>&1 || fail "no model saved after the metrics failed"
+    python3 -c 'import json, sys; e = json.load(open(sys.argv[1]))["epochs"]; assert 5 < len(e) < 40' \
+        full.json || fail "the metrics on the full disk are not the valid epochs before it filled"
+    attack "save to a full disk" 1 'cannot' "$data old.bin" -- full_disk "$bp" train \
+        --train-images tr-img --train-labels tr-lab --test-images te-img --test-labels te-lab \
+        --layers 8,512,3 --epochs 1 --save full/m.bin
+else
+    echo "SKIP: the full-disk cases (mount is not allowed here: unshare -m and mount -t tmpfs failed)"
+fi
+
+# --- 5. the metrics file --------------------------------------------------------
+# A 0600 metrics file stays 0600; 30 epochs make 30 records of valid JSON.
+cp old.json private.json
+chmod 600 private.json
+checks=$((checks + 1))
+train --epochs 30 --metrics private.json >/dev/null 2>&1 || fail "train with --metrics private.json"
+[ "$(stat -c %a private.json)" = 600 ] || fail "the metrics file's mode became $(stat -c %a private.json)"
+python3 -c 'import json, sys; assert [e["epoch"] for e in json.load(open(sys.argv[1]))["epochs"]] == list(range(1, 31))' \
+    private.json || fail "the metrics file does not hold epochs 1 to 30"
+
+# --- 4. results that are not numbers -----------------------------------------
+attack "eval with a scale factor that overflows" 1 'is inf after the scaling' "old.bin" \
+    -- "$bp" eval old.bin --csv test.csv --scale-factor 3e38
+sed 's/,[0-9]*/,3e38/g' test.csv >huge.csv
+attack "eval on inputs whose outputs overflow" 1 'not finite numbers' "old.bin" \
+    -- "$bp" eval old.bin --csv huge.csv
+attack "train with a test set that overflows" 1 'epoch 1: the test loss is' "test.csv huge.csv" \
+    -- "$bp" train --train-csv test.csv --test-csv huge.csv --scale none --layers 8,3 \
+    --epochs 2 --save nan-test.bin
+"$bp" info nan-test.bin >/dev/null 2>&1 || fail "the model trained before the NaN test was not saved"
 
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]
