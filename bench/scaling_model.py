@@ -20,7 +20,8 @@ asynchronous progress gives; bp-bench-mpi measures which one we get).
 
 Inputs, measured on this machine by bp-bench-mpi (--measure, under mpirun):
 - alpha and beta over shared memory: MPI_Allreduce alone on 2 ranks, 4 B to
-  64 MiB (--allreduce-sweep), fitted by least squares on relative error;
+  64 MiB (--allreduce-sweep): alpha from the small messages, beta from the
+  large ones (see fit_alpha_beta);
 - compute(b): 1 rank x 1 OpenBLAS thread, the median training step of
   bp_mpi_train at per-rank batches 1 to 512, for the standard networks.
 
@@ -59,6 +60,7 @@ RANKS = [8, 64, 512]
 LINKS_GBPS = [25, 100]
 BUCKET_BYTES = 1 << 20  # BP_MPI_DEFAULT_BUCKET_BYTES
 TARGET = 0.8
+LARGEST_BATCH = 1 << 16  # per rank, searched for TARGET
 
 
 def mpi_environment():
@@ -96,18 +98,16 @@ def measure(program):
 
 
 def fit_alpha_beta(sweep):
-    """T = 2 alpha + n beta (the ring on 2 ranks), least squares on T's
-    relative error: minimize sum ((2a + n b) / T - 1)^2."""
-    rows = [(p["bytes"], p["seconds"]) for p in sweep]
-    # Normal equations of the weighted problem, weights 1/T.
-    s11 = sum((2 / t) ** 2 for n, t in rows)
-    s12 = sum((2 / t) * (n / t) for n, t in rows)
-    s22 = sum((n / t) ** 2 for n, t in rows)
-    r1 = sum(2 / t for n, t in rows)
-    r2 = sum(n / t for n, t in rows)
-    det = s11 * s22 - s12 * s12
-    alpha = (r1 * s22 - r2 * s12) / det
-    beta = (s11 * r2 - s12 * r1) / det
+    """alpha and beta of T = 2 alpha + n beta (the ring on 2 ranks) in the
+    two regimes the sweep shows: alpha from the messages of at most 1 KiB
+    (T = 2 alpha, latency only: the median), beta from those of 16 MiB and
+    more (out of the caches, every byte from memory: least squares through
+    2 alpha). In between, messages that fit in the caches go faster than
+    this beta: using it for the local copy-and-sum is the cautious side."""
+    small = sorted(p["seconds"] / 2 for p in sweep if p["bytes"] <= 1024)
+    alpha = small[len(small) // 2]
+    large = [(p["bytes"], p["seconds"] - 2 * alpha) for p in sweep if p["bytes"] >= 16 << 20]
+    beta = sum(n * t for n, t in large) / sum(n * n for n, _ in large)
     return alpha, beta
 
 
@@ -137,16 +137,17 @@ def parameters(sizes):
 
 
 def compute_seconds(table, b):
-    """compute(b): measured per-rank step times, interpolated in log-log;
-    None outside the measured batches."""
+    """compute(b): the measured per-rank step times, interpolated in
+    log-log; beyond the largest batch measured, in proportion to b (from
+    256 to 512 the measured times double). None below the smallest."""
     points = sorted((int(k), v) for k, v in table.items())
+    if b >= points[-1][0]:
+        return points[-1][1] * b / points[-1][0]
     for (b0, t0), (b1, t1) in zip(points, points[1:]):
         if b0 <= b <= b1:
-            if b == b0:
-                return t0
             w = math.log(b / b0) / math.log(b1 / b0)
             return math.exp(math.log(t0) + w * (math.log(t1) - math.log(t0)))
-    return points[-1][1] if b == points[-1][0] else None
+    return None
 
 
 def allreduce_seconds(n_ranks, n_bytes, alpha, beta):
@@ -183,13 +184,21 @@ def efficiency(sizes, table, b, n_ranks, alpha, beta, overlap):
 
 
 def smallest_batch(sizes, table, n_ranks, alpha, beta, overlap):
-    """The smallest measured-range per-rank batch with E >= TARGET, or None."""
-    lo, hi = min(int(k) for k in table), max(int(k) for k in table)
-    for b in range(lo, hi + 1):
+    """The smallest per-rank batch, up to LARGEST_BATCH, with E >= TARGET
+    (E grows with b: bisection), or None."""
+    def good(b):
         e = efficiency(sizes, table, b, n_ranks, alpha, beta, overlap)
-        if e is not None and e >= TARGET:
-            return b
-    return None
+        return e is not None and e >= TARGET
+    lo = min(int(k) for k in table)
+    if good(lo):
+        return lo
+    if not good(LARGEST_BATCH):
+        return None
+    hi = LARGEST_BATCH  # good(hi), not good(lo)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if good(mid) else (mid, hi)
+    return hi
 
 
 def name(sizes):
@@ -235,6 +244,15 @@ def main(argv):
         print(f"| {name(sizes)} | " + " | ".join(
             f"{t[str(b)] * 1e3:.3g}" if str(b) in t else "" for b in batches) + " |")
 
+    print("\nthe model on this machine, 2 ranks over shared memory (to set beside "
+          "compare_ddp.py's measured efficiency):")
+    for sizes, batch in (((784, 128, 10), 256), ((784, 1024, 1024, 10), 256),
+                         ((784, 128, 10), 64)):
+        table = tables[name(sizes)]
+        e1 = efficiency(sizes, table, batch // 2, 2, alpha_shm, beta_shm, True)
+        e0 = efficiency(sizes, table, batch // 2, 2, alpha_shm, beta_shm, False)
+        print(f"  {name(sizes)} global batch {batch}: E = {e1:.2f} overlapped, {e0:.2f} no overlap")
+
     print(f"\nEthernet: alpha = {args.alpha_us:g} us; beta = 8/link + {beta_shm * 1e9:.3f} ns/byte")
     print("\nefficiency at the standard per-rank batch (overlapped / no overlap), and the "
           f"smallest per-rank batch with E >= {TARGET} (overlapped / no overlap):\n")
@@ -254,8 +272,8 @@ def main(argv):
                 cells.append(f"{e1:.2f} / {e0:.2f}")
                 b1 = smallest_batch(sizes, table, n, alpha_net, beta, True)
                 b0 = smallest_batch(sizes, table, n, alpha_net, beta, False)
-                mins.append(f"{b1 if b1 else '> ' + str(max(map(int, table)))} / "
-                            f"{b0 if b0 else '> ' + str(max(map(int, table)))}")
+                mins.append(f"{b1 if b1 else f'> {LARGEST_BATCH}'} / "
+                            f"{b0 if b0 else f'> {LARGEST_BATCH}'}")
             print(f"| {name(sizes)} | {parameters(sizes)} | {batch} | {gbps} Gb/s | " +
                   " | ".join(cells) + " | " + " | ".join(mins) + " |")
         # The chart: E against N at the standard batch, per link, both variants.
