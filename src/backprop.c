@@ -265,7 +265,7 @@ static int forward_and_backward(bp_net *net, const float *inputs, const float *t
     }
     backward_pass(net, inputs, n, mode, step_rate);
     bool gradient_finite = true;
-    if (check_gradient && !fused_step && !net->hook.layer_ready)
+    if (check_gradient && !fused_step && !has_hook(net))
         BP_TIMED(net, BP_PHASE_GRADIENT_CHECK,
                  gradient_finite = bp__all_finite(net->grads, net->n_params));
     if (!gradient_finite)
