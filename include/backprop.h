@@ -855,7 +855,8 @@ BP_API void bp_train_options_default(bp_train_options *options);
  * Returns BP_OK; BP_EINVAL for a NULL pointer, bad options, an optimizer
  * made for another parameter count, or a data set whose features do not
  * match the network's inputs, whose classes exceed the network's outputs,
- * or with a label >= the network's outputs;
+ * or with a label >= the network's outputs, or a collective of more than
+ * one participant on a network without a gradient hook;
  * BP_ENONFINITE; BP_ECANCELED when a callback asked to stop; BP_ENOMEM;
  * with a collective, BP_EPEER (another participant failed) and BP_ECOMM
  * (the collective's sum or the hook's before_step failed). */

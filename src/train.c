@@ -250,6 +250,13 @@ static int check_train_arguments(bp_net *net, bp_optimizer *opt, const bp_datase
                         "a batch of %zu cannot give each of %zu shards a share; it must be at "
                         "least the number of participants",
                         options->batch_size, c->size);
+    /* Without a hook nothing sums the shares' gradients: each participant
+     * would step on its own share and the models would drift apart. */
+    if (c && c->size > 1 && !net->hook.layer_ready && !net->hook.before_step)
+        return bp__fail(BP_EINVAL, fn,
+                        "the network has no gradient hook; with %zu participants nothing would "
+                        "sum their gradients (the transport sets it: bp_net_set_gradient_hook)",
+                        c->size);
     int rc = check_data(net, train, "training", fn);
     if (rc == BP_OK && test)
         rc = check_data(net, test, "test", fn);
