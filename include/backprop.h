@@ -610,6 +610,20 @@ typedef struct bp_dataset {
  * and the problem. */
 BP_API int bp_dataset_load_idx(bp_dataset *out, const char *images, const char *labels);
 
+/* The same as bp_dataset_load_idx under a cap on memory: the set it would
+ * load (4 bytes per input value and per label) may take at most
+ * max_input_bytes bytes, 0 meaning the default, a quarter of the machine's
+ * physical memory and at least 64 MiB (bp_dataset_load_idx's cap too).
+ * Each file's header is checked against the cap before any of its data is
+ * read, inflated or allocated, so a header's claim or a gzip bomb costs
+ * nothing; the data, decompressed, may not exceed what the header claims.
+ * The loader's peak memory is about 1.25 times the loaded set (the raw
+ * bytes beside the floats), so at most 1.25 max_input_bytes.
+ * Returns as bp_dataset_load_idx; a set over the cap is BP_EFORMAT, the
+ * message naming the claim and the cap. */
+BP_API int bp_dataset_load_idx_limit(bp_dataset *out, const char *images, const char *labels,
+                                     uint64_t max_input_bytes);
+
 /* The same as bp_dataset_load_idx, from two IDX files in memory: the
  * `images_size` bytes at `images` and the `labels_size` bytes at `labels`,
  * each plain or gzip-compressed (by its first bytes, 1f 8b), read by the

@@ -17,6 +17,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "file_io.h"
+#include "input_limit.h"
 
 /* The one IDX element type a data set of pixels and labels needs. */
 #define IDX_UNSIGNED_BYTE 0x08
@@ -50,6 +51,9 @@ typedef struct idx_file {
     uint32_t dims[IDX_MAX_DIMS];
     size_t header_bytes;
     size_t bytes; /* of data: the product of the dimensions */
+    /* The cap on the loaded set's bytes (4 per value, as floats or uint32
+     * labels), and what the files read before this one take of it. */
+    uint64_t limit, claimed;
     unsigned char *data;
     unsigned char buffer[BP__IO_CHUNK]; /* a file's raw bytes */
 } idx_file;
@@ -276,6 +280,20 @@ static int read_header(idx_file *f, int min_dims, int max_dims) {
                             "%s: the product of the %d dimensions overflows size_t", f->path,
                             f->n_dims);
     }
+    /* Refused before a byte of data is read or inflated, or memory taken:
+     * a header may claim anything, and a small gzip file inflate to
+     * gigabytes. The decompressed data may then not exceed the claim
+     * (read_data). */
+    const uint64_t loaded = (uint64_t)f->bytes; /* 4 bytes per value once loaded */
+    if (loaded > (f->limit - f->claimed) / 4)
+        return bp__fail(BP_EFORMAT, f->function,
+                        "%s: the header claims %zu values of %s, %llu bytes loaded%s, over the "
+                        "limit of %llu bytes (max_input_bytes; the command line's "
+                        "--max-input-bytes)",
+                        f->path, f->bytes, f->what,
+                        loaded > UINT64_MAX / 4 ? 0ULL : (unsigned long long)(4 * loaded),
+                        f->claimed ? " with the images" : "", (unsigned long long)f->limit);
+    f->claimed += 4 * loaded;
     return BP_OK;
 }
 
@@ -358,8 +376,10 @@ static int read_idx(idx_file *f, int min_dims, int max_dims) {
 
 /* Reads both files (set up by the caller, from paths or memory) into *out.
  * Shared by the path and the memory entry points. */
-static int load(bp_dataset *out, idx_file *im, idx_file *lb) {
+static int load(bp_dataset *out, idx_file *im, idx_file *lb, uint64_t limit) {
+    im->limit = lb->limit = limit ? limit : bp__input_limit_default();
     int rc = read_idx(im, 1, IDX_MAX_DIMS);
+    lb->claimed = im->claimed;
     if (rc == BP_OK)
         rc = read_idx(lb, 1, 1);
     if (rc == BP_OK && im->dims[0] != lb->dims[0])
@@ -396,17 +416,28 @@ static int load(bp_dataset *out, idx_file *im, idx_file *lb) {
     return rc;
 }
 
-int bp_dataset_load_idx(bp_dataset *out, const char *images, const char *labels) {
+/* The path entry points, under the name of the one called. */
+static int load_paths(bp_dataset *out, const char *images, const char *labels, uint64_t limit,
+                      const char *function) {
     if (out)
         *out = (bp_dataset){0}; /* left empty on every failure */
     if (!out || !images || !labels)
-        return bp__fail(BP_EINVAL, __func__, "%s is NULL",
+        return bp__fail(BP_EINVAL, function, "%s is NULL",
                         !out      ? "out"
                         : !images ? "images"
                                   : "labels");
-    idx_file im = {.path = images, .what = "images", .function = __func__};
-    idx_file lb = {.path = labels, .what = "labels", .function = __func__};
-    return load(out, &im, &lb);
+    idx_file im = {.path = images, .what = "images", .function = function};
+    idx_file lb = {.path = labels, .what = "labels", .function = function};
+    return load(out, &im, &lb, limit);
+}
+
+int bp_dataset_load_idx(bp_dataset *out, const char *images, const char *labels) {
+    return load_paths(out, images, labels, 0, __func__);
+}
+
+int bp_dataset_load_idx_limit(bp_dataset *out, const char *images, const char *labels,
+                              uint64_t max_input_bytes) {
+    return load_paths(out, images, labels, max_input_bytes, __func__);
 }
 
 int bp_dataset_load_idx_memory(bp_dataset *out, const void *images, size_t images_size,
@@ -429,5 +460,5 @@ int bp_dataset_load_idx_memory(bp_dataset *out, const void *images, size_t image
                    .function = __func__,
                    .memory = labels ? labels : (const void *)"",
                    .memory_size = labels_size};
-    return load(out, &im, &lb);
+    return load(out, &im, &lb, 0);
 }

@@ -855,6 +855,42 @@ static int idx_swapped(fixture *f) {
     prime_loaded();
     return data_out(bp_dataset_load_idx(&loaded, labels_path, images_path));
 }
+static int idx_limit_null_out(fixture *f) {
+    (void)f;
+    return bp_dataset_load_idx_limit(NULL, images_path, labels_path, 0);
+}
+static int idx_limit_null_images(fixture *f) {
+    (void)f;
+    prime_loaded();
+    return data_out(bp_dataset_load_idx_limit(&loaded, NULL, labels_path, 0));
+}
+static int idx_limit_null_labels(fixture *f) {
+    (void)f;
+    prime_loaded();
+    return data_out(bp_dataset_load_idx_limit(&loaded, images_path, NULL, 0));
+}
+static int idx_limit_missing(fixture *f) {
+    (void)f;
+    prime_loaded();
+    return data_out(bp_dataset_load_idx_limit(&loaded, missing_path, labels_path, 0));
+}
+/* A cap of 1 byte: the images' header alone is over it. */
+static int idx_limit_images_over(fixture *f) {
+    (void)f;
+    prime_loaded();
+    return data_out(bp_dataset_load_idx_limit(&loaded, images_path, labels_path, 1));
+}
+/* Room for the images as floats, none for the labels. */
+static int idx_limit_labels_over(fixture *f) {
+    (void)f;
+    prime_loaded();
+    bp_dataset probe;
+    if (bp_dataset_load_idx(&probe, images_path, labels_path) != BP_OK)
+        return BP_OK; /* fails the case: the fixture's files must load */
+    const uint64_t images_bytes = 4 * (uint64_t)probe.count * probe.features;
+    bp_dataset_free(&probe);
+    return data_out(bp_dataset_load_idx_limit(&loaded, images_path, labels_path, images_bytes));
+}
 
 static int csv_null_out(fixture *f) {
     (void)f;
@@ -1810,6 +1846,15 @@ static const bad_case cases[] = {
     BAD(bp_dataset_load_idx, "images a directory", idx_dir, BP_EIO, NULL),
     BAD(bp_dataset_load_idx, "counts differ", idx_counts_differ, BP_EFORMAT, "labels3"),
     BAD(bp_dataset_load_idx, "files swapped", idx_swapped, BP_EFORMAT, NULL),
+
+    BAD(bp_dataset_load_idx_limit, "NULL out", idx_limit_null_out, BP_EINVAL, "out"),
+    BAD(bp_dataset_load_idx_limit, "NULL images", idx_limit_null_images, BP_EINVAL, "images"),
+    BAD(bp_dataset_load_idx_limit, "NULL labels", idx_limit_null_labels, BP_EINVAL, "labels"),
+    BAD(bp_dataset_load_idx_limit, "missing images", idx_limit_missing, BP_EIO, "missing"),
+    BAD(bp_dataset_load_idx_limit, "images over the cap", idx_limit_images_over, BP_EFORMAT,
+        "over the limit of 1 bytes"),
+    BAD(bp_dataset_load_idx_limit, "labels over the cap", idx_limit_labels_over, BP_EFORMAT,
+        "values of labels"),
 
     BAD(bp_dataset_load_idx_memory, "NULL out", idx_memory_null_out, BP_EINVAL, "out"),
     BAD(bp_dataset_load_idx_memory, "NULL images", idx_memory_null_images, BP_EINVAL, "images"),

@@ -332,14 +332,50 @@ Test(data, idx_rejects_truncated_and_overlong_data) {
 
 Test(data, idx_header_claiming_terabytes_does_not_allocate_them) {
     /* 2^32 x 2^16 x 64 bytes claimed, 60 present: must be BP_EFORMAT, never
-     * an attempt at allocating the claim (BP_ENOMEM). */
+     * an attempt at allocating the claim (BP_ENOMEM); refused at the header,
+     * being over any memory limit. */
     const char *labels = tmp("labels"), *bad = tmp("bad");
     write_pair(tmp("images"), labels, 0, 0);
     const uint32_t liar[] = {0xFFFFFFFFu, 0xFFFFu, 64};
     for (int gzip = 0; gzip <= 1; gzip++) {
         write_images(bad, 0x08, 3, liar, PIXELS, gzip);
-        expect_idx_failure(bad, labels, BP_EFORMAT, bad, "file ends after 60");
+        expect_idx_failure(bad, labels, BP_EFORMAT, bad, "over the limit");
     }
+}
+
+Test(data, idx_limit_counts_the_loaded_set) {
+    const char *images = tmp("images.gz"), *labels = tmp("labels");
+    write_pair(images, labels, 1, 0);
+    /* 4 bytes per pixel and per label: exactly that much loads, a byte
+     * less does not, the message naming the cap and the option. */
+    const uint64_t set = 4 * (uint64_t)PIXELS + 4 * (uint64_t)N_IMAGES;
+    bp_dataset d = garbage();
+    cr_assert_eq(bp_dataset_load_idx_limit(&d, images, labels, set), BP_OK, "%s", bp_errmsg());
+    assert_fixture(&d);
+    bp_dataset_free(&d);
+    d = garbage();
+    cr_assert_eq(bp_dataset_load_idx_limit(&d, images, labels, set - 1), BP_EFORMAT);
+    assert_message_has("bp_dataset_load_idx_limit");
+    assert_message_has("labels");
+    assert_message_has("over the limit of 259 bytes");
+    assert_message_has("--max-input-bytes");
+    assert_empty(&d);
+    cr_assert_eq(bp_dataset_load_idx_limit(&d, images, labels, 4 * PIXELS - 1), BP_EFORMAT);
+    assert_message_has("values of images");
+}
+
+Test(data, idx_gzip_inflating_past_its_claim_stops_there) {
+    /* A gzip stream of 1 MiB of zeros behind a header claiming the
+     * fixture's 60 pixels: refused after reading 61 bytes of data. */
+    const char *bad = tmp("bomb.gz"), *labels = tmp("labels");
+    write_pair(tmp("images"), labels, 0, 0);
+    enum { BOMB = 1 << 20 };
+    unsigned char *file = calloc(BOMB, 1);
+    cr_assert_not_null(file);
+    const size_t header = idx_bytes(file, 0x08, 3, image_dims, file + 64, 0);
+    write_file(bad, file, header + BOMB - 64, 1);
+    free(file);
+    expect_idx_failure(bad, labels, BP_EFORMAT, bad, "data continues after the 60 bytes");
 }
 
 Test(data, idx_rejects_corrupt_gzip) {
@@ -942,10 +978,10 @@ Test(data, idx_memory_header_claiming_terabytes_does_not_allocate_them) {
     const size_t n = idx_bytes(file, 0x08, 3, liar, p, PIXELS);
     bp_dataset d;
     cr_assert_eq(load_idx_memory(&d, file, n), BP_EFORMAT);
-    assert_message_has("file ends after 60");
+    assert_message_has("over the limit");
     cr_assert_eq(load_idx_memory(&d, packed, gzip_bytes(packed, sizeof packed, file, n)),
                  BP_EFORMAT);
-    assert_message_has("file ends after 60");
+    assert_message_has("over the limit");
 }
 
 Test(data, idx_memory_rejects_bad_arguments) {
