@@ -3,9 +3,31 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "names.h"
 #include "options.h"
+
+/* "123", "64K", "512M", "2G": bytes, without overflow. */
+static bool parse_bytes(const char *text, uint64_t *out) {
+    char digits[32];
+    const size_t length = strlen(text);
+    if (length == 0 || length >= sizeof digits)
+        return false;
+    memcpy(digits, text, length + 1);
+    unsigned shift = 0;
+    const char *suffixes = "KMG";
+    const char *suffix = strchr(suffixes, digits[length - 1]);
+    if (suffix && digits[length - 1] != '\0') {
+        shift = 10 * (unsigned)(suffix - suffixes + 1);
+        digits[length - 1] = '\0';
+    }
+    uint64_t value;
+    if (!parse_u64(digits, &value) || value > (UINT64_MAX >> shift))
+        return false;
+    *out = value << shift;
+    return true;
+}
 
 int take_common_option(const char *command, common_options *o, int option, const char *value) {
     switch (option) {
@@ -26,6 +48,13 @@ int take_common_option(const char *command, common_options *o, int option, const
     case OPT_THREADS:
         if (!parse_int(value, 1, 1024, &o->threads))
             return usage_error(command, "invalid --threads '%s' (expected 1 to 1024)", value);
+        break;
+    case OPT_MAX_INPUT_BYTES:
+        if (!parse_bytes(value, &o->max_input_bytes) || o->max_input_bytes == 0)
+            return usage_error(command,
+                               "invalid --max-input-bytes '%s' (expected a number of bytes "
+                               "from 1, with K, M or G for 2^10, 2^20 or 2^30)",
+                               value);
         break;
     default:
         return usage_error(command, "unhandled option"); /* not reached */

@@ -4,10 +4,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Their getopt_long values. A command numbers its own options from
  * COMMON_OPTIONS_END, so that its switch can hand these on. */
-enum { OPT_LABEL_COLUMN = 256, OPT_BATCH, OPT_KERNELS, OPT_THREADS, COMMON_OPTIONS_END };
+enum {
+    OPT_LABEL_COLUMN = 256,
+    OPT_BATCH,
+    OPT_KERNELS,
+    OPT_THREADS,
+    OPT_MAX_INPUT_BYTES,
+    COMMON_OPTIONS_END
+};
 
 typedef struct common_options {
     size_t label_column; /* CSV: the label's 0-based column */
@@ -15,6 +23,9 @@ typedef struct common_options {
     size_t batch;
     int kernels; /* bp_kernels */
     int threads; /* 0: OpenBLAS's own choice */
+    /* --max-input-bytes: the cap on a loaded set's bytes; 0: the library's
+     * default (a quarter of physical memory) */
+    uint64_t max_input_bytes;
 } common_options;
 
 /* Parses one of the options above into *o; returns EXIT_OK or the usage

@@ -63,7 +63,7 @@ int load_data(const data_source *source, bp_dataset *out) {
     if (status == EXIT_OK)
         status = resolve(source, source->labels, source->default_labels, &labels, &owned_labels);
     if (status == EXIT_OK) {
-        int rc = bp_dataset_load_idx(out, images, labels);
+        int rc = bp_dataset_load_idx_limit(out, images, labels, source->max_input_bytes);
         /* IDX images are bytes 0..255: always x / 255, in train and eval. */
         if (rc == BP_OK)
             rc = bp_dataset_scale(out, 0.0f, 1.0f / 255.0f);

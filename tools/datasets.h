@@ -17,8 +17,11 @@
 
 /* The files one data set comes from. */
 typedef struct data_source {
-    const char *csv;      /* a CSV file, or NULL for IDX */
-    size_t label_column;  /* CSV: the label's 0-based column */
+    const char *csv;     /* a CSV file, or NULL for IDX */
+    size_t label_column; /* CSV: the label's 0-based column */
+    /* The cap on the loaded set's bytes (--max-input-bytes); 0: the
+     * library's default */
+    uint64_t max_input_bytes;
     const char *images;   /* IDX images, or NULL for default_images in data_dir */
     const char *labels;   /* IDX labels, or NULL for default_labels in data_dir */
     const char *data_dir; /* --data-dir, or NULL for DEFAULT_DATA_DIR */

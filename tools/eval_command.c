@@ -34,6 +34,8 @@ void eval_help(void) {
            "  --batch N              examples per forward pass (default %d, as train)\n"
            "  --kernels NAME         openblas (default) or naive\n"
            "  --threads N            OpenBLAS threads (default: OpenBLAS's choice)\n"
+           "  --max-input-bytes N    the most bytes the data set may take in memory, as\n"
+           "                         train's (default: a quarter of the physical memory)\n"
            "  -h, --help             this help\n"
            "\n"
            "The model's inputs must equal the data's features, and it needs an output for\n"
@@ -65,6 +67,7 @@ static const struct option long_options[] = {
     {"batch", required_argument, NULL, OPT_BATCH},
     {"kernels", required_argument, NULL, OPT_KERNELS},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -131,6 +134,7 @@ static int parse_options(eval_config *c, int argc, char *argv[]) {
     if (status != EXIT_OK)
         return status;
     c->data.label_column = c->common.label_column; /* where load_data looks */
+    c->data.max_input_bytes = c->common.max_input_bytes;
     const bool idx = c->data.data_dir || c->data.images || c->data.labels;
     if (c->data.csv && idx)
         return usage_error(COMMAND, "--csv does not go with --data-dir, --images or --labels");

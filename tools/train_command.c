@@ -157,29 +157,33 @@ void train_help(void) {
         "  --resume-optimizer FILE  load the optimizer's state (its settings, schedule\n"
         "                         and step count replace the options above)\n"
         "  --save-optimizer FILE  save the optimizer's state after training\n"
-        "\n"
-        "Run:\n"
-        "  --epochs N             1 to 100000 (default %zu)\n"
-        "  --batch N              examples per step (default %zu)\n"
-        "  --seed N               initialization and shuffling (default %llu)\n"
-        "  --threads N            OpenBLAS threads (default: 1 for batches under %d,\n"
-        "                         where a second thread costs more than it saves;\n"
-        "                         OpenBLAS's choice, one per core, otherwise)\n"
-        "  --save FILE            save the trained model\n"
-        "  --metrics FILE         every epoch's losses, accuracies and seconds as JSON,\n"
-        "                         appended after each epoch (valid JSON after each)\n"
-        "  --checkpoint DIR       after every epoch, the model and optimizer state in\n"
-        "                         DIR/epoch-NNNNNN/ (written whole, then renamed into place;\n"
-        "                         older ones removed)\n"
-        "  --quiet                print only the last line\n"
-        "  -h, --help             this help\n"
         "\n",
         DEFAULT_DATA_DIR, defaults.hidden[0], defaults.hidden[1], TRAIN_IMAGES_FILE,
         TRAIN_LABELS_FILE, TEST_IMAGES_FILE, TEST_LABELS_FILE, defaults.hidden[0],
         defaults.hidden[1], defaults.hidden[0], defaults.hidden[1], (double)defaults.adam_rate,
         (double)defaults.rate, (double)defaults.momentum, (double)defaults.weight_decay,
-        defaults.step_epochs, (double)defaults.gamma, defaults.epochs, defaults.batch,
-        (unsigned long long)defaults.seed, SMALL_BATCH_LIMIT);
+        defaults.step_epochs, (double)defaults.gamma);
+    printf("Run:\n"
+           "  --epochs N             1 to 100000 (default %zu)\n"
+           "  --batch N              examples per step (default %zu)\n"
+           "  --seed N               initialization and shuffling (default %llu)\n"
+           "  --threads N            OpenBLAS threads (default: 1 for batches under %d,\n"
+           "                         where a second thread costs more than it saves;\n"
+           "                         OpenBLAS's choice, one per core, otherwise)\n"
+           "  --save FILE            save the trained model\n"
+           "  --metrics FILE         every epoch's losses, accuracies and seconds as JSON,\n"
+           "                         appended after each epoch (valid JSON after each)\n"
+           "  --checkpoint DIR       after every epoch, the model and optimizer state in\n"
+           "                         DIR/epoch-NNNNNN/ (written whole, then renamed into place;\n"
+           "                         older ones removed)\n"
+           "  --max-input-bytes N    the most bytes a data set may take in memory (4 per\n"
+           "                         value; K, M, G suffixes), checked against each file's\n"
+           "                         header before reading it (default: a quarter of the\n"
+           "                         physical memory, at least 64M)\n"
+           "  --quiet                print only the last line\n"
+           "  -h, --help             this help\n"
+           "\n",
+           defaults.epochs, defaults.batch, (unsigned long long)defaults.seed, SMALL_BATCH_LIMIT);
     printf("Under mpirun (mpirun -np N backprop train ...), the N processes train one model:\n"
            "--batch is the global batch, each rank takes its share of every batch, rank 0\n"
            "prints and writes the files. A data path with {rank} in it (--train-csv\n"
@@ -252,6 +256,7 @@ static const struct option long_options[] = {
     {"batch", required_argument, NULL, OPT_BATCH},
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT_BYTES},
     {"save", required_argument, NULL, OPT_SAVE},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"quiet", no_argument, NULL, OPT_QUIET},
@@ -539,6 +544,7 @@ static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test)
     const data_source train_source = {
         .csv = c->train_csv,
         .label_column = c->common.label_column,
+        .max_input_bytes = c->common.max_input_bytes,
         .images = c->train_images,
         .labels = c->train_labels,
         .data_dir = c->data_dir,
@@ -548,6 +554,7 @@ static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test)
     const data_source test_source = {
         .csv = c->test_csv,
         .label_column = c->common.label_column,
+        .max_input_bytes = c->common.max_input_bytes,
         .images = c->test_images,
         .labels = c->test_labels,
         .data_dir = c->data_dir,
