@@ -235,6 +235,56 @@ else
     echo "SKIP: the full-disk cases (mount is not allowed here: unshare -m and mount -t tmpfs failed)"
 fi
 
+# --- 6. hostile input: memory bounds -----------------------------------------
+# Gzip bombs of 512 MiB of zeros (about 0.5 MB on disk) under --max-input-bytes
+# 256M: one whose header claims 2^30 images of 28x28 (refused at the header),
+# one claiming 32 Mi values (128 MiB loaded, within the cap) whose data goes on
+# past the claim (refused after reading the claim), and /dev/zero. The peak
+# resident memory of each run (getrusage of the child) stays under twice the cap.
+python3 - <<'PY'
+import struct, zlib
+def bomb(name, dims, inflated=512 << 20):
+    z = zlib.compressobj(1, zlib.DEFLATED, 31)  # gzip framing
+    with open(name, "wb") as f:
+        f.write(z.compress(struct.pack(">I", 0x800 + len(dims)) + struct.pack(">%dI" % len(dims), *dims)))
+        zeros = bytes(1 << 20)
+        for _ in range(inflated >> 20):
+            f.write(z.compress(zeros))
+        f.write(z.flush())
+bomb("bomb-claims.gz", (1 << 30, 28, 28))
+bomb("bomb-overflows.gz", (32 << 20, 1, 1))
+PY
+limit_kb=$((256 * 1024))
+# peak_kb COMMAND...: runs COMMAND (output to out and err), prints its peak
+# resident memory in KiB, returns its status.
+peak_kb() {
+    python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=open("out", "w"), stderr=open("err", "w"))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(r.returncode)' "$@"
+}
+for images in bomb-claims.gz bomb-overflows.gz /dev/zero; do
+    checks=$((checks + 1))
+    set +e
+    kb=$(peak_kb "$bp" train --train-images "$images" --train-labels tr-lab --test-images te-img \
+        --test-labels te-lab --max-input-bytes 256M --quiet)
+    got=$?
+    set -e
+    case $images in
+    bomb-claims.gz) want='over the limit of 268435456 bytes .*--max-input-bytes' ;;
+    bomb-overflows.gz) want='data continues after the 33554432 bytes' ;;
+    *) want='unsupported data type 0x00' ;;
+    esac
+    [ "$got" -eq 1 ] || fail "$images: status $got, expected 1"
+    grep -qE -- "$want" err || fail "$images: stderr lacks /$want/"
+    [ "$kb" -lt $((2 * limit_kb)) ] || fail "$images: peak memory $kb KiB, over twice the cap"
+    echo "$images: refused, peak resident memory $kb KiB (cap $limit_kb KiB)"
+done
+attack "--max-input-bytes 0" 2 "invalid --max-input-bytes '0'" "" -- train --max-input-bytes 0
+attack "--max-input-bytes 1Q" 2 "invalid --max-input-bytes '1Q'" "" -- train --max-input-bytes 1Q
+attack "--max-input-bytes below the training set" 1 'tr-img: the header claims 1920 values of images' \
+    "$data" -- train --epochs 1 --max-input-bytes 1K
+
 # --- 5. the metrics file --------------------------------------------------------
 # A 0600 metrics file stays 0600; 30 epochs make 30 records of valid JSON.
 cp old.json private.json
