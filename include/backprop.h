@@ -163,7 +163,10 @@ BP_API const char *bp_err_name(int code);
  * "bp_net_gradient: batch of 300 examples exceeds the 256 reserved".
  * Returns "" if no call has failed in this thread. The string is owned by
  * the library and stays valid, in this thread, until the next failing call
- * in this thread. A successful call does not clear it. */
+ * in this thread. A successful call does not clear it. It holds up to 9215
+ * bytes, room for two paths of PATH_MAX and the reason after them; a longer
+ * message (a path longer than any the kernel accepts) is cut to that and
+ * ends in "...". */
 BP_API const char *bp_errmsg(void);
 
 /* ------------------------------------------------------------------------ */

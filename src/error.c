@@ -3,11 +3,17 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "backprop.h"
 
-/* Room for a function name, a file path and a sentence with numbers in it. */
-#define ERRMSG_CAPACITY 512
+/* Room for a function name, two paths of the longest the kernel accepts
+ * (PATH_MAX, 4096 with its NUL) and a sentence with numbers in it, so
+ * that a long path never pushes the reason out of the message. */
+#define ERRMSG_CAPACITY (2 * 4096 + 1024)
+
+/* What ends a message that did not fit (paths longer than the kernel's). */
+static const char CUT_MARK[] = "...";
 
 static _Thread_local char last_message[ERRMSG_CAPACITY];
 
@@ -43,7 +49,11 @@ int bp__fail(int code, const char *function, const char *format, ...) {
         return code; /* the name alone filled the buffer: keep it, truncated */
     va_list args;
     va_start(args, format);
-    vsnprintf(last_message + used, sizeof last_message - (size_t)used, format, args);
+    const int rest =
+        vsnprintf(last_message + used, sizeof last_message - (size_t)used, format, args);
     va_end(args);
+    /* Cut: say so, rather than end mid-word as if that were all. */
+    if (rest > 0 && (size_t)rest >= sizeof last_message - (size_t)used)
+        memcpy(last_message + sizeof last_message - sizeof CUT_MARK, CUT_MARK, sizeof CUT_MARK);
     return code;
 }

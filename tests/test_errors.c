@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <threads.h>
 
@@ -278,4 +279,40 @@ Test(errors, message_is_per_thread_and_kept_by_success) {
     bp_net *net = make_net();
     cr_assert_str_eq(bp_errmsg(), mine, "a successful call cleared the message");
     bp_net_destroy(net);
+}
+
+/* A path of `length` bytes under a directory that does not exist, made of
+ * short components so that only its whole length can be too long. */
+static char *long_missing_path(size_t length) {
+    char *path = malloc(length + 1);
+    cr_assert_not_null(path);
+    for (size_t i = 0; i < length; i++)
+        path[i] = i % 8 == 7 ? '/' : 'd';
+    memcpy(path, "/no-such", 8);
+    path[length] = '\0';
+    return path;
+}
+
+Test(errors, message_keeps_its_reason_after_a_long_path) {
+    /* 4000 bytes of path: the whole message, its reason at the end. */
+    char *path = long_missing_path(4000);
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_load(&net, path, BP_KERNELS_OPENBLAS), BP_EIO);
+    const char *tail = ": cannot open: No such file or directory";
+    cr_assert_eq(strlen(bp_errmsg()), strlen("bp_net_load: ") + 4000 + strlen(tail), "%zu bytes",
+                 strlen(bp_errmsg()));
+    cr_assert_str_eq(bp_errmsg() + strlen(bp_errmsg()) - strlen(tail), tail);
+    free(path);
+}
+
+Test(errors, message_past_its_capacity_is_cut_and_says_so) {
+    /* 20000 bytes: longer than any path the kernel takes; the message is
+     * cut to its 9215 bytes, ending in "...". */
+    char *path = long_missing_path(20000);
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_load(&net, path, BP_KERNELS_OPENBLAS), BP_EIO);
+    cr_assert_eq(strlen(bp_errmsg()), 2 * 4096 + 1024 - 1);
+    cr_assert_eq(strncmp(bp_errmsg(), "bp_net_load: /no-such", 21), 0);
+    cr_assert_str_eq(bp_errmsg() + strlen(bp_errmsg()) - 3, "...");
+    free(path);
 }
