@@ -27,7 +27,9 @@ int usage_error(const char *command, const char *format, ...) {
 
 /* The last runtime error's text, for distributed_agree to pass to the
  * other ranks, and the prefix that names this rank under mpirun. */
-static char last_error[4096];
+/* Room for the library's longest message (bp_errmsg holds up to 9215
+ * bytes) and a prefix, so that no message loses its reason here. */
+static char last_error[16384];
 static const char *error_prefix = "";
 
 void set_error_prefix(const char *prefix) { error_prefix = prefix; }
