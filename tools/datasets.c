@@ -53,6 +53,7 @@ static int resolve(const data_source *source, const char *given, const char *def
 
 int load_data(const data_source *source, bp_dataset *out) {
     *out = (bp_dataset){0};
+    /* max_input_bytes is for IDX alone until the CSV loader takes a cap. */
     if (source->csv) {
         const int rc = bp_dataset_load_csv(out, source->csv, source->label_column);
         return rc == BP_OK ? EXIT_OK : library_error(rc);

@@ -177,9 +177,9 @@ void train_help(void) {
            "                         DIR/epoch-NNNNNN/ (written whole, then renamed into place;\n"
            "                         older ones removed)\n"
            "  --max-input-bytes N    the most bytes a data set may take in memory (4 per\n"
-           "                         value; K, M, G suffixes), checked against each file's\n"
-           "                         header before reading it (default: a quarter of the\n"
-           "                         physical memory, at least 64M)\n"
+           "                         value; K, M, G suffixes), checked against each IDX\n"
+           "                         file's header before reading it (default: a quarter of\n"
+           "                         the physical memory, at least 64M; not yet for CSV)\n"
            "  --quiet                print only the last line\n"
            "  -h, --help             this help\n"
            "\n",
