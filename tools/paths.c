@@ -16,9 +16,9 @@
 #include "options.h"
 
 /* The temporary name the library's and the program's writers use. */
-static const char TEMP_SUFFIX[] = ".tmp.XXXXXX";
+#define TEMP_SUFFIX ".tmp.XXXXXX"
 /* The longest name a checkpoint directory adds below itself. */
-static const char CHECKPOINT_TAIL[] = "/epoch-000000/optimizer.bin";
+#define CHECKPOINT_TAIL "/epoch-000000/optimizer.bin"
 
 void paths_add(path_list *list, path_role role, const char *option, const char *path) {
     if (!path)
