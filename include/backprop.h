@@ -416,7 +416,9 @@ BP_API size_t bp_net_memory_bytes(const bp_net *net);
  *
  * before_step(user) is called once after each such gradient, before the
  * gradient block is next used: by bp_optimizer_step and bp_net_step at
- * their start, and by bp_train before it checks the gradient. It completes
+ * their start (even when they then refuse to step), by bp_train before it
+ * checks the gradient, and by the next bp_net_gradient if no step came
+ * between. It completes
  * whatever layer_ready started (waits for the reductions); the gradient
  * block then holds the gradient to step with. It returns 0, or a negative
  * BP_E* code that the step then returns (any other value: BP_ECOMM).

@@ -227,6 +227,13 @@ static int forward_and_backward(bp_net *net, const float *inputs, const float *t
         rc = bp__fail(BP_EINVAL, function,
                       "a gradient hook is set; the fused step has no gradient to hand to it "
                       "(use bp_net_gradient and an optimizer step)");
+    /* A gradient still with the hook (no step since): complete it before
+     * this pass writes the block again. */
+    if (net && !fused_step && net->hook_pending) {
+        const int previous = bp__net_complete_gradient(net, function);
+        if (rc == BP_OK)
+            rc = previous;
+    }
     if (rc != BP_OK) {
         if (net && !fused_step && has_hook(net))
             hand_out_constant_gradient(net, NAN);
@@ -322,9 +329,11 @@ int bp_net_cost(bp_net *net, const float *inputs, const float *targets, size_t n
 int bp_net_step(bp_net *net, float learning_rate) {
     if (!net)
         return bp__fail(BP_EINVAL, __func__, "net is NULL");
+    /* Completed even when the step is refused: no reduction left unfinished. */
+    const int complete_rc = bp__net_complete_gradient(net, __func__);
     int rc = check_learning_rate(learning_rate, __func__);
     if (rc == BP_OK)
-        rc = bp__net_complete_gradient(net, __func__);
+        rc = complete_rc;
     if (rc != BP_OK)
         return rc;
     /* theta <- theta - eta dC/dtheta, one pass over the flat block. */

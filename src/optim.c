@@ -256,16 +256,18 @@ static void adam_pass(size_t n, size_t body, float *restrict theta, const float 
 }
 
 int bp_optimizer_step(bp_optimizer *opt, bp_net *net) {
+    /* A gradient handed to a hook is complete only after its before_step;
+     * completed even when the step is refused, so that no reduction is
+     * left unfinished. */
+    const int complete_rc = net ? bp__net_complete_gradient(net, __func__) : BP_OK;
     if (!opt || !net)
         return bp__fail(BP_EINVAL, __func__, "%s is NULL", !opt ? "opt" : "net");
     if (net->n_params != opt->n_params)
         return bp__fail(BP_EINVAL, __func__,
                         "the network has %zu parameters; the optimizer was made for %zu",
                         net->n_params, opt->n_params);
-    /* A gradient handed to a hook is complete only after its before_step. */
-    const int rc = bp__net_complete_gradient(net, __func__);
-    if (rc != BP_OK)
-        return rc;
+    if (complete_rc != BP_OK)
+        return complete_rc;
     bp__optimizer_step_range(opt, net, 0, net->n_params);
     opt->steps++;
     return BP_OK;

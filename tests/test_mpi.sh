@@ -82,10 +82,11 @@ if "$model_diff" r1.bin r3.bin 1e-4; then pass "resumed across rank counts"; els
 
 # 5. A rank killed mid-run: the job ends, non-zero, within 30 s, and the
 # last checkpoint loads.
-run 3 "$backprop" train $common --batch 16 --epochs 1000 --checkpoint kill >/dev/null 2>&1 &
+# The checkpoint's absolute path marks this run's processes, and no other.
+run 3 "$backprop" train $common --batch 16 --epochs 1000 --checkpoint "$work/kill" >/dev/null 2>&1 &
 job=$!
 for _ in $(seq 1 300); do [ -d kill ] && ls kill | grep -q epoch- && break; sleep 0.1; done
-victim=$(pgrep -f "checkpoint kill" | grep -v "^$job\$" | while read -r p; do
+victim=$(pgrep -f "checkpoint $work/kill" | grep -v "^$job\$" | while read -r p; do
     [ "$(ps -o comm= -p "$p")" = "$(basename "$backprop")" ] && echo "$p"; done | tail -n 1)
 if [ -z "$victim" ]; then
     fail "no rank to kill"
@@ -103,7 +104,7 @@ else
         fail "the last checkpoint does not load"
     fi
 fi
-pkill -9 -f "checkpoint kill" 2>/dev/null
+pkill -9 -f "checkpoint $work/kill" 2>/dev/null
 
 # 6. A shard missing on one rank: every rank stops, naming rank and file.
 cp part-0.csv part-0.csv.missing
