@@ -1,7 +1,9 @@
-/* Fuzz target: bp_dataset_load_csv_memory on any bytes, label first and, when that loads, last. */
+/* Fuzz target: the CSV loaders on any bytes: label first and last, labels mapped, regression,
+ * imputed. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,9 +46,45 @@ static size_t load(const uint8_t *data, size_t size, size_t column) {
     return columns;
 }
 
+/* bp_dataset_load_csv_memory_with: labels mapped to named classes, or the
+ * last column as a regression target with missing features imputed. */
+static void load_with(const uint8_t *data, size_t size, bool regression) {
+    bp_csv_options o;
+    bp_csv_options_default(&o);
+    o.label = "last";
+    o.task = regression ? BP_TASK_REGRESSION : BP_TASK_CLASSIFICATION;
+    o.impute_mean = regression;
+    o.max_input_bytes = 1 << 20;
+    bp_dataset d;
+    memset(&d, 0x5a, sizeof d);
+    const int rc = bp_dataset_load_csv_memory_with(&d, data, size, &o);
+    if (rc != BP_OK) {
+        FUZZ_CHECK_ERROR(rc, BP_EFORMAT, BP_EINVAL, BP_ENOMEM);
+        FUZZ_CHECK(d.count == 0 && d.inputs == NULL && d.labels == NULL && d.targets == NULL);
+        return;
+    }
+    FUZZ_CHECK(d.count > 0 && d.features > 0);
+    for (size_t i = 0; i < d.count * d.features; i++)
+        FUZZ_CHECK(isfinite(d.inputs[i]));
+    if (regression) {
+        FUZZ_CHECK(d.outputs == 1 && d.targets && !d.labels);
+        for (size_t i = 0; i < d.count; i++)
+            FUZZ_CHECK(isfinite(d.targets[i]));
+    } else {
+        FUZZ_CHECK(d.classes > 0 && d.class_names && !d.class_names[d.classes]);
+        for (size_t i = 0; i < d.count; i++)
+            FUZZ_CHECK(d.labels[i] < d.classes);
+        for (size_t c = 1; c < d.classes; c++)
+            FUZZ_CHECK(strcmp(d.class_names[c - 1], d.class_names[c]) != 0);
+    }
+    bp_dataset_free(&d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const size_t columns = load(data, size, 0);
     if (columns > 1)
         load(data, size, columns - 1);
+    load_with(data, size, false);
+    load_with(data, size, true);
     return 0;
 }

@@ -117,6 +117,10 @@ def csvs():
     write("csv", "damaged_ragged", b"1,2,3\n1,2\n")
     write("csv", "damaged_fields", b"1,nan,2\n1e9,,inf\n-1,3a,4\n")
     write("csv", "damaged_nul_and_gap", b"1,2\n\n3,4\n5,\x006\n")
+    write("csv", "words_labels_missing", b"x,y,species\n1,,setosa\n2,3,virginica\n,4,setosa\n")
+    write("csv", "index_header", b",0,1,2\n0,1.5,2,3\n1,2.5,NA,4\n")
+    write("csv", "damaged_hex_range_typo", b"1,2,x7\n0x10,1e-400,3\n")
+    write("csv", "damaged_cr_only", b"a,b\r1,2\r3,4\r")
 
 
 if __name__ == "__main__":

@@ -640,10 +640,12 @@ BP_API int bp_dataset_load_idx_memory(bp_dataset *out, const void *images, size_
 
 /* Loads a CSV file of numbers, one example per line, comma-separated, with
  * the label (an integer >= 0) in column `label_column` (0-based) and every
- * other column a feature. A first line with a word in it (a field where no
- * number begins, like "label") is a header
- * and is skipped. Empty lines at the end are ignored. classes is the largest
- * label + 1. Labels above 65535 are rejected, so a typo cannot make millions
+ * other column a feature. The first line is a header, and skipped, by
+ * BP_CSV_HEADER_AUTO's rule: every field a word ("label,x,y"), or the
+ * column indices "0,1,2"; numbers and words mixed ("1,2,x7") are a data
+ * row with a mistake. Fields are read as by bp_dataset_load_csv_with, under
+ * bp_input_limit_default(). Empty lines at the end are ignored. classes is
+ * the largest label + 1 (bp_dataset_load_csv_with maps labels instead). Labels above 65535 are rejected, so a typo cannot make millions
  * of classes. Returns as bp_dataset_load_idx, and BP_EINVAL for a
  * label_column past the last column; BP_EFORMAT names the line and (1-based)
  * column of a field that is not a finite number, a row with another column
@@ -657,6 +659,117 @@ BP_API int bp_dataset_load_csv(bp_dataset *out, const char *path, size_t label_c
  * library cannot make a stream of the memory. */
 BP_API int bp_dataset_load_csv_memory(bp_dataset *out, const void *data, size_t size,
                                       size_t label_column);
+
+/* What a model predicts, and what a CSV loader reads from the label
+ * column(s). */
+typedef enum bp_task {
+    BP_TASK_CLASSIFICATION = 0, /* one label column: text mapped to classes */
+    BP_TASK_REGRESSION = 1      /* one or more columns of float targets */
+} bp_task;
+
+/* Whether the first line of a CSV file is a header. */
+typedef enum bp_csv_header {
+    /* A header when every field of the first line is a word (not a
+     * number; empty fields aside), or when its fields are exactly the
+     * column indices 0, 1, .., k (empty fields aside) as dataframe writers
+     * emit them. A first line with numbers and words is a data row, and
+     * its words are errors naming the line and column. */
+    BP_CSV_HEADER_AUTO = 0,
+    BP_CSV_HEADER_PRESENT = 1, /* the first line is a header, whatever it holds */
+    BP_CSV_HEADER_ABSENT = 2   /* the first line is data */
+} bp_csv_header;
+
+/* How bp_dataset_load_csv_with reads a file. Fill with
+ * bp_csv_options_default, then change what differs. */
+typedef struct bp_csv_options {
+    char delimiter;       /* ',' by default; any byte but '\n', '\r', '"' and NUL */
+    bp_csv_header header; /* BP_CSV_HEADER_AUTO */
+    size_t skip_columns;  /* leading columns ignored (a row index); 0 */
+    bp_task task;         /* BP_TASK_CLASSIFICATION */
+    /* The label column (classification) or the target columns
+     * (regression), comma-separated: 0-based indices counting every column
+     * of the file, header names, or "last". NULL: "0". */
+    const char *label;
+    /* No label at all: every column but the skipped ones is a feature
+     * (data to predict). 0 (false). */
+    int features_only;
+    /* An empty feature field (or NA, NaN, ?) gets its column's mean over
+     * the file. false: it is an error naming the line and column. Labels
+     * and targets are never imputed. 0 (false). */
+    int impute_mean;
+    /* Classification: at most this many distinct labels; 0: 65536. */
+    size_t max_classes;
+    /* Caps a line's bytes and the parsed data's bytes (the arrays the set
+     * holds); 0: bp_input_limit_default(). */
+    uint64_t max_input_bytes;
+    /* Classification with known classes (a test set of a trained model):
+     * class c is class_names[c], `classes` of them; a label not among them
+     * is an error naming its line. NULL: classes from this file. */
+    char *const *class_names;
+    size_t classes;
+} bp_csv_options;
+
+/* Fills *options with the defaults above. Does nothing for NULL. */
+BP_API void bp_csv_options_default(bp_csv_options *options);
+
+/* The default cap on the bytes a loader reads into memory: a quarter of
+ * the machine's physical memory, at least 64 MiB. Thread-safe. */
+BP_API uint64_t bp_input_limit_default(void);
+
+/* Loads a CSV file as `options` say (NULL: the defaults). Fields are
+ * decimal numbers (blanks around them allowed); hexadecimal numbers,
+ * NaN, infinities and values out of a float's range are errors, as are a
+ * NUL byte, a CR inside a line (a file with CR-only line ends: the message
+ * says "CR line endings"), a line or data past max_input_bytes (the
+ * message names the limit), rows of different widths and empty lines
+ * before more data. A UTF-8 byte-order mark is skipped; CRLF line ends
+ * are read. The arrays grow by a quarter as rows arrive (moved, not
+ * copied, by the C library's realloc for large blocks), so that memory
+ * stays within about 1.25 times the parsed data plus one line.
+ *
+ * Classification: the labels are mapped to classes as bp_labels_map does
+ * (so labels 1..3 make 3 classes, and strings are labels), names in
+ * out->class_names; with options->class_names, to those classes.
+ * Regression: out->targets holds the target columns, in the order
+ * options->label names them, out->outputs of them.
+ *   out  [out] the data set; left empty on failure.
+ * Returns BP_OK; BP_EINVAL (NULL pointer, bad options, a label column
+ * past the last column or naming no header field, too many classes, an
+ * unknown label); BP_EIO; BP_EFORMAT, naming the line and (1-based)
+ * column; BP_ENOMEM. Thread-safe on distinct outputs. */
+BP_API int bp_dataset_load_csv_with(bp_dataset *out, const char *path,
+                                    const bp_csv_options *options);
+
+/* The same from the `size` bytes at `data` (named "<memory>"). */
+BP_API int bp_dataset_load_csv_memory_with(bp_dataset *out, const void *data, size_t size,
+                                           const bp_csv_options *options);
+
+/* A CSV file read a block of rows at a time, for files larger than memory:
+ * features only (options->features_only is implied; impute_mean is not
+ * allowed, the means being unknown until the end). Opaque. */
+typedef struct bp_csv_reader bp_csv_reader;
+
+/* Opens `path` with `options` (NULL: the defaults) and reads up to its
+ * first data row, so that bp_csv_reader_features is known.
+ *   out  [out] the reader; NULL on failure. Close with bp_csv_reader_close.
+ * Returns as bp_dataset_load_csv_with. */
+BP_API int bp_csv_reader_open(bp_csv_reader **out, const char *path,
+                              const bp_csv_options *options);
+
+/* Features per row (0 for NULL). */
+BP_API size_t bp_csv_reader_features(const bp_csv_reader *reader);
+
+/* Reads up to max_rows rows into inputs (max_rows x features floats).
+ *   rows  [out] the rows read; 0 at the end of the file.
+ *   line  [out] may be NULL: the file line of the first row read.
+ * Returns BP_OK; BP_EINVAL for a NULL pointer or max_rows 0; BP_EFORMAT,
+ * BP_EIO as bp_dataset_load_csv_with (the rows before the bad one are not
+ * returned). */
+BP_API int bp_csv_reader_read(bp_csv_reader *reader, float *inputs, size_t max_rows, size_t *rows,
+                              size_t *line);
+
+/* Closes the file and frees the reader. Accepts NULL. */
+BP_API void bp_csv_reader_close(bp_csv_reader *reader);
 
 /* Frees the arrays and empties the data set. Accepts NULL. */
 BP_API void bp_dataset_free(bp_dataset *data);

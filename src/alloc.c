@@ -59,6 +59,20 @@ void *bp__alloc_zeroed(size_t bytes) {
     return block;
 }
 
+void *bp__realloc(void *block, size_t bytes) {
+    if (bytes == 0)
+        return NULL;
+    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+    if (injected_failure()) {
+        atomic_fetch_add_explicit(&injected, 1, memory_order_relaxed);
+        return NULL;
+    }
+    void *moved = realloc(block, bytes);
+    if (moved && !block)
+        atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
+    return moved;
+}
+
 void bp__free(void *block) {
     if (!block)
         return;

@@ -21,6 +21,15 @@ void *bp__alloc(size_t bytes);
 /* The same, filled with zeros. */
 void *bp__alloc_zeroed(size_t bytes);
 
+/* Resizes a block from bp__alloc, bp__alloc_zeroed or bp__realloc (or NULL)
+ * to `bytes` with C's realloc, keeping its contents up to the smaller size:
+ * for large blocks glibc moves the pages (mremap) instead of copying, so
+ * memory never holds the old and the new block at once. The result is only
+ * aligned as malloc aligns: for arrays that are copied from, not handed to
+ * BLAS. Counted and failed like bp__alloc. Returns NULL (the block
+ * untouched and still valid) when there is no memory or bytes is 0. */
+void *bp__realloc(void *block, size_t bytes);
+
 /* Releases a block from bp__alloc or bp__alloc_zeroed. Accepts NULL. */
 void bp__free(void *block);
 

@@ -927,6 +927,132 @@ static int csv_column_size_max(fixture *f) {
     return data_out(bp_dataset_load_csv(&loaded, csv_path, SIZE_MAX));
 }
 
+static int csv_options_default_null(fixture *f) {
+    (void)f;
+    bp_csv_options_default(NULL);
+    bp_csv_options o;
+    bp_csv_options_default(&o);
+    return documented(o.delimiter == ',' && o.header == BP_CSV_HEADER_AUTO && !o.label &&
+                      o.max_input_bytes == 0);
+}
+static int input_limit(fixture *f) {
+    (void)f;
+    return documented(bp_input_limit_default() >= ((uint64_t)64 << 20));
+}
+static int csv_with_null_out(fixture *f) {
+    (void)f;
+    return bp_dataset_load_csv_with(NULL, csv_path, NULL);
+}
+static int csv_with_null_path(fixture *f) {
+    (void)f;
+    prime_loaded();
+    return data_out(bp_dataset_load_csv_with(&loaded, NULL, NULL));
+}
+static int csv_with_bad_delimiter(fixture *f) {
+    (void)f;
+    prime_loaded();
+    bp_csv_options o;
+    bp_csv_options_default(&o);
+    o.delimiter = '\n';
+    return data_out(bp_dataset_load_csv_with(&loaded, csv_path, &o));
+}
+static int csv_with_unknown_name(fixture *f) {
+    (void)f;
+    prime_loaded();
+    bp_csv_options o;
+    bp_csv_options_default(&o);
+    o.label = "species";
+    return data_out(bp_dataset_load_csv_with(&loaded, csv_path, &o));
+}
+static int csv_with_two_labels(fixture *f) {
+    (void)f;
+    prime_loaded();
+    bp_csv_options o;
+    bp_csv_options_default(&o);
+    o.label = "a,b";
+    return data_out(bp_dataset_load_csv_with(&loaded, csv_path, &o));
+}
+static int csv_with_ok(fixture *f) {
+    (void)f;
+    prime_loaded();
+    bp_csv_options o;
+    bp_csv_options_default(&o);
+    o.label = "label";
+    return data_out(bp_dataset_load_csv_with(&loaded, csv_path, &o));
+}
+static int csv_memory_with_null_data(fixture *f) {
+    (void)f;
+    prime_loaded();
+    return data_out(bp_dataset_load_csv_memory_with(&loaded, NULL, 3, NULL));
+}
+static int csv_memory_with_unknown_task(fixture *f) {
+    (void)f;
+    prime_loaded();
+    bp_csv_options o;
+    bp_csv_options_default(&o);
+    o.task = (bp_task)9;
+    return data_out(bp_dataset_load_csv_memory_with(&loaded, csv_text, sizeof csv_text - 1, &o));
+}
+static int csv_memory_with_ok(fixture *f) {
+    (void)f;
+    prime_loaded();
+    return data_out(bp_dataset_load_csv_memory_with(&loaded, csv_text, sizeof csv_text - 1, NULL));
+}
+static int reader_null_out(fixture *f) {
+    (void)f;
+    return bp_csv_reader_open(NULL, csv_path, NULL);
+}
+static int reader_missing(fixture *f) {
+    (void)f;
+    bp_csv_reader *r = (bp_csv_reader *)&loaded;
+    const int rc = bp_csv_reader_open(&r, missing_path, NULL);
+    return r ? OUT_NOT_CLEARED : rc;
+}
+static int reader_impute(fixture *f) {
+    (void)f;
+    bp_csv_reader *r;
+    bp_csv_options o;
+    bp_csv_options_default(&o);
+    o.impute_mean = 1;
+    return bp_csv_reader_open(&r, csv_path, &o);
+}
+static int reader_features_null(fixture *f) {
+    (void)f;
+    return documented(bp_csv_reader_features(NULL) == 0);
+}
+static int reader_read_null(fixture *f) {
+    size_t rows;
+    return bp_csv_reader_read(NULL, &f->c.batch_inputs[0][0], 1, &rows, NULL);
+}
+static int reader_read_zero_rows(fixture *f) {
+    bp_csv_reader *r;
+    cr_assert_eq(bp_csv_reader_open(&r, csv_path, NULL), BP_OK);
+    size_t rows;
+    float buffer[8];
+    (void)f;
+    const int rc = bp_csv_reader_read(r, buffer, 0, &rows, NULL);
+    bp_csv_reader_close(r);
+    return rc;
+}
+static int reader_read_all(fixture *f) {
+    (void)f;
+    bp_csv_reader *r;
+    cr_assert_eq(bp_csv_reader_open(&r, csv_path, NULL), BP_OK);
+    float buffer[3][4];
+    size_t rows, line = 0, more;
+    int rc = bp_csv_reader_read(r, &buffer[0][0], 3, &rows, &line);
+    const bool ok = rc == BP_OK && rows == 2 && line == 2 && bp_csv_reader_features(r) == 4 &&
+                    buffer[1][0] == 1.0f && buffer[1][3] == 6.0f &&
+                    bp_csv_reader_read(r, &buffer[0][0], 3, &more, NULL) == BP_OK && more == 0;
+    bp_csv_reader_close(r);
+    return rc != BP_OK ? rc : ok ? BP_OK : NOT_AS_DOCUMENTED;
+}
+static int reader_close_null(fixture *f) {
+    (void)f;
+    bp_csv_reader_close(NULL);
+    return AS_DOCUMENTED;
+}
+
 static int free_null(fixture *f) {
     (void)f;
     bp_dataset_free(NULL);
@@ -1877,6 +2003,30 @@ static const bad_case cases[] = {
     BAD(bp_dataset_load_csv, "label column SIZE_MAX", csv_column_size_max, BP_EINVAL,
         "label_column"),
 
+    DOC(bp_csv_options_default, "NULL and the defaults", csv_options_default_null),
+    DOC(bp_input_limit_default, "at least 64 MiB", input_limit),
+    BAD(bp_dataset_load_csv_with, "NULL out", csv_with_null_out, BP_EINVAL, "out"),
+    BAD(bp_dataset_load_csv_with, "NULL path", csv_with_null_path, BP_EINVAL, "path"),
+    BAD(bp_dataset_load_csv_with, "newline delimiter", csv_with_bad_delimiter, BP_EINVAL,
+        "delimiter"),
+    BAD(bp_dataset_load_csv_with, "an unknown column name", csv_with_unknown_name, BP_EINVAL,
+        "species"),
+    BAD(bp_dataset_load_csv_with, "two label columns", csv_with_two_labels, BP_EINVAL,
+        "one label column"),
+    CASE(bp_dataset_load_csv_with, "label by name", NULL, csv_with_ok, BP_OK, NULL, KEEP_ALL),
+    BAD(bp_dataset_load_csv_memory_with, "NULL data", csv_memory_with_null_data, BP_EINVAL, "data"),
+    BAD(bp_dataset_load_csv_memory_with, "unknown task", csv_memory_with_unknown_task, BP_EINVAL,
+        "task"),
+    CASE(bp_dataset_load_csv_memory_with, "the defaults", NULL, csv_memory_with_ok, BP_OK, NULL,
+         KEEP_ALL),
+    BAD(bp_csv_reader_open, "NULL out", reader_null_out, BP_EINVAL, "out"),
+    BAD(bp_csv_reader_open, "missing file", reader_missing, BP_EIO, "missing"),
+    BAD(bp_csv_reader_open, "impute_mean", reader_impute, BP_EINVAL, "impute_mean"),
+    DOC(bp_csv_reader_features, "NULL", reader_features_null),
+    BAD(bp_csv_reader_read, "NULL reader", reader_read_null, BP_EINVAL, "reader"),
+    BAD(bp_csv_reader_read, "max_rows 0", reader_read_zero_rows, BP_EINVAL, "max_rows"),
+    CASE(bp_csv_reader_read, "every row, then none", NULL, reader_read_all, BP_OK, NULL, KEEP_ALL),
+    DOC(bp_csv_reader_close, "NULL", reader_close_null),
     BAD(bp_dataset_load_csv_memory, "NULL out", csv_memory_null_out, BP_EINVAL, "out"),
     BAD(bp_dataset_load_csv_memory, "NULL data", csv_memory_null_data, BP_EINVAL, "data"),
     BAD(bp_dataset_load_csv_memory, "0 bytes", csv_memory_nothing, BP_EFORMAT, "no rows"),
