@@ -645,11 +645,11 @@ BP_API int bp_dataset_load_idx_memory(bp_dataset *out, const void *images, size_
  * column indices "0,1,2"; numbers and words mixed ("1,2,x7") are a data
  * row with a mistake. Fields are read as by bp_dataset_load_csv_with, under
  * bp_input_limit_default(). Empty lines at the end are ignored. classes is
- * the largest label + 1 (bp_dataset_load_csv_with maps labels instead). Labels above 65535 are rejected, so a typo cannot make millions
- * of classes. Returns as bp_dataset_load_idx, and BP_EINVAL for a
- * label_column past the last column; BP_EFORMAT names the line and (1-based)
- * column of a field that is not a finite number, a row with another column
- * count, or a label that is not an integer 0..65535. */
+ * the largest label + 1 (bp_dataset_load_csv_with maps labels instead). Labels above 65535 are
+ * rejected, so a typo cannot make millions of classes. Returns as bp_dataset_load_idx, and
+ * BP_EINVAL for a label_column past the last column; BP_EFORMAT names the line and (1-based) column
+ * of a field that is not a finite number, a row with another column count, or a label that is not
+ * an integer 0..65535. */
 BP_API int bp_dataset_load_csv(bp_dataset *out, const char *path, size_t label_column);
 
 /* The same as bp_dataset_load_csv, from the `size` bytes of CSV text at
@@ -753,8 +753,7 @@ typedef struct bp_csv_reader bp_csv_reader;
  * first data row, so that bp_csv_reader_features is known.
  *   out  [out] the reader; NULL on failure. Close with bp_csv_reader_close.
  * Returns as bp_dataset_load_csv_with. */
-BP_API int bp_csv_reader_open(bp_csv_reader **out, const char *path,
-                              const bp_csv_options *options);
+BP_API int bp_csv_reader_open(bp_csv_reader **out, const char *path, const bp_csv_options *options);
 
 /* Features per row (0 for NULL). */
 BP_API size_t bp_csv_reader_features(const bp_csv_reader *reader);
