@@ -1,6 +1,7 @@
 /* Fuzz target: bp_net_load_memory on any bytes, as given and with the CRC-32 repaired. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +53,23 @@ static void load(const uint8_t *data, size_t size) {
     FUZZ_CHECK(bp_net_forward(net, x, 1, &y) == BP_OK && y != NULL);
     FUZZ_CHECK(bp_net_num_params(net) <= size / 4);
     free(x);
+    /* A preprocessing section that loaded fits the network. */
+    const bp_preprocessing *p = bp_net_preprocessing(net);
+    if (p) {
+        FUZZ_CHECK(p->inputs.columns == 0 || p->inputs.columns == inputs);
+        FUZZ_CHECK(p->targets.columns == 0 || p->targets.columns == bp_net_num_outputs(net));
+        FUZZ_CHECK(p->classes <= bp_net_num_outputs(net));
+        for (size_t j = 0; j < p->inputs.columns; j++)
+            FUZZ_CHECK(p->inputs.scale[j] != 0.0f && isfinite(p->inputs.scale[j]));
+    }
+    /* Saved again, a loaded model is the same bytes (versions 1 and 2). */
+    size_t saved = 0;
+    FUZZ_CHECK(bp_net_save_memory(net, NULL, 0, &saved) == BP_OK && saved == size);
+    uint8_t *again = malloc(saved);
+    FUZZ_CHECK(again != NULL);
+    FUZZ_CHECK(bp_net_save_memory(net, again, saved, &saved) == BP_OK);
+    FUZZ_CHECK(memcmp(again, data, size) == 0);
+    free(again);
     bp_net_destroy(net);
 }
 

@@ -30,7 +30,26 @@ def with_crc(body):
     return body + struct.pack("<I", zlib.crc32(body))
 
 
-def model(sizes, acts, loss=0, version=1, mark=0x01020304, params=None, count=None):
+def scaler(kind, offsets, scales):
+    return (struct.pack("<IQ", kind, len(offsets))
+            + b"".join(struct.pack("<f", v) for v in offsets)
+            + b"".join(struct.pack("<f", v) for v in scales))
+
+
+def section(task=0, inputs=None, targets=None, names=None, version=1, flags=None):
+    """The preprocessing section of format version 2 (docs/model-format.md)."""
+    if flags is None:
+        flags = (1 if inputs else 0) | (2 if targets else 0) | (4 if names else 0)
+    body = struct.pack("<III", version, task, flags)
+    body += (inputs or b"") + (targets or b"")
+    if names:
+        body += struct.pack("<Q", len(names))
+        body += b"".join(struct.pack("<I", len(n)) + n for n in names)
+    return body
+
+
+def model(sizes, acts, loss=0, version=1, mark=0x01020304, params=None, count=None,
+          prep=None, prep_length=None):
     n = len(acts)
     body = b"BPMODEL\0" + struct.pack("<IIII", version, mark, n, loss)
     body += b"".join(struct.pack("<Q", s) for s in sizes)
@@ -40,6 +59,8 @@ def model(sizes, acts, loss=0, version=1, mark=0x01020304, params=None, count=No
     if params is None:
         params = [((i * 37) % 11 - 5) / 8.0 for i in range(p)]
     body += b"".join(struct.pack("<f", v) for v in params)
+    if prep is not None:
+        body += struct.pack("<Q", len(prep) if prep_length is None else prep_length) + prep
     return with_crc(body)
 
 
@@ -76,6 +97,24 @@ def models():
     write("model", "damaged_huge_size", model([1, 0x7FFFFFFF], [0], params=[]))
     write("model", "damaged_zero_size", model([2, 0, 1], [1, 1], params=[]))
     write("model", "damaged_nan", model([1, 1], [0], params=[float("nan"), 1.0]))
+    # Version 2: a preprocessing section after the parameters.
+    standard = scaler(1, [0.5, -2.0, 10.0], [2.0, 0.25, 1.0])
+    names = [b"setosa", b"versicolor", b"virginica"]
+    write("model", "v2_classes_scaled", model([3, 4, 3], [3, 5], loss=1, version=2,
+                                              prep=section(0, standard, names=names)))
+    write("model", "v2_regression", model([3, 2, 2], [3, 0], version=2,
+                                          prep=section(1, standard, scaler(0, [1, 2], [0.5, 4]))))
+    write("model", "v2_empty_section", model([1, 1], [0], version=2, prep=section()))
+    write("model", "damaged_v2_section_length", model([3, 4, 3], [3, 5], version=2,
+                                                      prep=section(0, standard), prep_length=7))
+    write("model", "damaged_v2_zero_scale", model([3, 4, 3], [3, 5], version=2,
+                                                  prep=section(0, scaler(1, [0, 0, 0], [1, 0, 1]))))
+    write("model", "damaged_v2_names_past_outputs", model([1, 2], [5], loss=1, version=2,
+                                                          prep=section(0, names=names)))
+    write("model", "damaged_v2_flags_for_task", model([1, 1], [0], version=2,
+                                                      prep=section(1, names=[b"a"])))
+    write("model", "damaged_v2_control_name", model([1, 2], [5], version=2,
+                                                    prep=section(0, names=[b"a", b"b\nc"])))
 
 
 def optimizers():

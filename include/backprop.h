@@ -1140,9 +1140,44 @@ BP_API size_t bp_workers_memory_bytes(const bp_workers *workers);
 /* Model files                                                               */
 /* ------------------------------------------------------------------------ */
 
-/* The format version bp_net_save writes and bp_net_load reads. The format is
- * described in docs/model-format.md. */
-#define BP_MODEL_FORMAT_VERSION 1
+/* The newest format version bp_net_save writes and bp_net_load reads. The
+ * format is described in docs/model-format.md. A network without
+ * preprocessing is saved as version 1 (byte for byte as before version 2
+ * existed); one with preprocessing as version 2, which adds a versioned
+ * section after the parameters. bp_net_load reads both. */
+#define BP_MODEL_FORMAT_VERSION 2
+
+/* What a model does to data before and after the network, saved in the
+ * model file (version 2) so that evaluation and prediction apply it
+ * themselves. */
+typedef struct bp_preprocessing {
+    bp_task task;
+    /* Applied to every input row before the network; columns 0 (none) or
+     * the network's inputs. */
+    bp_scaler inputs;
+    /* Regression: the network's outputs are mapped back with
+     * bp_scaler_inverse; columns 0 (none) or the network's outputs. */
+    bp_scaler targets;
+    /* Classification: class c's label text is class_names[c] (each 1 to
+     * 255 bytes, no control characters); classes 0 (none, the classes are
+     * their numbers) or at most the network's outputs. */
+    size_t classes;
+    char **class_names;
+} bp_preprocessing;
+
+/* Attaches a copy of *preprocessing to the network (replacing any), or
+ * with NULL removes it. bp_net_save then writes it; bp_net_load restores
+ * it. Returns BP_OK; BP_EINVAL for a NULL net, an unknown task or scaler
+ * kind, scaler widths that do not match the network, a zero or non-finite
+ * scale or non-finite offset, target scaling on a classification or class
+ * names on a regression, more classes than outputs, or a bad class name;
+ * BP_ENOMEM (the network keeps what it had). */
+BP_API int bp_net_set_preprocessing(bp_net *net, const bp_preprocessing *preprocessing);
+
+/* The network's preprocessing, or NULL when it has none (also for a NULL
+ * net). Borrowed until the next bp_net_set_preprocessing or
+ * bp_net_destroy on this network. */
+BP_API const bp_preprocessing *bp_net_preprocessing(const bp_net *net);
 
 /* The most layers a model file holds (bp_net_save refuses more), so that a
  * program can refuse such a network before training it. */

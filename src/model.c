@@ -15,6 +15,7 @@
 #include "file_io.h"
 #include "finite.h"
 #include "net.h"
+#include "preprocessing.h"
 
 /* The layout is documented byte by byte in docs/model-format.md. */
 static const unsigned char model_magic[8] = {'B', 'P', 'M', 'O', 'D', 'E', 'L', '\0'};
@@ -38,6 +39,7 @@ static bool model_file_bytes(uint64_t n_layers, uint64_t n_params, uint64_t *byt
 
 /* What the header says, as far as it has been read and checked. */
 typedef struct model_header {
+    uint32_t version; /* 1, or 2 with a preprocessing section */
     uint32_t n_layers;
     uint32_t loss;
     uint64_t n_params; /* implied by the sizes, and equal to the stored count */
@@ -70,7 +72,9 @@ static int read_fixed_header(bp__reader *r, model_header *h) {
     int rc = bp__reader_bytes(r, bytes, sizeof bytes);
     if (rc != BP_OK)
         return rc;
-    rc = bp__check_preamble(r, bytes, model_magic, "model", BP_MODEL_FORMAT_VERSION);
+    /* Versions 1 and 2 share everything up to the parameters. */
+    h->version = bp__get_u32(bytes + 8) == 1 ? 1 : BP_MODEL_FORMAT_VERSION;
+    rc = bp__check_preamble(r, bytes, model_magic, "model", h->version);
     if (rc != BP_OK)
         return rc;
     h->n_layers = bp__get_u32(bytes + 16);
@@ -183,7 +187,9 @@ static int check_savable(const bp_net *net, const char *function, const char *wh
 /* Every field of the model file, to a file or to memory. */
 static int write_model(bp__writer *w, const void *object) {
     const bp_net *net = object;
-    bp__writer_preamble(w, model_magic, BP_MODEL_FORMAT_VERSION);
+    /* Version 1 without preprocessing: such files stay as they always were. */
+    const bp_preprocessing *prep = net->preprocessing;
+    bp__writer_preamble(w, model_magic, prep ? 2 : 1);
     bp__writer_u32(w, (uint32_t)net->n_layers);
     bp__writer_u32(w, (uint32_t)net->loss);
     bp__writer_u64(w, net->layers[0].inputs);
@@ -193,6 +199,10 @@ static int write_model(bp__writer *w, const void *object) {
         bp__writer_u32(w, (uint32_t)net->layers[l].activation);
     bp__writer_u64(w, net->n_params);
     bp__writer_floats(w, net->params, net->n_params);
+    if (prep) {
+        bp__writer_u64(w, bp__preprocessing_bytes(prep));
+        bp__preprocessing_write(w, prep);
+    }
     return bp__writer_commit(w);
 }
 
@@ -223,6 +233,29 @@ int bp_net_save_memory(const bp_net *net, void *buffer, size_t capacity, size_t 
     return bp__save_memory(write_model, net, buffer, capacity, size, __func__, "model");
 }
 
+/* Reads version 2's section length, which must account for the rest of
+ * the file exactly (`before` bytes precede it, 4 of CRC follow), and the
+ * section into a new block: its bytes exist, so the block is no larger
+ * than the file. */
+static int read_section(bp__reader *r, unsigned char **section, uint64_t *bytes, uint64_t before) {
+    unsigned char length[8];
+    int rc = bp__reader_bytes(r, length, sizeof length);
+    if (rc != BP_OK)
+        return rc;
+    *bytes = bp__get_u64(length);
+    /* before counts the CRC too: the section sits between the length and it. */
+    if (*bytes != r->size - before - 8)
+        return bp__fail(BP_EFORMAT, r->function,
+                        "%s: the preprocessing section claims %llu bytes; the file holds %llu",
+                        r->path, (unsigned long long)*bytes,
+                        (unsigned long long)(r->size - before - 8));
+    *section = bp__alloc(*bytes ? (size_t)*bytes : 1);
+    if (!*section)
+        return bp__fail(BP_ENOMEM, r->function, "%s: no memory for the preprocessing section",
+                        r->path);
+    return bp__reader_bytes(r, *section, (size_t)*bytes);
+}
+
 /* Loading checks the fixed header, reads the layer table (at most
  * MAX_LAYERS entries, so its arrays are small whatever the file says),
  * compares the exact file length the table implies with the real one before
@@ -237,6 +270,8 @@ static int load(bp__reader *r, bp_net **out, bp_kernels kernels) {
     bp_activation *activations = NULL;
     bp_net *net = NULL;
     model_header h;
+    unsigned char *section = NULL; /* version 2's preprocessing section */
+    uint64_t section_bytes = 0;
 
     int rc = read_fixed_header(r, &h);
     if (rc != BP_OK)
@@ -258,9 +293,11 @@ static int load(bp__reader *r, bp_net **out, bp_kernels kernels) {
                       path, h.shape, (unsigned long long)h.n_params);
         goto done;
     }
-    if (expected != r->size) {
-        rc = bp__fail(BP_EFORMAT, fn, "%s: file is %llu bytes, expected %llu for layers %s", path,
-                      (unsigned long long)r->size, (unsigned long long)expected, h.shape);
+    /* Version 2: the section's length and the section come before the CRC. */
+    if (h.version == 1 ? expected != r->size : r->size < expected || r->size - expected < 8) {
+        rc = bp__fail(BP_EFORMAT, fn, "%s: file is %llu bytes, expected %s%llu for layers %s", path,
+                      (unsigned long long)r->size, h.version == 1 ? "" : "more than ",
+                      (unsigned long long)(h.version == 1 ? expected : expected + 7), h.shape);
         goto done;
     }
 
@@ -276,9 +313,17 @@ static int load(bp__reader *r, bp_net **out, bp_kernels kernels) {
     rc = bp__reader_bytes(r, net->params, (size_t)h.n_params * 4);
     if (rc != BP_OK)
         goto done;
+    if (h.version == 2 && (rc = read_section(r, &section, &section_bytes, expected)) != BP_OK)
+        goto done;
     rc = bp__reader_finish(r);
     if (rc != BP_OK)
         goto done;
+    if (section) {
+        rc = bp__preprocessing_read(section, section_bytes, sizes[0], sizes[h.n_layers],
+                                    &net->preprocessing, fn, path);
+        if (rc != BP_OK)
+            goto done;
+    }
     bp__decode_floats(net->params, net->n_params);
     size_t bad = bp__first_nonfinite(net->params, net->n_params);
     if (bad < net->n_params) {
@@ -289,6 +334,7 @@ static int load(bp__reader *r, bp_net **out, bp_kernels kernels) {
 
 done:
     bp__reader_close(r);
+    bp__free(section);
     bp__free(sizes);
     bp__free(activations);
     if (rc != BP_OK) {

@@ -171,6 +171,7 @@ int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
 void bp_net_destroy(bp_net *net) {
     if (!net)
         return;
+    bp__preprocessing_free(net->preprocessing);
     bp__free(net->workspace);
     bp__free(net->params); /* the grads share this allocation */
     bp__free(net->layers);

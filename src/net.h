@@ -44,7 +44,13 @@ struct bp_net {
      * gradient has been handed out that before_step has not yet completed. */
     bp_gradient_hook hook;
     bool hook_pending;
+
+    /* Saved with the model (format version 2); NULL without. */
+    bp_preprocessing *preprocessing;
 };
+
+/* Frees a preprocessing made by bp_net_set_preprocessing. Accepts NULL. */
+void bp__preprocessing_free(bp_preprocessing *p);
 
 /* The gradient of n examples' part of a mean over mean_over examples
  * (n <= mean_over): their summed per-example gradients / mean_over, into

@@ -1737,6 +1737,39 @@ static int predict_overflow(fixture *f) {
     return bp_net_predict(f->net, &f->c.data_inputs[0][0], SIZE_MAX / 2, &f->c.one_hot[0][0]);
 }
 
+static int prep_null_net(fixture *f) {
+    (void)f;
+    const bp_preprocessing p = {0};
+    return bp_net_set_preprocessing(NULL, &p);
+}
+static int prep_unknown_task(fixture *f) {
+    const bp_preprocessing p = {.task = (bp_task)5};
+    return bp_net_set_preprocessing(f->net, &p);
+}
+static int prep_wrong_width(fixture *f) {
+    float offset[IN + 1] = {0}, scale[IN + 1] = {1, 1, 1, 1};
+    const bp_preprocessing p = {.inputs = {.columns = IN + 1, .offset = offset, .scale = scale}};
+    return bp_net_set_preprocessing(f->net, &p);
+}
+static int prep_too_many_classes(fixture *f) {
+    char *names[] = {"a", "b", "c"};
+    const bp_preprocessing p = {.classes = 3, .class_names = names};
+    return bp_net_set_preprocessing(f->net, &p);
+}
+static int prep_set_and_clear(fixture *f) {
+    char *names[] = {"no", "yes"};
+    const bp_preprocessing p = {.classes = 2, .class_names = names};
+    int rc = bp_net_set_preprocessing(f->net, &p);
+    const bool set = rc == BP_OK && bp_net_preprocessing(f->net) &&
+                     strcmp(bp_net_preprocessing(f->net)->class_names[1], "yes") == 0;
+    if (rc == BP_OK)
+        rc = bp_net_set_preprocessing(f->net, NULL);
+    return rc != BP_OK ? rc : set && !bp_net_preprocessing(f->net) ? BP_OK : NOT_AS_DOCUMENTED;
+}
+static int prep_get_null(fixture *f) {
+    return documented(!bp_net_preprocessing(NULL) && !bp_net_preprocessing(f->net));
+}
+
 /* ---- the table ---- */
 
 #define CASE(fn, what, prepare, call, expect, says, keep)                                          \
@@ -2196,6 +2229,16 @@ static const bad_case cases[] = {
     BAD(bp_net_predict, "NULL outputs", predict_null_outputs, BP_EINVAL, "outputs"),
     BAD(bp_net_predict, "n 0", predict_zero, BP_EINVAL, "n is 0"),
     BAD(bp_net_predict, "n overflows", predict_overflow, BP_EOVERFLOW, "overflow"),
+
+    BAD(bp_net_set_preprocessing, "NULL net", prep_null_net, BP_EINVAL, "net"),
+    BAD(bp_net_set_preprocessing, "unknown task", prep_unknown_task, BP_EINVAL, "task"),
+    BAD(bp_net_set_preprocessing, "scaler wider than the inputs", prep_wrong_width, BP_EINVAL,
+        "columns"),
+    BAD(bp_net_set_preprocessing, "more classes than outputs", prep_too_many_classes, BP_EINVAL,
+        "3 class names"),
+    CASE(bp_net_set_preprocessing, "set, then removed", NULL, prep_set_and_clear, BP_OK, NULL,
+         KEEP_ALL),
+    DOC(bp_net_preprocessing, "NULL net, and none set", prep_get_null),
 
     BAD(bp_net_save, "NULL net", save_null_net, BP_EINVAL, "net"),
     BAD(bp_net_save, "NULL path", save_null_path, BP_EINVAL, "path"),

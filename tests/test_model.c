@@ -335,7 +335,8 @@ typedef struct crafted {
 } crafted;
 
 static void wrong_magic(spec *s) { s->magic[2] = 'X'; }
-static void version_2(spec *s) { s->version = 2; }
+static void version_2(spec *s) { s->version = 2; } /* no preprocessing section */
+static void version_3(spec *s) { s->version = 3; }
 static void big_endian_mark(spec *s) { s->mark = 0x04030201u; }
 static void zero_layers(spec *s) {
     s->n_layers = 0;
@@ -402,7 +403,8 @@ static void cross_entropy_with_softmax(spec *s) { /* a valid variant, as a contr
 
 static const crafted crafted_cases[] = {
     {"wrong magic", wrong_magic, BP_EFORMAT, "not a backprop model"},
-    {"version 2", version_2, BP_EFORMAT, "version 2"},
+    {"version 2 without its section", version_2, BP_EFORMAT, "expected more than"},
+    {"version 3", version_3, BP_EFORMAT, "version 3"},
     {"big-endian byte-order mark", big_endian_mark, BP_EFORMAT, "byte-order"},
     {"zero layers", zero_layers, BP_EFORMAT, "0 layers"},
     {"5000 layers", layers_5000, BP_EFORMAT, "5000 layers"},

@@ -1,5 +1,6 @@
 /* Per-feature scaling, label mapping, regression training and metrics,
- * batch prediction, and evaluation of a loaded model in full batches. */
+ * batch prediction, evaluation of a loaded model in full batches, and the
+ * preprocessing saved in model files (format version 2). */
 #define _POSIX_C_SOURCE 200809L /* mkstemp */
 
 #include <backprop.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 /* Columns of very different ranges, one of them constant. */
 static const float table[4][3] = {
@@ -264,5 +266,172 @@ Test(evaluate, loaded_model_reserves_a_full_batch) {
     cr_assert_eq(bp_evaluate(net, &d, &b, NULL), BP_OK);
     cr_assert_float_eq(a, b, 1e-6);
     bp_net_destroy(loaded);
+    bp_net_destroy(net);
+}
+
+/* ---- model files, version 2 ---- */
+
+static bp_net *classifier_with_preprocessing(void) {
+    const size_t sizes[] = {3, 4, 3};
+    const bp_activation acts[] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 2, sizes, acts, BP_KERNELS_NAIVE, 4), BP_OK);
+    bp_scaler s;
+    cr_assert_eq(bp_scaler_fit(&s, BP_SCALE_STANDARDIZE, &table[0][0], 4, 3), BP_OK);
+    char *names[] = {"setosa", "versicolor", "virginica"};
+    const bp_preprocessing p = {
+        .task = BP_TASK_CLASSIFICATION, .inputs = s, .classes = 3, .class_names = names};
+    cr_assert_eq(bp_net_set_preprocessing(net, &p), BP_OK, "%s", bp_errmsg());
+    bp_scaler_free(&s);
+    return net;
+}
+
+/* The bytes of net's model file, from bp_net_save_memory. */
+static unsigned char *saved_bytes(const bp_net *net, size_t *size) {
+    cr_assert_eq(bp_net_save_memory(net, NULL, 0, size), BP_OK);
+    unsigned char *bytes = malloc(*size);
+    cr_assert_eq(bp_net_save_memory(net, bytes, *size, size), BP_OK);
+    return bytes;
+}
+
+Test(model_v2, preprocessing_round_trips) {
+    bp_net *net = classifier_with_preprocessing();
+    size_t size;
+    unsigned char *bytes = saved_bytes(net, &size);
+    cr_assert_eq(bytes[8], 2, "a model with preprocessing is format version 2");
+    bp_net *loaded;
+    cr_assert_eq(bp_net_load_memory(&loaded, bytes, size, BP_KERNELS_NAIVE), BP_OK, "%s",
+                 bp_errmsg());
+    const bp_preprocessing *a = bp_net_preprocessing(net), *b = bp_net_preprocessing(loaded);
+    cr_assert_not_null(b);
+    cr_assert_eq(b->task, BP_TASK_CLASSIFICATION);
+    cr_assert_eq(b->inputs.columns, 3);
+    cr_assert_eq(b->inputs.kind, BP_SCALE_STANDARDIZE);
+    cr_assert_eq(memcmp(a->inputs.offset, b->inputs.offset, 3 * sizeof(float)), 0);
+    cr_assert_eq(memcmp(a->inputs.scale, b->inputs.scale, 3 * sizeof(float)), 0);
+    cr_assert_eq(b->targets.columns, 0);
+    cr_assert_eq(b->classes, 3);
+    cr_assert_str_eq(b->class_names[2], "virginica");
+    size_t again_size;
+    unsigned char *again = saved_bytes(loaded, &again_size);
+    cr_assert_eq(again_size, size);
+    cr_assert_eq(memcmp(again, bytes, size), 0, "saved again, the same bytes");
+    /* Removed, the model is version 1 again, and loads without any. */
+    cr_assert_eq(bp_net_set_preprocessing(loaded, NULL), BP_OK);
+    free(again);
+    again = saved_bytes(loaded, &again_size);
+    cr_assert_eq(again[8], 1);
+    bp_net *plain;
+    cr_assert_eq(bp_net_load_memory(&plain, again, again_size, BP_KERNELS_NAIVE), BP_OK);
+    cr_assert_null(bp_net_preprocessing(plain));
+    bp_net_destroy(plain);
+    free(again);
+    free(bytes);
+    bp_net_destroy(loaded);
+    bp_net_destroy(net);
+}
+
+Test(model_v2, regression_target_scaling_round_trips) {
+    const size_t sizes[] = {2, 2};
+    const bp_activation acts[] = {BP_ACT_IDENTITY};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 1, sizes, acts, BP_KERNELS_NAIVE, 4), BP_OK);
+    float offset[2] = {100, -3}, scale[2] = {0.01f, 2};
+    const bp_preprocessing p = {
+        .task = BP_TASK_REGRESSION,
+        .targets = {.kind = BP_SCALE_STANDARDIZE, .columns = 2, .offset = offset, .scale = scale}};
+    cr_assert_eq(bp_net_set_preprocessing(net, &p), BP_OK);
+    size_t size;
+    unsigned char *bytes = saved_bytes(net, &size);
+    bp_net *loaded;
+    cr_assert_eq(bp_net_load_memory(&loaded, bytes, size, BP_KERNELS_NAIVE), BP_OK);
+    const bp_preprocessing *b = bp_net_preprocessing(loaded);
+    cr_assert_eq(b->task, BP_TASK_REGRESSION);
+    cr_assert_eq(b->targets.offset[0], 100.0f);
+    cr_assert_eq(b->targets.scale[1], 2.0f);
+    free(bytes);
+    bp_net_destroy(loaded);
+    bp_net_destroy(net);
+}
+
+Test(model_v2, bad_preprocessing_is_refused) {
+    bp_net *net = classifier_with_preprocessing();
+    float offset[3] = {0}, scale[3] = {1, 0, 1};
+    bp_preprocessing p = {.task = BP_TASK_CLASSIFICATION,
+                          .inputs = {.columns = 3, .offset = offset, .scale = scale}};
+    cr_assert_eq(bp_net_set_preprocessing(net, &p), BP_EINVAL);
+    cr_assert(strstr(bp_errmsg(), "column 1"), "%s", bp_errmsg());
+    p.inputs.columns = 2;
+    cr_assert_eq(bp_net_set_preprocessing(net, &p), BP_EINVAL);
+    p = (bp_preprocessing){.task = BP_TASK_REGRESSION, .classes = 1};
+    char *names[] = {"a\tb"};
+    p.class_names = names;
+    cr_assert_eq(bp_net_set_preprocessing(net, &p), BP_EINVAL);
+    p.task = BP_TASK_CLASSIFICATION;
+    cr_assert_eq(bp_net_set_preprocessing(net, &p), BP_EINVAL, "a control character");
+    cr_assert_eq(bp_net_preprocessing(net)->classes, 3, "a refused call keeps the old one");
+    bp_net_destroy(net);
+}
+
+/* The section starts after the parameters' 4 P bytes and its uint64 length. */
+static size_t section_start(const bp_net *net) {
+    return 40 + 12 * bp_net_num_layers(net) + 4 * bp_net_num_params(net) + 8;
+}
+
+static void repair_crc(unsigned char *bytes, size_t size) {
+    const uint32_t crc = (uint32_t)crc32(0, bytes, (uInt)(size - 4));
+    for (int i = 0; i < 4; i++)
+        bytes[size - 4 + (size_t)i] = (unsigned char)(crc >> (8 * i));
+}
+
+Test(model_v2, damaged_sections_with_a_good_crc_are_format_errors) {
+    bp_net *net = classifier_with_preprocessing();
+    size_t size;
+    unsigned char *good = saved_bytes(net, &size);
+    const size_t at = section_start(net);
+    /* offset within the section, new byte, words the message holds */
+    const struct {
+        size_t offset;
+        unsigned char value;
+        const char *says;
+    } damages[] = {
+        {0, 9, "section version 9"},
+        {4, 7, "unknown task 7"},
+        {4, 1, "do not fit task"},
+        {8, 0x10, "flags"},
+        {12, 5, "kind 5"},
+        {16, 4, "has 4 columns"},
+        {12 + 12 + 12 + 3, 0, "column 0"}, /* the first scale's high byte: 0 */
+        {12 + 12 + 24, 4, "4 class names"},
+        {12 + 12 + 24 + 8 + 4, '\n', "class name 0"},
+    };
+    for (size_t i = 0; i < sizeof damages / sizeof *damages; i++) {
+        unsigned char *bytes = malloc(size);
+        memcpy(bytes, good, size);
+        bytes[at + damages[i].offset] = damages[i].value;
+        if (damages[i].offset == 12 + 12 + 12 + 3) /* make the scale exactly 0.0f */
+            memset(bytes + at + 12 + 12 + 12, 0, 4);
+        repair_crc(bytes, size);
+        bp_net *loaded = (bp_net *)&loaded;
+        const int rc = bp_net_load_memory(&loaded, bytes, size, BP_KERNELS_NAIVE);
+        cr_assert_eq(rc, BP_EFORMAT, "damage %zu: %s: %s", i, bp_err_name(rc), bp_errmsg());
+        cr_assert_null(loaded);
+        cr_assert(strstr(bp_errmsg(), damages[i].says), "damage %zu: \"%s\" lacks \"%s\"", i,
+                  bp_errmsg(), damages[i].says);
+        free(bytes);
+    }
+    /* A section length that does not account for the file, and a file cut
+     * inside the section. */
+    unsigned char *bytes = malloc(size);
+    memcpy(bytes, good, size);
+    bytes[at - 8] += 1;
+    repair_crc(bytes, size);
+    bp_net *loaded;
+    cr_assert_eq(bp_net_load_memory(&loaded, bytes, size, BP_KERNELS_NAIVE), BP_EFORMAT);
+    cr_assert(strstr(bp_errmsg(), "section claims"), "%s", bp_errmsg());
+    memcpy(bytes, good, size);
+    cr_assert_eq(bp_net_load_memory(&loaded, bytes, at + 2, BP_KERNELS_NAIVE), BP_EFORMAT);
+    free(bytes);
+    free(good);
     bp_net_destroy(net);
 }

@@ -33,9 +33,8 @@ static const char *const COMMAND = "info";
 
 static void describe(const char *path, bp_net *net) {
     printf("model       %s\n", path);
-    /* bp_net_load reads only this version (and rejects any other), so a
-     * model it loaded has it. */
-    printf("format      version %d\n", BP_MODEL_FORMAT_VERSION);
+    /* bp_net_save writes version 2 exactly when there is preprocessing. */
+    printf("format      version %d\n", bp_net_preprocessing(net) ? 2 : 1);
     struct stat st;
     if (stat(path, &st) == 0)
         printf("file        %lld bytes\n", (long long)st.st_size);
