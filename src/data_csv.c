@@ -271,7 +271,7 @@ static int setup_columns(csv *c, const char *line, const char *line_end, bool he
         for (const char *p = spec;; p++) {
             const char *end = p + strcspn(p, ","), *s = p, *e = end;
             name_of(&s, &e);
-            size_t column;
+            size_t column = 0;
             int rc = resolve_column(c, s, (size_t)(e - s), header ? line : NULL, line_end, &column);
             if (rc != BP_OK)
                 return rc;
@@ -403,7 +403,7 @@ static int parse_row(csv *c, const char *line, const char *line_end) {
  * 0 at the end of the file, or a negative code. */
 static int next_row(csv *c) {
     for (;;) {
-        size_t length;
+        size_t length = 0;
         int rc = read_line(c, &length);
         if (rc <= 0)
             return rc;
