@@ -17,6 +17,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "file_io.h"
+#include "input_limit.h"
 #include "labels.h"
 
 /* Labels above this are rejected by bp_dataset_load_csv, whose labels are
@@ -647,14 +648,7 @@ void bp_csv_options_default(bp_csv_options *options) {
         *options = (bp_csv_options){.delimiter = ','};
 }
 
-uint64_t bp_input_limit_default(void) {
-    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    const uint64_t least = (uint64_t)64 << 20;
-    if (pages <= 0 || page <= 0)
-        return least;
-    const uint64_t quarter = (uint64_t)pages * (uint64_t)page / 4;
-    return quarter > least ? quarter : least;
-}
+uint64_t bp_input_limit_default(void) { return bp__input_limit_default(); }
 
 /* The options bp_dataset_load_csv reads with: the label in column
  * label_column (written into spec), the rest the defaults. */

@@ -1,8 +1,8 @@
 #!/bin/sh
 # The backprop program end to end on tiny generated data sets (no Fashion-MNIST
 # needed): train with --save and --metrics, the metrics JSON, info and eval on
-# the saved model (eval repeats train's last test accuracy), CSV data with its
-# scaling, and clear errors with the documented exit codes (1 runtime, 2
+# the saved model (eval repeats train's last test accuracy), CSV data with the
+# scaling its model keeps, and clear errors with the documented exit codes (1 runtime, 2
 # usage) for missing, damaged and mismatched files and bad options, never a
 # crash (status >= 128).
 #   usage: test_cli.sh path/to/backprop [path/to/plot_metrics.sh]
@@ -175,14 +175,13 @@ check 0 'sigmoid' "$bp" info "$dir/quadratic.bin"
 check 0 '^test accuracy: ' train_idx --resume "$dir/quadratic.bin" \
     --resume-optimizer "$dir/opt.bin" --epochs 1 --optimizer nesterov
 
-# --- CSV data: the scaling train prints, given to eval, repeats the accuracy -
-check 0 '^scaling: offset -?[0-9.e+-]+ factor [0-9.e+-]+$' "$bp" train --train-csv "$dir/train.csv" \
+# --- CSV data: the model keeps its scaling; eval repeats the accuracy --------
+check 0 '^inputs +scaled per feature \(standardize' "$bp" train --train-csv "$dir/train.csv" \
     --test-csv "$dir/test.csv" --layers 8,16,3 --epochs 2 --save "$dir/csv.bin"
-offset=$(sed -n 's/^scaling: offset \([^ ]*\) factor .*/\1/p' "$dir/out")
-factor=$(sed -n 's/^scaling: offset [^ ]* factor \(.*\)/\1/p' "$dir/out")
 csv_accuracy=$(sed -n 's/^test accuracy: //p' "$dir/out")
-check 0 "^accuracy $csv_accuracy\$" "$bp" eval "$dir/csv.bin" --csv "$dir/test.csv" \
-    --scale-offset "$offset" --scale-factor "$factor"
+check 0 "^accuracy $csv_accuracy\$" "$bp" eval "$dir/csv.bin" --csv "$dir/test.csv"
+check 1 'stores its preprocessing' "$bp" eval "$dir/csv.bin" --csv "$dir/test.csv" \
+    --scale-offset 1 --scale-factor 2
 check 1 'bad.csv' "$bp" eval "$dir/csv.bin" --csv "$dir/bad.csv"
 
 # --- usage errors: exit 2, the option named, a pointer to --help -------------
@@ -205,7 +204,7 @@ check 2 "invalid --activation 'softmax'" "$bp" train --activation softmax
 check 2 'expected cross-entropy or quadratic' "$bp" train --loss hinge
 check 2 'invalid --optimizer' "$bp" train --optimizer adagrad
 check 2 "unexpected argument 'extra'" "$bp" train extra
-check 2 'both --train-csv and --test-csv' "$bp" train --train-csv "$dir/train.csv"
+check 2 '--test-csv needs --train-csv' "$bp" train --test-csv "$dir/test.csv"
 check 2 'do not go with the IDX' "$bp" train --train-csv a --test-csv b --train-images c
 check 2 '--scale is for CSV' "$bp" train --scale none
 check 2 '--resume' "$bp" train --resume "$dir/model.bin" --layers 8,3

@@ -1,4 +1,4 @@
-/* The backprop program: dispatches to the train, eval and info commands. */
+/* The backprop program: dispatches to the train, eval, info and predict commands. */
 #include <backprop.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +18,7 @@ static const command commands[] = {
     {"train", train_command, train_help, "train a network (on Fashion-MNIST by default)"},
     {"eval", eval_command, eval_help, "a saved model's cost and accuracy on a data set"},
     {"info", info_command, info_help, "describe a saved model"},
+    {"predict", predict_command, predict_help, "a saved model's predictions for a CSV file"},
 };
 
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
@@ -80,7 +81,8 @@ static int dispatch(int argc, char *argv[]) {
     if (!c) {
         if (name[0] == '-')
             return usage_error(NULL, "unknown option '%s'", name);
-        return usage_error(NULL, "unknown command '%s' (expected train, eval or info)", name);
+        return usage_error(NULL, "unknown command '%s' (expected train, eval, info or predict)",
+                           name);
     }
     /* The command sees its own name as argv[0], as getopt_long expects. */
     return c->run(argc - 1, argv + 1);

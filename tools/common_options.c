@@ -33,9 +33,12 @@ int take_common_option(const char *command, common_options *o, int option, const
     switch (option) {
     case OPT_LABEL_COLUMN:
         o->label_column_given = true;
-        if (!parse_size(value, 0, SIZE_MAX, &o->label_column))
-            return usage_error(
-                command, "invalid --label-column '%s' (expected a column number from 0)", value);
+        if (!*value || strchr(value, ','))
+            return usage_error(command,
+                               "invalid --label-column '%s' (expected one column: a number from "
+                               "0, last, or a header name)",
+                               value);
+        o->label_column = value;
         break;
     case OPT_BATCH:
         if (!parse_size(value, 1, INT_MAX, &o->batch))

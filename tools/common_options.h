@@ -18,7 +18,7 @@ enum {
 };
 
 typedef struct common_options {
-    size_t label_column; /* CSV: the label's 0-based column */
+    const char *label_column; /* CSV: the label's column: N (0-based), last or a header name */
     bool label_column_given;
     size_t batch;
     int kernels; /* bp_kernels */

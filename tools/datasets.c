@@ -55,7 +55,11 @@ int load_data(const data_source *source, bp_dataset *out) {
     *out = (bp_dataset){0};
     /* max_input_bytes is for IDX alone until the CSV loader takes a cap. */
     if (source->csv) {
-        const int rc = bp_dataset_load_csv(out, source->csv, source->label_column);
+        size_t column = 0;
+        if (source->label_column && !parse_size(source->label_column, 0, SIZE_MAX, &column))
+            return runtime_error("--label-column %s: this data takes a column number",
+                                 source->label_column);
+        const int rc = bp_dataset_load_csv(out, source->csv, column);
         return rc == BP_OK ? EXIT_OK : library_error(rc);
     }
     const char *images, *labels;

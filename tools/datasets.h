@@ -17,8 +17,8 @@
 
 /* The files one data set comes from. */
 typedef struct data_source {
-    const char *csv;     /* a CSV file, or NULL for IDX */
-    size_t label_column; /* CSV: the label's 0-based column */
+    const char *csv;          /* a CSV file, or NULL for IDX */
+    const char *label_column; /* CSV: the label's 0-based column; NULL for 0 */
     /* The cap on the loaded set's bytes (--max-input-bytes); 0: the
      * library's default */
     uint64_t max_input_bytes;

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "common_options.h"
+#include "csv_data.h"
 #include "datasets.h"
 #include "options.h"
 #include "paths.h"
@@ -25,10 +26,16 @@ void eval_help(void) {
            "  --labels FILE          IDX labels (also --test-labels)\n"
            "                         IDX inputs are bytes and are always scaled by 1/255, as\n"
            "                         train does\n"
-           "  --csv FILE             a CSV set instead (also --test-csv)\n"
-           "  --label-column N       the label's 0-based CSV column (default 0)\n"
-           "  --scale-offset O       CSV scaling x <- (x - O) * F: the values train printed\n"
-           "  --scale-factor F       as \"scaling: offset O factor F\" (default 0 and 1: none)\n"
+           "  --csv FILE             a CSV set instead (also --test-csv). The model's stored\n"
+           "                         preprocessing (per-feature scaling, class names, target\n"
+           "                         scaling) is applied; a label the model was not trained\n"
+           "                         on is an error naming its line\n"
+           "  --label-column COL     the label's CSV column: N, last or a header name\n"
+           "                         (default 0); --target-columns COLS for a regression\n"
+           "  --header, --no-header, --skip-columns N, --delimiter C, --impute mean\n"
+           "                         read the CSV as train does (see train --help)\n"
+           "  --scale-offset O       for a model saved without preprocessing (format\n"
+           "  --scale-factor F       version 1): CSV scaling x <- (x - O) * F\n"
            "\n"
            "Run:\n"
            "  --batch N              examples per forward pass (default %d, as train)\n"
@@ -68,6 +75,7 @@ static const struct option long_options[] = {
     {"kernels", required_argument, NULL, OPT_KERNELS},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT_BYTES},
+    CSV_LONG_OPTIONS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -80,6 +88,7 @@ typedef struct eval_config {
     common_options common;
     bool scaling_given;
     float offset, factor;
+    csv_settings csv;
 } eval_config;
 
 static int take_option(void *settings, int option, const char *value) {
@@ -110,6 +119,8 @@ static int take_option(void *settings, int option, const char *value) {
                                value);
         break;
     default:
+        if (is_csv_option(option))
+            return take_csv_option(COMMAND, &c->csv, option, value);
         return take_common_option(COMMAND, &c->common, option, value);
     }
     return EXIT_OK;
@@ -130,7 +141,10 @@ static int parse_options(eval_config *c, int argc, char *argv[]) {
         .common = {.batch = DEFAULT_BATCH, .kernels = BP_KERNELS_OPENBLAS},
         .factor = 1.0f,
     };
+    csv_settings_default(&c->csv);
     int status = parse_command_line(&eval_line, argc, argv, c, &c->model);
+    c->csv.label = c->common.label_column;
+    c->csv.max_input_bytes = c->common.max_input_bytes;
     if (status != EXIT_OK)
         return status;
     c->data.label_column = c->common.label_column; /* where load_data looks */
@@ -141,6 +155,10 @@ static int parse_options(eval_config *c, int argc, char *argv[]) {
     status = check_idx_pair(COMMAND, c->data.images, c->data.labels, "--images", "--labels");
     if (status == EXIT_OK)
         status = check_common_options(COMMAND, &c->common, c->data.csv != NULL);
+    if (status == EXIT_OK)
+        status = check_csv_settings(COMMAND, &c->csv, c->data.csv != NULL);
+    if (status == EXIT_OK && c->csv.task != -1)
+        status = usage_error(COMMAND, "--task comes from the model");
     if (status != EXIT_OK)
         return status;
     if (!c->data.csv && c->scaling_given)
@@ -150,12 +168,14 @@ static int parse_options(eval_config *c, int argc, char *argv[]) {
 }
 
 static int evaluate(const eval_config *c, bp_net *net, bp_dataset *data) {
+    const bp_preprocessing *p = bp_net_preprocessing(net);
+    const bool regression = p && p->task == BP_TASK_REGRESSION;
     const int status = check_fit(bp_net_num_inputs(net), bp_net_num_outputs(net), data->features,
-                                 data->classes, "the model has");
+                                 regression ? data->outputs : data->classes, "the model has");
     if (status != EXIT_OK)
         return status;
     int rc = BP_OK;
-    if (c->data.csv)
+    if (c->data.csv && !p)
         rc = bp_dataset_scale(data, c->offset, c->factor);
     /* Refused before evaluating: a scaling that overflows a float. */
     const size_t values = data->count * data->features;
@@ -165,6 +185,17 @@ static int evaluate(const eval_config *c, bp_net *net, bp_dataset *data) {
                                  "* %g: not a finite float",
                                  i / data->features + 1, i % data->features + 1,
                                  (double)data->inputs[i], (double)c->offset, (double)c->factor);
+    if (rc == BP_OK && regression) {
+        bp_regression_metrics m;
+        double loss;
+        rc = bp_evaluate(net, data, &loss, NULL);
+        if (rc == BP_OK)
+            rc = bp_evaluate_regression(net, data, p->targets.columns ? &p->targets : NULL, &m);
+        if (rc != BP_OK)
+            return library_error(rc);
+        printf("loss %.4f\nmse %.6g\nmae %.6g\nr2 %.4f\n", loss, m.mse, m.mae, m.r2);
+        return EXIT_OK;
+    }
     /* bp_evaluate works in batches of the reserved size. */
     if (rc == BP_OK)
         rc = bp_net_reserve(net, c->common.batch < data->count ? c->common.batch : data->count);
@@ -205,7 +236,15 @@ int eval_command(int argc, char *argv[]) {
     if (rc != BP_OK)
         return library_error(rc);
     bp_dataset data = {0};
-    status = load_data(&c.data, &data);
+    const bp_preprocessing *p = bp_net_preprocessing(net);
+    if (p && c.scaling_given)
+        status = runtime_error("%s stores its preprocessing; --scale-offset and --scale-factor "
+                               "are for models saved without it",
+                               c.model);
+    else if (c.data.csv)
+        status = load_csv_for_model(&c.csv, c.data.csv, p, &data);
+    else
+        status = load_data(&c.data, &data);
     if (status == EXIT_OK)
         status = evaluate(&c, net, &data);
     bp_dataset_free(&data);

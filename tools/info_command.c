@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "csv_data.h"
 #include "describe.h"
 #include "names.h"
 #include "options.h"
@@ -16,8 +17,10 @@ void info_help(void) {
     printf("usage: backprop info MODEL\n"
            "\n"
            "Describes the model saved in MODEL: file format version, size, inputs, each\n"
-           "layer's neurons and activation, the cost it was trained on, and the parameter\n"
-           "count and bytes. The whole file is checked as for eval.\n"
+           "layer's neurons and activation, the cost it was trained on, the parameter\n"
+           "count and bytes, and the preprocessing stored with it (task, per-feature input\n"
+           "scaling, target scaling, class names), which eval and predict apply. The whole\n"
+           "file is checked as for eval.\n"
            "\n"
            "  -h, --help   this help\n"
            "\n"
@@ -54,6 +57,12 @@ static void describe(const char *path, bp_net *net) {
     printf("loss        %s\n", name_of(loss_names, (int)bp_net_loss(net)));
     const size_t params = bp_net_num_params(net);
     printf("parameters  %zu (%zu bytes as float)\n", params, params * sizeof(float));
+    const bp_preprocessing *p = bp_net_preprocessing(net);
+    if (p)
+        print_preprocessing(stdout, p);
+    else
+        printf("preprocessing none stored: inputs go to the network as given (IDX data is "
+               "scaled by 1/255 by train, eval and predict)\n");
 }
 
 static const command_line info_line = {

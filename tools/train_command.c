@@ -9,10 +9,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "checkpoint.h"
 #include "commands.h"
 #include "common_options.h"
+#include "csv_data.h"
 #include "datasets.h"
 #include "describe.h"
 #include "distributed.h"
@@ -77,6 +79,16 @@ typedef struct train_config {
     const char *train_csv, *test_csv;
     int scale;
     bool scale_given;
+    /* CSV: --task, --target-columns, --header, ...; --label-column is in common */
+    csv_settings csv;
+    double val_split; /* 0: none */
+    size_t patience;  /* --early-stopping; 0: none */
+    /* what loading found: the task, the preprocessing fitted on the training
+     * set (CSV), and the validation set (a view of the training set's tail) */
+    bp_task task;
+    bp_preprocessing prep;
+    bool has_prep;
+    bp_dataset val;
     /* network */
     size_t *layers, n_layers;
     int activation, loss, init;
@@ -104,30 +116,54 @@ typedef struct train_config {
 } train_config;
 
 void train_help(void) {
+    printf("usage: backprop train [options]\n"
+           "\n"
+           "Trains a multilayer perceptron by backpropagation. With no options: Fashion-MNIST\n"
+           "from %s (Debian package dataset-fashion-mnist),\n"
+           "hidden layers of %zu and %zu ReLU neurons, a softmax output with the\n"
+           "cross-entropy cost, Adam with a cosine schedule (see the defaults below).\n"
+           "\n"
+           "Data (IDX, gzip-compressed or plain; or CSV):\n"
+           "  --data-dir DIR         where the four default IDX files are (default above):\n"
+           "                         %s, %s,\n"
+           "                         %s, %s\n"
+           "  --train-images FILE    --train-labels FILE   IDX training set\n"
+           "  --test-images FILE     --test-labels FILE    IDX test set\n"
+           "                         IDX inputs are bytes and are always scaled by 1/255 (train\n"
+           "                         and eval alike)\n",
+           DEFAULT_DATA_DIR, defaults.hidden[0], defaults.hidden[1], TRAIN_IMAGES_FILE,
+           TRAIN_LABELS_FILE, TEST_IMAGES_FILE, TEST_LABELS_FILE);
+    printf("  --train-csv FILE       --test-csv FILE       CSV sets instead (--test-csv\n"
+           "                         optional): one example per line, a label column, every\n"
+           "                         other a feature. The first line is a header when every\n"
+           "                         field is a word or the fields are 0,1,..,k\n"
+           "  --label-column COL     the label's CSV column: N (0-based), last, or a header\n"
+           "                         name (default 0). Labels are any text or numbers, mapped\n"
+           "                         to classes in sorted order; the model keeps their names\n"
+           "  --task NAME            classification or regression. Without it, a label column\n"
+           "                         of words or of at most %d integers is classes; anything\n"
+           "                         else is an error that asks which\n"
+           "  --target-columns COLS  regression targets, comma-separated columns (implies\n"
+           "                         --task regression); targets are standardized for\n"
+           "                         training and restored on output\n"
+           "  --max-classes N        classification: at most N distinct labels (default %d)\n"
+           "  --header, --no-header  the CSV's first line is, or is not, a header\n"
+           "  --skip-columns N       ignore the first N columns (a row index)\n"
+           "  --delimiter C          field separator (default ','; 'tab' for a tab)\n"
+           "  --impute mean          an empty (or NA, NaN, ?) feature gets its column's mean;\n"
+           "                         without it, a missing value is an error naming the line\n"
+           "  --scale KIND           CSV scaling per feature, fitted on the training set and\n"
+           "                         stored in the model (eval and predict apply it):\n"
+           "                         standardize (mean 0, deviation 1; default), minmax (to\n"
+           "                         [0, 1]) or none\n"
+           "  --val-split F          hold out a seeded fraction F in (0, 1) of the training\n"
+           "                         set, evaluated after every epoch instead of the test set\n"
+           "                         (which is then evaluated once, at the end)\n"
+           "  --early-stopping N     with --val-split: stop after N epochs without a lower\n"
+           "                         validation loss, and keep the best epoch's model\n"
+           "",
+           AUTO_CLASS_LIMIT, DEFAULT_MAX_CLASSES);
     printf(
-        "usage: backprop train [options]\n"
-        "\n"
-        "Trains a multilayer perceptron by backpropagation. With no options: Fashion-MNIST\n"
-        "from %s (Debian package dataset-fashion-mnist),\n"
-        "hidden layers of %zu and %zu ReLU neurons, a softmax output with the\n"
-        "cross-entropy cost, Adam with a cosine schedule (see the defaults below).\n"
-        "\n"
-        "Data (IDX, gzip-compressed or plain; or CSV):\n"
-        "  --data-dir DIR         where the four default IDX files are (default above):\n"
-        "                         %s, %s,\n"
-        "                         %s, %s\n"
-        "  --train-images FILE    --train-labels FILE   IDX training set\n"
-        "  --test-images FILE     --test-labels FILE    IDX test set\n"
-        "                         IDX inputs are bytes and are always scaled by 1/255 (train\n"
-        "                         and eval alike; the model file does not store a scaling)\n"
-        "  --train-csv FILE       --test-csv FILE       CSV sets instead (both needed): one\n"
-        "                         example per line, a label column, every other a feature\n"
-        "  --label-column N       the label's 0-based CSV column (default 0)\n"
-        "  --scale KIND           CSV scaling x <- (x - offset) * factor, fitted on the\n"
-        "                         training file, applied to both: minmax (to [0, 1]; default),\n"
-        "                         standardize (mean 0, deviation 1) or none. Prints\n"
-        "                         \"scaling: offset O factor F\": give eval --scale-offset O\n"
-        "                         --scale-factor F for the same scaling\n"
         "\n"
         "Network:\n"
         "  --layers N0,N1,...,NL  layer sizes, inputs first (default: the data's features,\n"
@@ -158,11 +194,9 @@ void train_help(void) {
         "                         and step count replace the options above)\n"
         "  --save-optimizer FILE  save the optimizer's state after training\n"
         "\n",
-        DEFAULT_DATA_DIR, defaults.hidden[0], defaults.hidden[1], TRAIN_IMAGES_FILE,
-        TRAIN_LABELS_FILE, TEST_IMAGES_FILE, TEST_LABELS_FILE, defaults.hidden[0],
-        defaults.hidden[1], defaults.hidden[0], defaults.hidden[1], (double)defaults.adam_rate,
-        (double)defaults.rate, (double)defaults.momentum, (double)defaults.weight_decay,
-        defaults.step_epochs, (double)defaults.gamma);
+        defaults.hidden[0], defaults.hidden[1], defaults.hidden[0], defaults.hidden[1],
+        (double)defaults.adam_rate, (double)defaults.rate, (double)defaults.momentum,
+        (double)defaults.weight_decay, defaults.step_epochs, (double)defaults.gamma);
     printf("Run:\n"
            "  --epochs N             1 to 100000 (default %zu)\n"
            "  --batch N              examples per step (default %zu)\n"
@@ -179,7 +213,8 @@ void train_help(void) {
            "  --max-input-bytes N    the most bytes a data set may take in memory (4 per\n"
            "                         value; K, M, G suffixes), checked against each IDX\n"
            "                         file's header before reading it (default: a quarter of\n"
-           "                         the physical memory, at least 64M; not yet for CSV)\n"
+           "                         the physical memory, at least 64M); for CSV, a line's\n"
+           "                         bytes and the parsed data's\n"
            "  --quiet                print only the last line\n"
            "  -h, --help             this help\n"
            "\n",
@@ -225,6 +260,8 @@ enum {
     OPT_METRICS,
     OPT_QUIET,
     OPT_CHECKPOINT,
+    OPT_VAL_SPLIT,
+    OPT_EARLY_STOPPING,
 };
 
 static const struct option long_options[] = {
@@ -261,6 +298,9 @@ static const struct option long_options[] = {
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"val-split", required_argument, NULL, OPT_VAL_SPLIT},
+    {"early-stopping", required_argument, NULL, OPT_EARLY_STOPPING},
+    CSV_LONG_OPTIONS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -386,7 +426,22 @@ static int take_option(void *settings, int option, const char *value) {
     case OPT_CHECKPOINT:
         c->checkpoint = value;
         break;
+    case OPT_VAL_SPLIT: {
+        float f;
+        if (!parse_float(value, &f) || !(f > 0.0f && f < 1.0f))
+            return usage_error(COMMAND, "invalid --val-split '%s' (expected a fraction in (0, 1))",
+                               value);
+        c->val_split = f;
+        break;
+    }
+    case OPT_EARLY_STOPPING:
+        if (!parse_size(value, 1, 100000, &c->patience))
+            return usage_error(
+                COMMAND, "invalid --early-stopping '%s' (expected 1 to 100000 epochs)", value);
+        break;
     default:
+        if (is_csv_option(option))
+            return take_csv_option(COMMAND, &c->csv, option, value);
         return take_common_option(COMMAND, &c->common, option, value);
     }
     return EXIT_OK;
@@ -407,12 +462,17 @@ static int check_combinations(const train_config *c) {
                                 "--test-labels");
     if (status != EXIT_OK)
         return status;
-    if (csv && !(c->train_csv && c->test_csv))
-        return usage_error(COMMAND, "CSV data needs both --train-csv and --test-csv");
+    if (csv && !c->train_csv)
+        return usage_error(COMMAND, "--test-csv needs --train-csv");
+    if (c->patience && c->val_split == 0.0)
+        return usage_error(COMMAND, "--early-stopping needs --val-split: it watches the "
+                                    "validation loss, never the test set's");
     if (!csv && c->scale_given)
         return usage_error(COMMAND,
                            "--scale is for CSV data; IDX inputs are always scaled by 1/255");
     status = check_common_options(COMMAND, &c->common, csv);
+    if (status == EXIT_OK)
+        status = check_csv_settings(COMMAND, &c->csv, csv);
     if (status != EXIT_OK)
         return status;
     if (c->resume && (c->layers || c->activation_given || c->loss_given || c->init_given))
@@ -513,7 +573,7 @@ static const command_line train_line = {
 /* EXIT_OK, a usage error's status, or HELP_SHOWN. */
 static int parse_options(train_config *c, int argc, char *argv[]) {
     *c = (train_config){
-        .scale = SCALE_MINMAX,
+        .scale = SCALE_STANDARDIZE,
         .activation = (int)defaults.activation,
         .loss = (int)defaults.loss,
         .optimizer = (int)defaults.optimizer,
@@ -526,9 +586,14 @@ static int parse_options(train_config *c, int argc, char *argv[]) {
         .seed = defaults.seed,
         .common = {.batch = defaults.batch, .kernels = BP_KERNELS_OPENBLAS},
     };
+    csv_settings_default(&c->csv);
     const int status = parse_command_line(&train_line, argc, argv, c, NULL);
     if (status != EXIT_OK)
         return status;
+    c->csv.label = c->common.label_column;
+    c->csv.max_input_bytes = c->common.max_input_bytes;
+    if (c->csv.targets && c->csv.task == -1)
+        c->csv.task = BP_TASK_REGRESSION; /* --target-columns says so */
     if (!c->rate_given)
         c->rate = c->optimizer == BP_OPT_ADAM ? defaults.adam_rate : defaults.rate;
     if (!c->init_given)
@@ -538,12 +603,43 @@ static int parse_options(train_config *c, int argc, char *argv[]) {
     return check_combinations(c);
 }
 
-/* Loads both sets and scales them: IDX by 1/255 (in load_data), CSV as
- * --scale says, fitted on the training set. */
-static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test) {
+/* CSV: the training set (task and labels decided), the validation split,
+ * per-feature scaling fitted on what remains and stored for the model,
+ * then the test set (optional) read with the training set's classes. */
+static int load_csv_sets(train_config *c, bp_dataset *train, bp_dataset *test) {
+    int status = load_training_csv(&c->csv, c->train_csv, train, &c->task);
+    if (status == EXIT_OK && c->val_split > 0)
+        status = split_validation(train, c->val_split, c->seed, &c->val);
+    if (status == EXIT_OK)
+        status =
+            fit_preprocessing(train, c->task, c->scale == SCALE_NONE ? -1 : c->scale, &c->prep);
+    if (status != EXIT_OK)
+        return status;
+    c->has_prep = true;
+    int rc = apply_preprocessing(&c->prep, train);
+    if (rc == BP_OK && c->val.count)
+        rc = apply_preprocessing(&c->prep, &c->val);
+    if (rc != BP_OK)
+        return library_error(rc);
+    if (c->test_csv)
+        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, test);
+    if (status == EXIT_OK && c->test_csv && test->features != train->features)
+        status = runtime_error("the test set has %zu features per example; the training set has "
+                               "%zu",
+                               test->features, train->features);
+    if (status == EXIT_OK && !c->quiet && distributed_speaks()) {
+        printf("preprocessing (stored in the model; eval and predict apply it):\n");
+        print_preprocessing(stdout, &c->prep);
+        fflush(stdout);
+    }
+    return status;
+}
+
+/* Loads the sets: IDX scaled by 1/255 (in load_data), CSV as above. */
+static int load_sets(train_config *c, bp_dataset *train, bp_dataset *test) {
+    if (c->train_csv)
+        return load_csv_sets(c, train, test);
     const data_source train_source = {
-        .csv = c->train_csv,
-        .label_column = c->common.label_column,
         .max_input_bytes = c->common.max_input_bytes,
         .images = c->train_images,
         .labels = c->train_labels,
@@ -552,8 +648,6 @@ static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test)
         .default_labels = TRAIN_LABELS_FILE,
     };
     const data_source test_source = {
-        .csv = c->test_csv,
-        .label_column = c->common.label_column,
         .max_input_bytes = c->common.max_input_bytes,
         .images = c->test_images,
         .labels = c->test_labels,
@@ -564,47 +658,38 @@ static int load_sets(const train_config *c, bp_dataset *train, bp_dataset *test)
     int status = load_data(&train_source, train);
     if (status == EXIT_OK)
         status = load_data(&test_source, test);
+    if (status == EXIT_OK && c->val_split > 0)
+        status = split_validation(train, c->val_split, c->seed, &c->val);
     if (status != EXIT_OK)
         return status;
     if (test->features != train->features)
         return runtime_error("the test set has %zu features per example; the training set has "
                              "%zu",
                              test->features, train->features);
-    if (!c->train_csv)
-        return EXIT_OK;
-    float offset = 0.0f, factor = 1.0f;
-    if (c->scale != SCALE_NONE) {
-        const int rc = bp_dataset_fit_scaling(train, (bp_scaling_kind)c->scale, &offset, &factor);
-        if (rc != BP_OK)
-            return library_error(rc);
-    }
-    int rc = bp_dataset_scale(train, offset, factor);
-    if (rc == BP_OK)
-        rc = bp_dataset_scale(test, offset, factor);
-    if (rc != BP_OK)
-        return library_error(rc);
-    /* Even with --quiet: eval needs these numbers, and no file keeps them.
-     * Under mpirun, rank 0 says it for all. */
-    if (!distributed_speaks())
-        return EXIT_OK;
-    if (c->quiet)
-        fprintf(stderr, "scaling: offset %.9g factor %.9g\n", (double)offset, (double)factor);
-    else {
-        printf("scaling: offset %.9g factor %.9g\n", (double)offset, (double)factor);
-        fflush(stdout);
-    }
     return EXIT_OK;
 }
 
 static int make_net(const train_config *c, const bp_dataset *train, const bp_dataset *test,
                     bp_net **net) {
     *net = NULL;
-    /* The test set may have classes the training set lacks (load_sets has
-     * checked that the features agree). */
-    const size_t classes = train->classes > test->classes ? train->classes : test->classes;
+    /* IDX: the test set may have classes the training set lacks (load_sets
+     * has checked that the features agree). CSV: the training set's classes
+     * are all there are (a test label outside them was an error); a
+     * regression has one output per target. */
+    const bool regression = c->task == BP_TASK_REGRESSION;
+    const size_t classes = regression                       ? train->outputs
+                           : c->has_prep                    ? train->classes
+                           : train->classes > test->classes ? train->classes
+                                                            : test->classes;
+    if (regression && c->loss_given && c->loss != BP_LOSS_QUADRATIC)
+        return runtime_error("--task regression trains the quadratic cost; --loss %s is for "
+                             "classes",
+                             name_of(loss_names, c->loss));
     const bp_kernels kernels = (bp_kernels)c->common.kernels;
     if (c->resume) {
-        const int rc = bp_net_load(net, c->resume, kernels);
+        int rc = bp_net_load(net, c->resume, kernels);
+        if (rc == BP_OK && c->has_prep)
+            rc = bp_net_set_preprocessing(*net, &c->prep);
         if (rc != BP_OK)
             return library_error(rc);
         return check_fit(bp_net_num_inputs(*net), bp_net_num_outputs(*net), train->features,
@@ -624,11 +709,15 @@ static int make_net(const train_config *c, const bp_dataset *train, const bp_dat
         return runtime_error("out of memory");
     for (size_t l = 0; l + 1 < layers; l++)
         activations[l] = (bp_activation)c->activation;
-    activations[layers - 1] = c->loss == BP_LOSS_CROSS_ENTROPY ? BP_ACT_SOFTMAX : BP_ACT_SIGMOID;
+    activations[layers - 1] = regression                         ? BP_ACT_IDENTITY
+                              : c->loss == BP_LOSS_CROSS_ENTROPY ? BP_ACT_SOFTMAX
+                                                                 : BP_ACT_SIGMOID;
     int rc = bp_net_create(net, layers, sizes, activations, kernels, c->seed);
     free(activations);
     if (rc == BP_OK)
-        rc = bp_net_set_loss(*net, (bp_loss)c->loss);
+        rc = bp_net_set_loss(*net, regression ? BP_LOSS_QUADRATIC : (bp_loss)c->loss);
+    if (rc == BP_OK && c->has_prep)
+        rc = bp_net_set_preprocessing(*net, &c->prep);
     if (rc == BP_OK)
         rc = bp_net_initialize(*net, (bp_init)c->init, c->seed);
     return rc == BP_OK ? EXIT_OK : library_error(rc);
@@ -694,8 +783,15 @@ static void print_header(const train_config *c, bp_net *net, const bp_optimizer 
             c->sharded ? "; sharded data: each rank its own files, an epoch as long as the "
                          "smallest shard gives"
                        : "");
-    printf("data: %zu training and %zu test examples, %zu features, %zu classes\n", train->count,
-           test->count, train->features, train->classes);
+    printf("data: %zu training", train->count);
+    if (c->val.count)
+        printf(", %zu validation", c->val.count);
+    if (c->task == BP_TASK_REGRESSION)
+        printf(" and %zu test examples, %zu features, %zu targets (regression)\n", test->count,
+               train->features, train->outputs);
+    else
+        printf(" and %zu test examples, %zu features, %zu classes\n", test->count, train->features,
+               train->classes);
     if (c->common.kernels == BP_KERNELS_NAIVE)
         printf("kernels: naive loops\n");
     else
@@ -717,8 +813,16 @@ typedef struct run_state {
     const bp_optimizer *opt;
     double wait_at_epoch_start; /* distributed_wait_seconds() then */
     size_t epoch, batch;        /* the last batch trained */
-    bool regression;            /* no accuracy to check */
+    bool regression;            /* no accuracy to check or print */
     bool metrics_failed;        /* a metrics write failed: reported, no more are tried */
+    const char *eval_name;      /* "test" or "val": the set evaluated after each epoch */
+    /* --early-stopping: the best epoch so far, its parameters, and whether
+     * the callback stopped training for it */
+    size_t patience, best_epoch;
+    double best_loss;
+    float *best_params, *params;
+    size_t n_params;
+    bool early_stopped;
 } run_state;
 
 static int on_batch(const bp_batch_report *report, void *user) {
@@ -738,10 +842,22 @@ static int on_epoch(const bp_epoch_report *report, void *user) {
     run->test_accuracy = report->test_accuracy;
     if (!run->quiet) {
         const double rate = report->seconds > 0 ? (double)run->train_count / report->seconds : 0.0;
-        printf("epoch %zu/%zu  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.1f s  %.0f "
-               "ex/s",
-               report->epoch, report->epochs, report->train_loss, report->train_accuracy,
-               report->test_loss, report->test_accuracy, report->seconds, rate);
+        if (!run->eval_name && run->regression)
+            printf("epoch %zu/%zu  train loss %.4f  %.1f s  %.0f ex/s", report->epoch,
+                   report->epochs, report->train_loss, report->seconds, rate);
+        else if (!run->eval_name)
+            printf("epoch %zu/%zu  train loss %.4f acc %.4f  %.1f s  %.0f ex/s", report->epoch,
+                   report->epochs, report->train_loss, report->train_accuracy, report->seconds,
+                   rate);
+        else if (run->regression)
+            printf("epoch %zu/%zu  train loss %.4f  %s loss %.4f  %.1f s  %.0f ex/s", report->epoch,
+                   report->epochs, report->train_loss, run->eval_name, report->test_loss,
+                   report->seconds, rate);
+        else
+            printf("epoch %zu/%zu  train loss %.4f acc %.4f  %s loss %.4f acc %.4f  %.1f s  %.0f "
+                   "ex/s",
+                   report->epoch, report->epochs, report->train_loss, report->train_accuracy,
+                   run->eval_name, report->test_loss, report->test_accuracy, report->seconds, rate);
         /* With ranks: the share of this rank's step time spent waiting for
          * the gradient's allreduce. */
         if (distributed_size() > 1 && report->seconds > 0)
@@ -761,8 +877,10 @@ static int on_epoch(const bp_epoch_report *report, void *user) {
         if (run->metrics_failed)
             fprintf(stderr, "backprop: no more metrics are written; training goes on\n");
     }
-    /* A test result that is not finite (inputs that overflow) is no result. */
-    if (!isfinite(report->test_loss) || (!isfinite(report->test_accuracy) && !run->regression)) {
+    /* A test result that is not finite (inputs that overflow) is no result;
+     * without a test or validation set there is none. */
+    if (run->eval_name &&
+        (!isfinite(report->test_loss) || (!isfinite(report->test_accuracy) && !run->regression))) {
         runtime_error("epoch %zu: the test loss is %g and the accuracy %g: the test inputs (or "
                       "the network's outputs on them) are not finite numbers",
                       report->epoch, report->test_loss, report->test_accuracy);
@@ -777,6 +895,15 @@ static int on_epoch(const bp_epoch_report *report, void *user) {
             run->reported = true;
             return 1;
         }
+    }
+    /* Early stopping: keep the parameters of the lowest validation loss. */
+    if (run->patience && report->test_loss < run->best_loss) {
+        run->best_loss = report->test_loss;
+        run->best_epoch = report->epoch;
+        memcpy(run->best_params, run->params, run->n_params * sizeof(float));
+    } else if (run->patience && report->epoch - run->best_epoch >= run->patience) {
+        run->early_stopped = true;
+        return 1;
     }
     return 0;
 }
@@ -798,6 +925,34 @@ static int save_outputs(const train_config *c, const bp_net *net, const bp_optim
     return rc == BP_OK ? EXIT_OK : library_error(rc);
 }
 
+/* After training: the scores on the test set (or, without one, on the
+ * validation or training set), the last line "<set> accuracy: A" or, for a
+ * regression, "<set> r2: R". */
+static int final_scores(const train_config *c, bp_net *net, const bp_dataset *train,
+                        const bp_dataset *test, double last_accuracy) {
+    const bp_dataset *set = test->count ? test : c->val.count ? &c->val : train;
+    const char *name = test->count ? "test" : c->val.count ? "validation" : "training";
+    if (c->task == BP_TASK_REGRESSION) {
+        bp_regression_metrics m;
+        const int rc = bp_evaluate_regression(net, set, c->has_prep ? &c->prep.targets : NULL, &m);
+        if (rc != BP_OK)
+            return library_error(rc);
+        printf("%s mse %.6g mae %.6g (in the targets' units)\n%s r2: %.4f\n", name, m.mse, m.mae,
+               name, m.r2);
+        return EXIT_OK;
+    }
+    double accuracy = last_accuracy;
+    /* The last epoch scored the test set itself unless a validation set
+     * took its place, or early stopping went back to an earlier epoch. */
+    if (set != test || c->val.count || !test->count) {
+        const int rc = bp_evaluate(net, set, NULL, &accuracy);
+        if (rc != BP_OK)
+            return library_error(rc);
+    }
+    printf("%s accuracy: %.4f\n", name, accuracy);
+    return EXIT_OK;
+}
+
 /* Trains the network and saves what the options ask for; under mpirun,
  * every rank trains and rank 0 alone prints and writes. */
 static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_dataset *train,
@@ -810,13 +965,26 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
         .checkpoint = c->checkpoint,
         .net = net,
         .opt = opt,
-        .regression = train->targets != NULL,
+        .eval_name = c->val.count  ? "val"
+                     : test->count ? "test"
+                                   : NULL,
+        .regression = c->task == BP_TASK_REGRESSION,
+        .patience = c->patience,
+        .best_loss = INFINITY,
     };
+    if (c->patience) {
+        bp_net_params(net, &state.params, &state.n_params);
+        state.best_params = malloc(state.n_params * sizeof(float));
+        if (!state.best_params)
+            return runtime_error("out of memory");
+        memcpy(state.best_params, state.params, state.n_params * sizeof(float));
+    }
     progress_init(&state.bar, stderr, c->epochs, c->quiet || !speaks);
     int status = metrics_init(&state.metrics, speaks ? c->metrics : NULL);
     status = distributed_agree(status);
     if (status != EXIT_OK) {
         metrics_free(&state.metrics);
+        free(state.best_params);
         return status;
     }
     bp_train_options options;
@@ -828,10 +996,21 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     options.on_batch = speaks ? on_batch : NULL;
     options.on_epoch = speaks ? on_epoch : NULL;
     options.user = &state;
-    int rc = distributed_train(net, opt, train, test, &options, c->sharded);
+    const bp_dataset *each_epoch = c->val.count ? &c->val : test->count ? test : NULL;
+    int rc = distributed_train(net, opt, train, each_epoch, &options, c->sharded);
     progress_clear(&state.bar);
     metrics_free(&state.metrics);
     const bool interrupted = signals_received() != 0;
+    if (c->patience) {
+        if (rc == BP_ECANCELED && state.early_stopped)
+            rc = BP_OK;
+        if (rc == BP_OK && speaks)
+            printf("early stopping: the model of epoch %zu (val loss %.4f)%s\n", state.best_epoch,
+                   state.best_loss, state.early_stopped ? "" : "; all epochs trained");
+        if (rc == BP_OK)
+            memcpy(state.params, state.best_params, state.n_params * sizeof(float));
+        free(state.best_params);
+    }
     /* Rank 0's callback stopped every rank and said why. */
     if (rc == BP_ECANCELED && !speaks)
         return interrupted ? signals_exit_status() : EXIT_RUNTIME;
@@ -861,8 +1040,7 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     }
     if (saved != EXIT_OK || rc != BP_OK || state.metrics_failed)
         return EXIT_RUNTIME;
-    printf("test accuracy: %.4f\n", state.test_accuracy);
-    return EXIT_OK;
+    return final_scores(c, net, train, test, state.test_accuracy);
 }
 
 int train_command(int argc, char *argv[]) {
@@ -933,6 +1111,7 @@ int train_command(int argc, char *argv[]) {
     bp_net_destroy(net);
     bp_dataset_free(&train);
     bp_dataset_free(&test);
+    free_preprocessing(&c.prep);
     free(c.layers);
     free(checkpoint_model);
     free(checkpoint_optimizer);

@@ -1,0 +1,288 @@
+/* CSV data for the commands: options, task and labels, per-feature scaling kept in the model,
+ * validation split. */
+#include "csv_data.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+void csv_settings_default(csv_settings *s) {
+    *s = (csv_settings){.task = -1, .max_classes = DEFAULT_MAX_CLASSES, .delimiter = ','};
+}
+
+static const name_value task_names[] = {
+    {"classification", BP_TASK_CLASSIFICATION},
+    {"regression", BP_TASK_REGRESSION},
+    {NULL, 0},
+};
+
+int take_csv_option(const char *command, csv_settings *s, int option, const char *value) {
+    switch (option) {
+    case OPT_TASK:
+        if (!parse_name(task_names, value, &s->task))
+            return bad_name(command, "--task", value, task_names);
+        return EXIT_OK; /* for IDX data too: classification */
+    case OPT_TARGET_COLUMNS:
+        if (!*value)
+            return usage_error(command, "--target-columns is empty");
+        s->targets = value;
+        s->given = s->given ? s->given : "--target-columns";
+        return EXIT_OK;
+    case OPT_MAX_CLASSES:
+        s->max_classes_given = true;
+        if (!parse_size(value, 2, 65536, &s->max_classes))
+            return usage_error(command, "invalid --max-classes '%s' (expected 2 to 65536)", value);
+        s->given = s->given ? s->given : "--max-classes";
+        return EXIT_OK;
+    case OPT_HEADER:
+    case OPT_NO_HEADER:
+        s->header = option == OPT_HEADER ? BP_CSV_HEADER_PRESENT : BP_CSV_HEADER_ABSENT;
+        s->given = s->given ? s->given : option == OPT_HEADER ? "--header" : "--no-header";
+        return EXIT_OK;
+    case OPT_SKIP_COLUMNS:
+        if (!parse_size(value, 0, 1000000, &s->skip_columns))
+            return usage_error(command, "invalid --skip-columns '%s' (expected 0 to 1000000)",
+                               value);
+        s->given = s->given ? s->given : "--skip-columns";
+        return EXIT_OK;
+    case OPT_DELIMITER:
+        /* One byte; "tab" and "\t" for the one that is hard to type. */
+        if (strcmp(value, "tab") == 0 || strcmp(value, "\\t") == 0)
+            s->delimiter = '\t';
+        else if (strlen(value) == 1 && !strchr("0123456789.-+\" \r\n", value[0]))
+            s->delimiter = value[0];
+        else
+            return usage_error(command,
+                               "invalid --delimiter '%s' (expected one character that cannot "
+                               "be part of a number, such as ';', or 'tab')",
+                               value);
+        s->given = s->given ? s->given : "--delimiter";
+        return EXIT_OK;
+    case OPT_IMPUTE:
+        if (strcmp(value, "mean") != 0)
+            return usage_error(command, "invalid --impute '%s' (expected mean)", value);
+        s->impute = true;
+        s->given = s->given ? s->given : "--impute";
+        return EXIT_OK;
+    default:
+        return usage_error(command, "unhandled option"); /* not reached */
+    }
+}
+
+int check_csv_settings(const char *command, const csv_settings *s, bool csv) {
+    if (!csv && s->given)
+        return usage_error(command, "%s is for CSV data", s->given);
+    if (!csv && s->task == BP_TASK_REGRESSION)
+        return usage_error(command, "--task regression is for CSV data (IDX labels are classes)");
+    if (s->targets && s->task == BP_TASK_CLASSIFICATION)
+        return usage_error(command, "--target-columns is for --task regression; a classification "
+                                    "takes one --label-column");
+    if (s->targets && s->label)
+        return usage_error(command, "--target-columns and --label-column name the same thing; "
+                                    "give one");
+    return EXIT_OK;
+}
+
+/* The loader's options from the settings, for `task`. */
+static bp_csv_options options_for(const csv_settings *s, bp_task task) {
+    bp_csv_options o;
+    bp_csv_options_default(&o);
+    o.delimiter = s->delimiter;
+    o.header = s->header;
+    o.skip_columns = s->skip_columns;
+    o.task = task;
+    o.impute_mean = s->impute;
+    o.label = s->targets ? s->targets : s->label ? s->label : "0";
+    o.max_classes = s->max_classes;
+    o.max_input_bytes = s->max_input_bytes;
+    return o;
+}
+
+/* Whether every class name is a number, and whether all are integers. */
+static bool numeric_names(const bp_dataset *d, bool *integers) {
+    *integers = true;
+    for (size_t c = 0; c < d->classes; c++) {
+        char *end;
+        const double v = strtod(d->class_names[c], &end);
+        if (*end)
+            return false;
+        *integers = *integers && v == (double)(long long)v;
+    }
+    return true;
+}
+
+int load_training_csv(const csv_settings *s, const char *path, bp_dataset *out, bp_task *task) {
+    *task = s->task == BP_TASK_REGRESSION ? BP_TASK_REGRESSION : BP_TASK_CLASSIFICATION;
+    const bp_csv_options o = options_for(s, *task);
+    const int rc = bp_dataset_load_csv_with(out, path, &o);
+    if (rc != BP_OK && strstr(bp_errmsg(), "past the limit")) {
+        if (s->task == BP_TASK_CLASSIFICATION)
+            return runtime_error("%s (--max-classes %zu)", bp_errmsg(), s->max_classes);
+        return runtime_error("%s: more than %zu distinct labels; is it a regression target? Give "
+                             "--task regression, or --task classification --max-classes N",
+                             bp_errmsg(), s->max_classes);
+    }
+    if (rc != BP_OK)
+        return library_error(rc);
+    /* Numbers with a word among them: most likely a typo, not a class. */
+    const char *number = NULL, *word = NULL;
+    for (size_t c = 0; c < out->classes; c++) {
+        char *end;
+        (void)strtod(out->class_names[c], &end);
+        *(*end ? &word : &number) = out->class_names[c];
+    }
+    if (s->task == -1 && number && word) {
+        const int status = runtime_error("%s: the label column mixes numbers (%s) and words (%s): "
+                                         "a typo? Give --task classification to train them all "
+                                         "as classes",
+                                         path, number, word);
+        bp_dataset_free(out);
+        return status;
+    }
+    bool integers;
+    if (s->task == -1 && numeric_names(out, &integers) &&
+        (!integers || out->classes > AUTO_CLASS_LIMIT)) {
+        const size_t classes = out->classes;
+        bp_dataset_free(out);
+        return runtime_error("%s: the label column holds %zu distinct %s; is it a regression "
+                             "target? Give --task regression, or --task classification to train "
+                             "%zu classes",
+                             path, classes, integers ? "integers" : "numbers, not all integers",
+                             classes);
+    }
+    return EXIT_OK;
+}
+
+int load_csv_for_model(const csv_settings *s, const char *path, const bp_preprocessing *p,
+                       bp_dataset *out) {
+    bp_csv_options o = options_for(s, p ? p->task : BP_TASK_CLASSIFICATION);
+    int rc;
+    if (!p || (p->task == BP_TASK_CLASSIFICATION && p->classes == 0)) {
+        /* A version-1 model: its classes are the labels' numbers. */
+        size_t column;
+        if (!parse_size(o.label, 0, SIZE_MAX, &column))
+            return runtime_error("%s: a model saved without its preprocessing takes its labels "
+                                 "by column number (--label-column N), not '%s'",
+                                 path, o.label);
+        rc = bp_dataset_load_csv(out, path, column);
+        return rc == BP_OK ? EXIT_OK : library_error(rc);
+    }
+    o.class_names = p->class_names;
+    o.classes = p->classes;
+    o.max_classes = 0;
+    rc = bp_dataset_load_csv_with(out, path, &o);
+    if (rc == BP_OK)
+        rc = apply_preprocessing(p, out);
+    if (rc != BP_OK) {
+        bp_dataset_free(out);
+        return library_error(rc);
+    }
+    return EXIT_OK;
+}
+
+int fit_preprocessing(const bp_dataset *train, bp_task task, int scale, bp_preprocessing *p) {
+    *p = (bp_preprocessing){.task = task,
+                            .classes = task == BP_TASK_CLASSIFICATION ? train->classes : 0,
+                            .class_names =
+                                task == BP_TASK_CLASSIFICATION ? train->class_names : NULL};
+    if (!p->class_names)
+        p->classes = 0;
+    int rc = BP_OK;
+    if (scale >= 0)
+        rc = bp_scaler_fit(&p->inputs, (bp_scaling_kind)scale, train->inputs, train->count,
+                           train->features);
+    if (rc == BP_OK && task == BP_TASK_REGRESSION)
+        rc = bp_scaler_fit(&p->targets, BP_SCALE_STANDARDIZE, train->targets, train->count,
+                           train->outputs);
+    if (rc != BP_OK) {
+        free_preprocessing(p);
+        return library_error(rc);
+    }
+    return EXIT_OK;
+}
+
+int apply_preprocessing(const bp_preprocessing *p, bp_dataset *set) {
+    int rc = BP_OK;
+    if (p->inputs.columns)
+        rc = bp_scaler_transform(&p->inputs, set->inputs, set->count);
+    if (rc == BP_OK && p->targets.columns && set->targets)
+        rc = bp_scaler_transform(&p->targets, set->targets, set->count);
+    return rc;
+}
+
+void free_preprocessing(bp_preprocessing *p) {
+    bp_scaler_free(&p->inputs);
+    bp_scaler_free(&p->targets);
+    p->class_names = NULL; /* borrowed */
+}
+
+int split_validation(bp_dataset *train, double fraction, uint64_t seed, bp_dataset *val) {
+    *val = (bp_dataset){0};
+    const size_t count = train->count;
+    size_t n_val = (size_t)(fraction * (double)count + 0.5);
+    n_val = n_val < 1 ? 1 : n_val;
+    if (count < 2 || n_val >= count)
+        return runtime_error("--val-split %g leaves no training examples of the %zu", fraction,
+                             count);
+    const size_t in = train->features, out = train->targets ? train->outputs : 0;
+    size_t *order = malloc(count * sizeof *order);
+    float *inputs = malloc(count * in * sizeof(float));
+    float *targets = out ? malloc(count * out * sizeof(float)) : NULL;
+    uint32_t *labels = out ? NULL : malloc(count * sizeof(uint32_t));
+    const bool ok = order && inputs && (out ? targets != NULL : labels != NULL);
+    if (ok) {
+        /* Another stream than the epochs' shuffles, from the same seed. The
+         * arrays are reordered in place, the validation examples last, so
+         * that *val is a view of their tail: never freed on its own. */
+        bp_shuffle(order, count, seed ^ 0x5eed5eed5eed5eedu);
+        for (size_t i = 0; i < count; i++) {
+            const size_t from = order[(i + n_val) % count]; /* kept first, then held out */
+            memcpy(inputs + i * in, train->inputs + from * in, in * sizeof(float));
+            if (out)
+                memcpy(targets + i * out, train->targets + from * out, out * sizeof(float));
+            else
+                labels[i] = train->labels[from];
+        }
+        memcpy(train->inputs, inputs, count * in * sizeof(float));
+        if (out)
+            memcpy(train->targets, targets, count * out * sizeof(float));
+        else
+            memcpy(train->labels, labels, count * sizeof(uint32_t));
+        train->count = count - n_val;
+        *val = *train;
+        val->count = n_val;
+        val->class_names = NULL;
+        val->inputs = train->inputs + train->count * in;
+        val->targets = out ? train->targets + train->count * out : NULL;
+        val->labels = out ? NULL : train->labels + train->count;
+    }
+    free(order);
+    free(inputs);
+    free(targets);
+    free(labels);
+    return ok ? EXIT_OK : runtime_error("out of memory");
+}
+
+void print_preprocessing(FILE *out, const bp_preprocessing *p) {
+    fprintf(out, "task        %s\n", name_of(task_names, (int)p->task));
+    if (p->inputs.columns)
+        fprintf(out,
+                "inputs      scaled per feature (%s), %zu features: x <- (x - offset) * scale\n",
+                p->inputs.kind == BP_SCALE_STANDARDIZE ? "standardize: mean 0, deviation 1"
+                                                       : "minmax: to [0, 1]",
+                p->inputs.columns);
+    else
+        fprintf(out, "inputs      not scaled\n");
+    for (size_t j = 0; j < p->targets.columns; j++)
+        fprintf(out, "target %-4zu standardized: offset %.9g scale %.9g (restored on output)\n", j,
+                (double)p->targets.offset[j], (double)p->targets.scale[j]);
+    if (p->classes) {
+        fprintf(out, "classes     %zu:", p->classes);
+        for (size_t c = 0; c < p->classes && c < 20; c++)
+            fprintf(out, " %s", p->class_names[c]);
+        fprintf(out, "%s\n", p->classes > 20 ? " ..." : "");
+    }
+}
