@@ -955,7 +955,11 @@ typedef struct bp_train_options {
 } bp_train_options;
 
 /* Fills *options with 10 epochs, batches of 32, seed 1, no callbacks,
- * first_epoch 0, no collective. Does nothing for a NULL options. */
+ * first_epoch 0, no collective. Does nothing for a NULL options.
+ * (`backprop train` agrees on the batch and the seed but trains 15 epochs
+ * with Adam on a cosine schedule and per-feature standardized CSV inputs:
+ * a complete recipe, where these defaults and bp_optimizer_config_default's
+ * constant rate are the plainest settings to build one from.) */
 BP_API void bp_train_options_default(bp_train_options *options);
 
 /* Trains net on `train` with `opt`: per epoch, a fresh seeded shuffle, then
