@@ -15,7 +15,8 @@
 #   ./run.sh bench [bp-bench options]
 #                    install what is missing, build (release), run bp-bench
 #                    (default: the standard suite, into build/bench-results.json
-#                    and .csv), the same training steps in PyTorch, with MPI
+#                    and .csv), the same training steps in PyTorch, the CLI
+#                    against scikit-learn on its tabular data sets, with MPI
 #                    bp_mpi_train on 1 and 2 ranks against PyTorch DDP, and the
 #                    charts (build/bench-*.png) when gnuplot is there
 #   ./run.sh fuzz [SECONDS]
@@ -32,8 +33,9 @@ PACKAGES=(
     libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
     gnuplot-nox dataset-fashion-mnist
 )
-# Only ./run.sh bench needs these: the PyTorch and FANN sides of the comparison.
-BENCH_PACKAGES=(python3-torch python3-numpy libfann-dev)
+# Only ./run.sh bench needs these: the PyTorch, FANN and scikit-learn sides of
+# the comparisons.
+BENCH_PACKAGES=(python3-torch python3-numpy libfann-dev python3-sklearn)
 # Open MPI, for libbackprop-mpi and mpirun backprop train: ./run.sh test and
 # bench install it (demo and build do without: the build finds MPI or not).
 MPI_PACKAGES=(libopenmpi-dev openmpi-bin)
@@ -235,6 +237,10 @@ run_bench() {
     # measured side by side, whatever the machine's drift.
     /usr/bin/python3 bench/compare_pytorch.py --json "$json" --bp-bench ./build/bench/bp-bench \
         --rounds 5 "${fann[@]}"
+    # The CLI with its defaults against scikit-learn's MLPs on its bundled
+    # tabular data sets: accuracy or R^2, and training time.
+    log "bench: backprop train against scikit-learn on digits, breast cancer, wine, diabetes"
+    /usr/bin/python3 bench/compare_sklearn.py --backprop ./build/tools/backprop --rounds 3
     # libbackprop-mpi on 1 and 2 ranks against PyTorch DDP, and the
     # Fashion-MNIST epoch alone and on 2 ranks; only when MPI was found.
     if [ -x build/bench/bp-bench-mpi ] && command -v mpirun >/dev/null; then
