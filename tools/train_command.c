@@ -881,9 +881,10 @@ static int on_epoch(const bp_epoch_report *report, void *user) {
      * without a test or validation set there is none. */
     if (run->eval_name &&
         (!isfinite(report->test_loss) || (!isfinite(report->test_accuracy) && !run->regression))) {
-        runtime_error("epoch %zu: the test loss is %g and the accuracy %g: the test inputs (or "
+        runtime_error("epoch %zu: the %s loss is %g and the accuracy %g: the %s inputs (or "
                       "the network's outputs on them) are not finite numbers",
-                      report->epoch, report->test_loss, report->test_accuracy);
+                      report->epoch, run->eval_name, report->test_loss, report->test_accuracy,
+                      run->eval_name);
         run->reported = true;
         return 1;
     }
