@@ -4,14 +4,17 @@
   zero-copy views of the parameter and gradient blocks;
 - backprop.MLPClassifier, backprop.MLPRegressor: scikit-learn estimators
   whose training runs in C;
+- backprop.train: bp_train, the whole training loop in C, on NumPy arrays;
+- backprop.mpi (where libbackprop-mpi was built): the same over MPI ranks;
 - backprop.blas_core(): the OpenBLAS kernel set in use.
 """
 
 from ._lib import BackpropError
-from .net import LayerView, Net, Optimizer, blas_core, blas_threads, set_blas_threads, version
+from .net import (LayerView, Net, Optimizer, blas_core, blas_threads, set_blas_threads, train,
+                  version)
 
 __all__ = ["BackpropError", "LayerView", "Net", "Optimizer", "blas_core", "blas_threads",
-           "set_blas_threads", "version", "MLPClassifier", "MLPRegressor"]
+           "set_blas_threads", "train", "version", "MLPClassifier", "MLPRegressor"]
 
 
 def __getattr__(name):

@@ -392,3 +392,71 @@ class Optimizer:
     def load_bytes(self, data):
         data = bytes(data)
         check(lib.bp_optimizer_load_memory(self._handle, data, len(data)))
+
+
+def _dataset(inputs, labels=None, targets=None, classes=None):
+    """A bp_dataset over the caller's arrays (kept in the returned tuple, so
+    they live as long as it): labels (integers 0 .. classes - 1) for
+    classification, or targets (n x outputs) for regression."""
+    x = as_float32(inputs, "inputs")
+    data = _lib.Dataset()
+    data.count, data.features = x.shape
+    data.inputs = ctypes.cast(x.ctypes.data, _lib.c_float_p)
+    keep = [x]
+    if (labels is None) == (targets is None):
+        raise ValueError("give labels (classification) or targets (regression), not both")
+    if labels is not None:
+        y = np.ascontiguousarray(labels, dtype=np.uint32)
+        if y.shape != (x.shape[0],):
+            raise ValueError(f"labels has shape {y.shape}; expected ({x.shape[0]},)")
+        data.classes = int(classes) if classes is not None else int(y.max()) + 1
+        data.labels = ctypes.cast(y.ctypes.data, _lib.c_u32_p)
+    else:
+        y = as_float32(targets, "targets")
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"targets has {y.shape[0]} rows; inputs {x.shape[0]}")
+        data.outputs = y.shape[1]
+        data.targets = ctypes.cast(y.ctypes.data, _lib.c_float_p)
+    keep.append(y)
+    return data, keep
+
+
+def train_options(epochs=10, batch_size=32, seed=1, first_epoch=0, workers=0, on_epoch=None):
+    """bp_train_options, with on_epoch(report) called after every epoch
+    (a dict of bp_epoch_report's fields; return True to stop)."""
+    options = _lib.TrainOptions()
+    lib.bp_train_options_default(ctypes.byref(options))
+    options.epochs, options.batch_size, options.seed = int(epochs), int(batch_size), int(seed)
+    options.first_epoch, options.workers = int(first_epoch), int(workers)
+    callback = None
+    if on_epoch is not None:
+        def call(report, user):
+            r = report.contents
+            return 1 if on_epoch({name: getattr(r, name) for name, _ in r._fields_}) else 0
+        callback = _lib.EpochCallback(call)
+        options.on_epoch = callback
+    return options, callback
+
+
+def train(net, optimizer, inputs, labels=None, targets=None, classes=None, test=None,
+          epochs=10, batch_size=32, seed=1, workers=0, on_epoch=None):
+    """bp_train: trains net with optimizer on (inputs, labels) or (inputs,
+    targets), shuffled anew each epoch from seed, the whole loop in C.
+    test: an optional (inputs, labels-or-targets) held-out pair, evaluated
+    after each epoch. Returns False when on_epoch asked to stop, else True."""
+    data, keep = _dataset(inputs, labels, targets, classes)
+    test_data = None
+    if test is not None:
+        test_x, test_y = test
+        test_data, keep_test = _dataset(test_x, *((test_y, None) if labels is not None
+                                                  else (None, test_y)), classes=data.classes
+                                        if labels is not None else None)
+    options, callback = train_options(epochs, batch_size, seed, 0, workers, on_epoch)
+    with net._lock:
+        rc = lib.bp_train(net._handle, optimizer._handle, ctypes.byref(data),
+                          ctypes.byref(test_data) if test_data is not None else None,
+                          ctypes.byref(options))
+    if rc == -10:  # BP_ECANCELED: on_epoch's stop
+        return False
+    check(rc)
+    return True

@@ -220,3 +220,25 @@ def test_blas_core_and_version():
     assert isinstance(backprop.blas_core(), str) and backprop.blas_core()
     assert backprop.version().count(".") == 2
     assert backprop.blas_threads() == 1
+
+
+def test_train_runs_bp_train_on_numpy_arrays():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 4))
+    labels = (x[:, 0] > 0).astype(int)
+    net = backprop.Net([4, 8, 2], ["tanh", "softmax"], loss="cross_entropy", seed=1)
+    opt = backprop.Optimizer(net, "adam", learning_rate=0.01)
+    losses = []
+    assert backprop.train(net, opt, x, labels=labels, epochs=20, batch_size=16,
+                          test=(x, labels), on_epoch=lambda r: losses.append(r) and False)
+    assert len(losses) == 20 and losses[-1]["train_loss"] < 0.5 * losses[0]["train_loss"]
+    assert losses[-1]["test_accuracy"] > 0.9
+    assert opt.steps == 20 * 13
+    # A stop asked by the callback is not an error.
+    assert backprop.train(net, opt, x, labels=labels, epochs=5,
+                          on_epoch=lambda r: True) is False
+    # Regression targets, and a bad label.
+    again = backprop.Net([4, 3, 1], ["tanh", "identity"], seed=2)
+    backprop.train(again, backprop.Optimizer(again, "sgd"), x, targets=x[:, :1], epochs=2)
+    with pytest.raises(ValueError):
+        backprop.train(net, opt, x, labels=labels + 5, classes=2, epochs=1)
