@@ -113,13 +113,14 @@ def test_stopping_rule_and_convergence_warning(iris):
         MLPClassifier(max_iter=3, random_state=0).fit(X, y)
 
 
-def test_early_stopping_keeps_the_best_validation_model(iris):
-    X, y = iris
-    model = MLPClassifier(early_stopping=True, max_iter=300, n_iter_no_change=5,
-                          random_state=0).fit(X, y)
-    assert len(model.validation_scores_) == model.n_iter_
-    assert model.best_validation_score_ == max(model.validation_scores_)
-    assert model.n_iter_ < 300
+def test_early_stopping_keeps_the_best_validation_model(iris, diabetes):
+    for make, (X, y) in ((MLPClassifier, iris), (MLPRegressor, diabetes)):
+        model = make(early_stopping=True, max_iter=300, n_iter_no_change=5,
+                     random_state=0).fit(X, y)
+        assert len(model.validation_scores_) == model.n_iter_
+        assert model.best_validation_score_ == max(model.validation_scores_)
+        assert model.n_iter_ < 300
+        assert model.best_validation_score_ > 0.3  # accuracy, or R^2
 
 
 def test_sgd_learning_rate_schedules(diabetes):
