@@ -126,6 +126,16 @@ class Dataset(ctypes.Structure):
                 ("targets", c_float_p), ("class_names", ctypes.POINTER(ctypes.c_char_p))]
 
 
+class Scaler(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_int), ("columns", c_size), ("offset", c_float_p),
+                ("scale", c_float_p)]
+
+
+class Preprocessing(ctypes.Structure):
+    _fields_ = [("task", ctypes.c_int), ("inputs", Scaler), ("targets", Scaler),
+                ("classes", c_size), ("class_names", ctypes.POINTER(ctypes.c_char_p))]
+
+
 class EpochReport(ctypes.Structure):
     _fields_ = [("epoch", c_size), ("epochs", c_size), ("train_loss", ctypes.c_double),
                 ("train_accuracy", ctypes.c_double), ("test_loss", ctypes.c_double),
@@ -194,6 +204,8 @@ _PROTOTYPES = {
     "bp_train_options_default": (None, [ctypes.POINTER(TrainOptions)]),
     "bp_train": (_int, [_vp, _vp, ctypes.POINTER(Dataset), ctypes.POINTER(Dataset),
                         ctypes.POINTER(TrainOptions)]),
+    "bp_net_set_preprocessing": (_int, [_vp, ctypes.POINTER(Preprocessing)]),
+    "bp_net_preprocessing": (ctypes.POINTER(Preprocessing), [_vp]),
     "bp_blas_set_threads": (_int, [_int]),
     "bp_blas_threads": (_int, []),
     "bp_blas_core": (ctypes.c_char_p, []),

@@ -386,6 +386,17 @@ class _BaseMLP(BaseEstimator):
             return 1 if state["left"] > 0 else 0
         return 0
 
+    def save_model(self, path):
+        """Saves the fitted network as a model file (format 2) with its task
+        and, for a classifier, the classes' names (str of each label), so
+        that `backprop predict` and `backprop eval` can use it."""
+        check_is_fitted(self)
+        if is_classifier(self):
+            self._net.set_preprocessing("classification", class_names=self.classes_)
+        else:
+            self._net.set_preprocessing("regression")
+        self._net.save(path)
+
     def _predict_outputs(self, X):
         check_is_fitted(self)
         X = self._validate_data(X, reset=False, dtype=np.float32, order="C")

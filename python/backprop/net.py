@@ -289,6 +289,71 @@ class Net:
         check(lib.bp_net_initialize(self._handle, _choice(INITS, init, "initializer"),
                                     int(seed) & (2**64 - 1)))
 
+    # ---- preprocessing, saved in the model file ----
+
+    @property
+    def preprocessing(self):
+        """What the model file says is done to data around the network
+        (bp_net_preprocessing), as a dict, or None: task, input_offset and
+        input_scale (per feature), target_offset and target_scale (per
+        output), class_names."""
+        pointer = lib.bp_net_preprocessing(self._handle)
+        if not pointer:
+            return None
+        p = pointer.contents
+
+        def scaler(s):
+            if s.columns == 0:
+                return None, None, None
+            return (np.ctypeslib.as_array(s.offset, (s.columns,)).copy(),
+                    np.ctypeslib.as_array(s.scale, (s.columns,)).copy(),
+                    "minmax" if s.kind == 0 else "standardize")
+
+        offset, scale, kind = scaler(p.inputs)
+        t_offset, t_scale, t_kind = scaler(p.targets)
+        names = None
+        if p.classes:
+            names = [p.class_names[c].decode() for c in range(p.classes)]
+        return {"task": "classification" if p.task == 0 else "regression",
+                "input_offset": offset, "input_scale": scale, "input_kind": kind,
+                "target_offset": t_offset, "target_scale": t_scale, "target_kind": t_kind,
+                "class_names": names}
+
+    def set_preprocessing(self, task="classification", input_offset=None, input_scale=None,
+                          target_offset=None, target_scale=None, class_names=None,
+                          kind="standardize"):
+        """Attaches the preprocessing bp_net_save writes into the model file
+        (bp_net_set_preprocessing), so that `backprop predict` and eval
+        apply it: x <- (x - input_offset) * input_scale per feature, outputs
+        mapped back by the target scaler (regression), class c named
+        class_names[c]. task=None removes it."""
+        if task is None:
+            check(lib.bp_net_set_preprocessing(self._handle, None))
+            return
+        p = _lib.Preprocessing()
+        p.task = {"classification": 0, "regression": 1}.get(task, -1)
+        if p.task < 0:
+            raise ValueError(f"unknown task {task!r}; expected 'classification' or 'regression'")
+        keep = []
+        kind_code = {"minmax": 0, "standardize": 1}[kind]
+        for scaler, offset, scale in ((p.inputs, input_offset, input_scale),
+                                      (p.targets, target_offset, target_scale)):
+            if offset is None and scale is None:
+                continue
+            offset = as_float32(offset, "offset", ndim=1)
+            scale = as_float32(scale, "scale", ndim=1)
+            if offset.shape != scale.shape:
+                raise ValueError("offset and scale must have the same length")
+            scaler.kind, scaler.columns = kind_code, offset.shape[0]
+            scaler.offset = ctypes.cast(offset.ctypes.data, _lib.c_float_p)
+            scaler.scale = ctypes.cast(scale.ctypes.data, _lib.c_float_p)
+            keep += [offset, scale]
+        if class_names is not None:
+            names = [str(name).encode() for name in class_names]
+            p.classes = len(names)
+            p.class_names = (ctypes.c_char_p * len(names))(*names)
+        check(lib.bp_net_set_preprocessing(self._handle, ctypes.byref(p)))  # copied by C
+
     # ---- files and bytes ----
 
     def save(self, path):

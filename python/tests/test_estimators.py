@@ -69,6 +69,17 @@ def test_clone_and_pickle_keep_the_model(iris):
     np.testing.assert_array_equal(fresh.predict_proba(X), model.predict_proba(X))
 
 
+def test_save_model_for_the_cli(tmp_path):
+    import backprop
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    model = MLPClassifier(max_iter=50, random_state=0).fit(X, names)
+    model.save_model(tmp_path / "iris.bin")
+    net = backprop.Net.load(tmp_path / "iris.bin")
+    assert net.preprocessing["class_names"] == ["setosa", "versicolor", "virginica"]
+    np.testing.assert_allclose(net.forward(X), model.predict_proba(X), rtol=1e-6)
+
+
 def test_fitted_attributes(iris):
     X, y = iris
     model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=20, random_state=0).fit(X, y)

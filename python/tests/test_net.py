@@ -242,3 +242,19 @@ def test_train_runs_bp_train_on_numpy_arrays():
     backprop.train(again, backprop.Optimizer(again, "sgd"), x, targets=x[:, :1], epochs=2)
     with pytest.raises(ValueError):
         backprop.train(net, opt, x, labels=labels + 5, classes=2, epochs=1)
+
+
+def test_preprocessing_travels_in_the_model_file(tmp_path):
+    net = backprop.Net([3, 4, 2], ["tanh", "softmax"], loss="cross_entropy", seed=1)
+    assert net.preprocessing is None
+    net.set_preprocessing("classification", input_offset=[1, 2, 3], input_scale=[0.5, 1, 2],
+                          class_names=["cat", "dog"])
+    net.save(tmp_path / "m.bin")
+    loaded = backprop.Net.load(tmp_path / "m.bin").preprocessing
+    assert loaded["task"] == "classification" and loaded["class_names"] == ["cat", "dog"]
+    np.testing.assert_array_equal(loaded["input_scale"], [0.5, 1, 2])
+    assert backprop.Net.from_bytes(net.to_bytes()).preprocessing["class_names"] == ["cat", "dog"]
+    with pytest.raises(ValueError):
+        net.set_preprocessing("classification", class_names=["a", "b", "c"])  # 3 > 2 outputs
+    net.set_preprocessing(None)
+    assert net.preprocessing is None
