@@ -241,6 +241,11 @@ run_bench() {
     # tabular data sets: accuracy or R^2, and training time.
     log "bench: backprop train against scikit-learn on digits, breast cancer, wine, diabetes"
     /usr/bin/python3 bench/compare_sklearn.py --backprop ./build/tools/backprop --rounds 3
+    # The Python estimators (python/) against scikit-learn's, and their fit()
+    # against the CLI's training time on Fashion-MNIST.
+    log "bench: backprop.MLPClassifier/MLPRegressor against scikit-learn, and against the CLI"
+    PYTHONPATH=python BACKPROP_LIBRARY=build/src/libbackprop.so.0 PYTHONDONTWRITEBYTECODE=1 \
+        /usr/bin/python3 bench/compare_sklearn_python.py --cli ./build/tools/backprop
     # libbackprop-mpi on 1 and 2 ranks against PyTorch DDP, and the
     # Fashion-MNIST epoch alone and on 2 ranks; only when MPI was found.
     if [ -x build/bench/bp-bench-mpi ] && command -v mpirun >/dev/null; then
