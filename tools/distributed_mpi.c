@@ -51,7 +51,7 @@ int distributed_size(void) { return size; }
 int distributed_agree(int status) {
     if (!started || size == 1)
         return status;
-    char message[4096];
+    char message[16384]; /* as long as runtime_error's */
     int failed_rank = -1;
     const int rc = bp_mpi_agree(MPI_COMM_WORLD, status == EXIT_OK ? BP_OK : BP_EIO,
                                 last_error_message(), message, sizeof message, &failed_rank);

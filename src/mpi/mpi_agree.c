@@ -8,9 +8,6 @@
 
 static const char *const FN = "bp_mpi_agree";
 
-/* The longest message carried from the failing rank to the others. */
-#define CARRIED_BYTES 4096
-
 int bp_mpi_agree(MPI_Comm comm, int rc, const char *what, char *message, size_t message_size,
                  int *failed_rank) {
     int rank;
@@ -29,7 +26,7 @@ int bp_mpi_agree(MPI_Comm comm, int rc, const char *what, char *message, size_t 
             message[0] = '\0';
         return BP_OK;
     }
-    char carried[CARRIED_BYTES] = {0};
+    char carried[BP_MPI_MESSAGE_BYTES] = {0};
     if (rank == lowest)
         snprintf(carried, sizeof carried, "%s", what ? what : "");
     /* carried <- the lowest failing rank's message, on every rank */

@@ -6,10 +6,7 @@
 
 #include "backprop_mpi.h"
 
-/* As long as libbackprop's, so a message passed on is never cut shorter. */
-#define MESSAGE_CAPACITY 4096
-
-static _Thread_local char last_message[MESSAGE_CAPACITY];
+static _Thread_local char last_message[BP_MPI_MESSAGE_BYTES];
 
 const char *bp_mpi_errmsg(void) { return last_message; }
 

@@ -4,6 +4,10 @@
 
 #include "../error.h" /* BP_PRINTF_LIKE only: libbackprop's bp__fail is not exported */
 
+/* The longest message, and the longest carried from one rank to the others:
+ * room for libbackprop's (two paths and a reason) and a rank's prefix. */
+#define BP_MPI_MESSAGE_BYTES (2 * 4096 + 2048)
+
 /* Records "function: message" as bp_mpi_errmsg() and returns code. */
 int bp_mpi__fail(int code, const char *function, const char *format, ...) BP_PRINTF_LIKE(3, 4);
 

@@ -87,7 +87,7 @@ static int train_on(MPI_Comm comm, bp_net *net, bp_optimizer *opt, const bp_data
     bp_mpi__buckets buckets;
     rc = bp_mpi__buckets_init(&buckets, net, options->bucket_bytes, comm, stats);
     /* A rank out of memory must not leave the others waiting. */
-    char message[512];
+    char message[BP_MPI_MESSAGE_BYTES];
     const int agreed = bp_mpi_agree(comm, rc, bp_mpi_errmsg(), message, sizeof message, NULL);
     if (agreed != BP_OK) {
         if (rc == BP_OK)
