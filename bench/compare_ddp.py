@@ -314,10 +314,10 @@ def main(argv):
     args = parse_args(argv)
     if args.torch_worker:
         return torch_worker(args)
-    configs = [CONFIGS[i - 1] for i in args.config] if args.config else CONFIGS
     if any(i > len(CONFIGS) for i in (args.config or [])):
         print(f"compare_ddp: --config is 1 to {len(CONFIGS)}", file=sys.stderr)
         return 2
+    configs = [CONFIGS[i - 1] for i in args.config] if args.config else CONFIGS
     results = {}
     if not args.skip_steps:
         torch = compare_pytorch.import_torch(1)
