@@ -38,6 +38,7 @@ typedef struct bench_options {
     unsigned cases;       /* bit set of bench_case_kind */
     bool openblas, naive; /* kernel sets to run */
     int threads;          /* OpenBLAS threads; 0 leaves OpenBLAS's default */
+    size_t workers;       /* train_step on OpenBLAS: > 1 steps through a bp_workers pool */
     double seconds;       /* timing budget per case (OpenBLAS, and the naive target) */
     double naive_seconds; /* the naive loops' cap per case */
     double peak_seconds;  /* timing budget of the sgemm peak */
@@ -109,6 +110,7 @@ typedef struct bench_result {
     size_t batch;
     bool naive;
     int threads;                /* OpenBLAS's count; 1 for the naive loops */
+    size_t workers;             /* worker threads of a training step (1: the calling thread) */
     size_t measured_batch;      /* the batch actually timed (< batch: naive estimate) */
     double flops;               /* per step at `batch` */
     bench_stats stats;          /* per step at measured_batch */

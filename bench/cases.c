@@ -138,6 +138,8 @@ static int op_prepare(op_context *c, bench_case_kind kind, size_t in, size_t out
 
 typedef struct train_context {
     bp_net *net;
+    bp_workers *workers; /* --workers N > 1: the pool, and plain SGD to step with */
+    bp_optimizer *opt;
     const float *inputs;  /* batch x n_0 in [0, 1) */
     const float *targets; /* batch x n_L, one-hot */
 } train_context;
@@ -156,13 +158,29 @@ static void profile_unknown(train_profile *profile) {
 
 static int train_step(void *context, size_t n) {
     const train_context *c = context;
+    if (c->workers) {
+        /* The workers' gradient and their sum, then theta <- theta - eta g
+         * over slices: what bp_train does with workers. */
+        const int rc = bp_workers_gradient(c->workers, c->inputs, c->targets, n, NULL);
+        return rc != BP_OK ? rc : bp_workers_step(c->workers, c->opt);
+    }
     /* Forward, quadratic cost, backward, theta <- theta - eta dC/dtheta. */
     return bp_net_train_step(c->net, c->inputs, c->targets, n, LEARNING_RATE, NULL);
 }
 
-/* A network of sigmoid layers on `kernels`, with room for `batch`. */
+static void train_free(train_context *c) {
+    bp_workers_destroy(c->workers);
+    bp_optimizer_destroy(c->opt);
+    bp_net_destroy(c->net);
+    c->workers = NULL;
+    c->opt = NULL;
+    c->net = NULL;
+}
+
+/* A network of sigmoid layers on `kernels`, with room for `batch`, and with
+ * workers > 1 (OpenBLAS only) a pool of them and an SGD optimizer. */
 static int train_create(train_context *c, const bench_shape *shape, size_t batch, bool naive,
-                        unsigned long long seed) {
+                        size_t workers, unsigned long long seed) {
     bp_activation activations[BENCH_MAX_SIZES];
     for (size_t l = 0; l + 1 < shape->count; l++)
         activations[l] = BP_ACT_SIGMOID; /* as in the derivation */
@@ -170,11 +188,18 @@ static int train_create(train_context *c, const bench_shape *shape, size_t batch
                            naive ? BP_KERNELS_NAIVE : BP_KERNELS_OPENBLAS, seed);
     if (rc == BP_OK)
         rc = bp_net_reserve(c->net, batch);
+    if (rc == BP_OK && workers > 1 && !naive) {
+        bp_optimizer_config config;
+        bp_optimizer_config_default(&config, BP_OPT_SGD);
+        config.learning_rate = LEARNING_RATE;
+        rc = bp_optimizer_create(&c->opt, c->net, &config);
+        if (rc == BP_OK)
+            rc = bp_workers_create(&c->workers, c->net, workers, batch);
+    }
     if (rc != BP_OK) {
         fprintf(stderr, "bp-bench: cannot create the network: %s (%s)\n", bp_errmsg(),
                 bp_err_name(rc));
-        bp_net_destroy(c->net);
-        c->net = NULL;
+        train_free(c);
         return -1;
     }
     return 0;
@@ -237,14 +262,15 @@ static void record_speed(bench_naive_speed *speed, bench_case_kind kind, double 
 }
 
 static void fill_result(bench_result *r, const bench_case *c, bool naive, size_t measured,
-                        const bench_stats *stats, double peak_gflops,
+                        size_t workers, const bench_stats *stats, double peak_gflops,
                         const train_profile *profile) {
     memset(r, 0, sizeof *r);
     r->kind = c->kind;
     r->shape = c->shape;
     r->batch = c->batch;
     r->naive = naive;
-    r->threads = naive ? 1 : bp_blas_threads();
+    r->threads = naive || workers > 1 ? 1 : bp_blas_threads();
+    r->workers = workers;
     r->measured_batch = measured;
     r->flops = bench_flops(c->kind, &c->shape, c->batch);
     r->stats = *stats;
@@ -331,7 +357,7 @@ static int time_phases(train_context *train, size_t n, double seconds, train_pro
  * training step on OpenBLAS also fills *profile: its memory and phases. */
 static int time_on(const bench_case *c, bool naive, const bench_options *o,
                    const bench_naive_speed *speed, op_context *op, const train_context *data,
-                   size_t *measured, bench_stats *stats, train_profile *profile) {
+                   size_t *measured, size_t *workers, bench_stats *stats, train_profile *profile) {
     bench_step_fn step = op_step;
     void *context = op;
     train_context train = *data;
@@ -346,7 +372,7 @@ static int time_on(const bench_case *c, bool naive, const bench_options *o,
         op->kernels = naive ? &bp__kernels_naive : &bp__kernels_openblas;
     } else {
         /* One network at a time: two of the largest would double the memory. */
-        if (train_create(&train, &c->shape, c->batch, naive, o->seed) != 0)
+        if (train_create(&train, &c->shape, c->batch, naive, o->workers, o->seed) != 0)
             return -1;
         step = train_step;
         context = &train;
@@ -368,10 +394,14 @@ static int time_on(const bench_case *c, bool naive, const bench_options *o,
         const double resident_after = bench_memory_resident();
         if (resident_before > 0.0 && resident_after > 0.0)
             profile->resident_growth_bytes = resident_after - resident_before;
-        profile->needed_bytes = (double)bp_net_memory_bytes(train.net);
-        rc = time_phases(&train, c->batch, o->seconds, profile);
+        profile->needed_bytes =
+            (double)bp_net_memory_bytes(train.net) + (double)bp_workers_memory_bytes(train.workers);
+        /* The workers' views are not timed by phase. */
+        if (!train.workers)
+            rc = time_phases(&train, c->batch, o->seconds, profile);
     }
-    bp_net_destroy(train.net);
+    *workers = train.workers ? bp_workers_count(train.workers) : 1;
+    train_free(&train);
     if (rc != 0) {
         fprintf(stderr, "bp-bench: %s step failed: %s (%s)\n", bench_case_name(c->kind),
                 bp_errmsg(), bp_err_name(rc));
@@ -385,7 +415,7 @@ int bench_run_case(const bench_case *c, const bench_options *options, double pea
     *count = 0;
     op_context op;
     memset(&op, 0, sizeof op);
-    train_context data = {NULL, NULL, NULL};
+    train_context data = {0};
     float *inputs = NULL, *targets = NULL;
     if (c->kind == BENCH_TRAIN_STEP) {
         if (train_data(&inputs, &targets, &c->shape, c->batch, options->seed) != 0)
@@ -398,7 +428,7 @@ int bench_run_case(const bench_case *c, const bench_options *options, double pea
     }
 
     int rc = 0;
-    size_t measured;
+    size_t measured, workers = 1;
     bench_stats stats;
     train_profile profile;
     bench_result *openblas = NULL, *naive = NULL;
@@ -414,21 +444,22 @@ int bench_run_case(const bench_case *c, const bench_options *options, double pea
             bench_measure_peak(0.5 * options->peak_seconds, options->seed, &before) != 0)
             rc = -1;
         if (rc == 0)
-            rc = time_on(c, false, options, speed, &op, &data, &measured, &stats, &profile);
+            rc = time_on(c, false, options, speed, &op, &data, &measured, &workers, &stats,
+                         &profile);
         if (rc == 0 && bracketed) {
             rc = bench_measure_peak(0.5 * options->peak_seconds, options->seed, &after);
             case_peak = 0.5 * (PEAK_FLOPS / before.median + PEAK_FLOPS / after.median) / 1e9;
         }
         if (rc == 0) {
             openblas = &results[(*count)++];
-            fill_result(openblas, c, false, measured, &stats, case_peak, &profile);
+            fill_result(openblas, c, false, measured, workers, &stats, case_peak, &profile);
         }
     }
     if (rc == 0 && options->naive) {
-        rc = time_on(c, true, options, speed, &op, &data, &measured, &stats, &profile);
+        rc = time_on(c, true, options, speed, &op, &data, &measured, &workers, &stats, &profile);
         if (rc == 0) {
             naive = &results[(*count)++];
-            fill_result(naive, c, true, measured, &stats, peak_gflops, &profile);
+            fill_result(naive, c, true, measured, 1, &stats, peak_gflops, &profile);
             naive->naive_measured_batch = measured;
             naive->speedup = 1.0;
             record_speed(speed, c->kind, bench_flops(c->kind, &c->shape, measured) / stats.median);

@@ -32,6 +32,9 @@ static void usage(FILE *to) {
             "  --batch N[,N...]  batch sizes (default: the standard suite's; with --sizes: 1,256)\n"
             "  --kernels SET     openblas | naive | both (default: both)\n"
             "  --threads N       OpenBLAS threads (default: OpenBLAS's own, one per core)\n"
+            "  --workers N       train_step on N worker threads (bp_workers: gradient, then\n"
+            "                    the SGD step over slices), each with one OpenBLAS thread;\n"
+            "                    default 1: the fused bp_net_train_step in one thread\n"
             "  --seconds S       timing budget per case and kernel set (default 1; quick 0.2)\n"
             "  --naive-seconds S cap on the naive loops per case (default 3 x --seconds;\n"
             "                    quick 1). Beyond it the naive step is timed on a smaller\n"
@@ -105,7 +108,7 @@ static bool parse_list(const char *text, size_t max, size_t *values, size_t *cou
     return true;
 }
 
-enum { OPT_NAIVE_SECONDS = 256, OPT_SEED };
+enum { OPT_NAIVE_SECONDS = 256, OPT_SEED, OPT_WORKERS };
 
 int bench_parse_options(int argc, char **argv, bench_options *options) {
     static const struct option long_options[] = {
@@ -120,6 +123,7 @@ int bench_parse_options(int argc, char **argv, bench_options *options) {
         {"json", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'C'},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -184,6 +188,11 @@ int bench_parse_options(int argc, char **argv, bench_options *options) {
             if (!parse_long(optarg, 1, 1024, &number))
                 return bad("--threads '%s': need an integer from 1 to 1024", optarg);
             options->threads = (int)number;
+            break;
+        case OPT_WORKERS:
+            if (!parse_long(optarg, 1, BP_WORKERS_MAX, &number))
+                return bad("--workers '%s': need an integer from 1 to %d", optarg, BP_WORKERS_MAX);
+            options->workers = (size_t)number;
             break;
         case 'S':
             if (!parse_seconds(optarg, 3600.0, &seconds))

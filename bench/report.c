@@ -107,10 +107,11 @@ static void print_profile(const bench_result *r) {
            "GFLOP/s (the %%peak of its row)\n",
            "", r->peak_gflops);
     if (isfinite(r->resident_growth_bytes) && r->needed_bytes > 0.0)
-        printf("%12s memory: peak resident +%.2f MiB from creating the network to its last "
-               "step; it needs %.2f MiB (bp_net_memory_bytes): %.2fx\n",
-               "", r->resident_growth_bytes / 1048576.0, r->needed_bytes / 1048576.0,
-               r->resident_growth_bytes / r->needed_bytes);
+        printf(
+            "%12s memory: peak resident +%.2f MiB from creating the network to its last "
+            "step; it needs %.2f MiB (bp_net_memory_bytes, and bp_workers_memory_bytes): %.2fx\n",
+            "", r->resident_growth_bytes / 1048576.0, r->needed_bytes / 1048576.0,
+            r->resident_growth_bytes / r->needed_bytes);
     fflush(stdout);
 }
 
@@ -129,10 +130,14 @@ void bench_print_row(const bench_result *r) {
     const double to_batch = (double)r->batch / (double)r->measured_batch;
     snprintf(spread, sizeof spread, "%.4g..%.4g %s", r->stats.p25 * to_batch * scale,
              r->stats.p75 * to_batch * scale, unit);
-    printf("%-11s %-16s %6s %-8s %8.4g %-2s %21s %12.1f %9.2f %5.1f%% %8s %6zu\n",
+    printf("%-11s %-16s %6s %-8s %8.4g %-2s %21s %12.1f %9.2f %5.1f%% %8s %6zu",
            bench_case_name(r->kind), sizes, batch, r->naive ? "naive" : "openblas",
            r->seconds_per_step * scale, unit, spread, r->examples_per_second, r->gflops,
            r->percent_of_peak, speedup, r->stats.reps);
+    if (r->kind == BENCH_TRAIN_STEP && !r->naive)
+        printf("  %zu worker%s x %d thread%s", r->workers, r->workers == 1 ? "" : "s", r->threads,
+               r->threads == 1 ? "" : "s");
+    printf("\n");
     print_profile(r);
     fflush(stdout);
 }
@@ -238,8 +243,9 @@ int bench_write_json(const char *path, const bench_header *h, const bench_result
         for (size_t j = 0; j < r->shape.count; j++)
             fprintf(out, "%s%zu", j ? ", " : "", r->shape.sizes[j]);
         fprintf(out,
-                "], \"batch\": %zu, \"kernels\": \"%s\", \"threads\": %d, \"core\": ", r->batch,
-                r->naive ? "naive" : "openblas", r->threads);
+                "], \"batch\": %zu, \"kernels\": \"%s\", \"threads\": %d, \"workers\": %zu, "
+                "\"core\": ",
+                r->batch, r->naive ? "naive" : "openblas", r->threads, r->workers);
         json_string(out, h->core);
         fprintf(out, ",\n     \"seconds_per_step\": ");
         json_number(out, r->seconds_per_step);
@@ -324,7 +330,7 @@ int bench_write_csv(const char *path, const bench_header *h, const bench_result 
           "flops_per_step,speedup_vs_naive,percent_of_peak,measured_batch,estimated,"
           "naive_measured_batch,measured_seconds_median,measured_seconds_p25,"
           "measured_seconds_p75,measured_seconds_min,measured_seconds_max,repetitions,"
-          "steps_per_repetition,peak_gflops,resident_growth_bytes,needed_bytes\n",
+          "steps_per_repetition,peak_gflops,resident_growth_bytes,needed_bytes,workers\n",
           out);
     for (size_t i = 0; i < count; i++) {
         const bench_result *r = &results[i];
@@ -355,7 +361,7 @@ int bench_write_csv(const char *path, const bench_header *h, const bench_result 
         csv_number(out, r->resident_growth_bytes);
         fputc(',', out);
         csv_number(out, r->needed_bytes);
-        fputc('\n', out);
+        fprintf(out, ",%zu\n", r->workers);
     }
     return finish(out, path);
 }
