@@ -949,8 +949,8 @@ typedef struct bp_train_options {
     /* Worker threads (see bp_workers): 0 or 1 trains in the calling thread
      * alone; W > 1 splits each batch (each participant's share, with a
      * collective) among a pool of W workers made for this call, with
-     * OpenBLAS on one thread meanwhile. At
-     * most BP_WORKERS_MAX. */
+     * OpenBLAS on one thread meanwhile. At most BP_WORKERS_MAX;
+     * bp_parallelism_auto chooses it. */
     size_t workers;
 } bp_train_options;
 
@@ -1132,6 +1132,26 @@ BP_API int bp_workers_gradient(bp_workers *workers, const float *inputs, const f
  * parameter count); what the hook's before_step is mapped to (see
  * bp_net_set_gradient_hook). */
 BP_API int bp_workers_step(bp_workers *workers, bp_optimizer *opt);
+
+/* How to use the cores for one network's training steps: W workers, each
+ * running OpenBLAS on blas_threads threads (W x blas_threads <= cores). */
+typedef struct bp_parallelism {
+    size_t workers;   /* for bp_train_options.workers */
+    int blas_threads; /* for bp_blas_set_threads; 1 when workers > 1 */
+    size_t cores;     /* the cores the choice was made for */
+} bp_parallelism;
+
+/* Chooses workers against OpenBLAS threads for steps on batches of `batch`
+ * examples (with several processes, this one's share) of net, on `cores`
+ * cores (0: the CPUs this process may run on). The rule, measured with
+ * bp-bench --workers (docs/scaling.md): W = cores workers of one OpenBLAS
+ * thread each, unless a share would hold fewer than 4 examples (fewer
+ * workers then) or the largest product of a share, share x n_(l-1) x n_l
+ * multiply-adds, reaches 2^26: there OpenBLAS's threads split each product
+ * as well as workers split the batch, so 1 worker runs `cores` threads.
+ *   out  [out] the choice.
+ * Returns BP_OK; BP_EINVAL for a NULL pointer or batch == 0. Thread-safe. */
+BP_API int bp_parallelism_auto(const bp_net *net, size_t batch, size_t cores, bp_parallelism *out);
 
 /* W; 0 for NULL. */
 BP_API size_t bp_workers_count(const bp_workers *workers);

@@ -1289,6 +1289,16 @@ static int ws_other_opt(fixture *f, bp_workers *w) {
 static int workers_step_null(fixture *f) { return bp_workers_step(NULL, f->opt); }
 static int workers_step_null_opt(fixture *f) { return with_workers(f, ws_null_opt); }
 static int workers_step_other_opt(fixture *f) { return with_workers(f, ws_other_opt); }
+static int parallelism_null_net(fixture *f) {
+    (void)f;
+    bp_parallelism p;
+    return bp_parallelism_auto(NULL, 32, 2, &p);
+}
+static int parallelism_null_out(fixture *f) { return bp_parallelism_auto(f->net, 32, 2, NULL); }
+static int parallelism_zero_batch(fixture *f) {
+    bp_parallelism p;
+    return bp_parallelism_auto(f->net, 0, 2, &p);
+}
 static void options_too_many_workers(fixture *f) { f->c.options.workers = BP_WORKERS_MAX + 1; }
 
 static int train(fixture *f) {
@@ -2159,6 +2169,9 @@ static const bad_case cases[] = {
     BAD(bp_workers_step, "NULL opt", workers_step_null_opt, BP_EINVAL, "opt"),
     BAD(bp_workers_step, "an optimizer for another size", workers_step_other_opt, BP_EINVAL,
         "parameters"),
+    BAD(bp_parallelism_auto, "NULL net", parallelism_null_net, BP_EINVAL, "net"),
+    BAD(bp_parallelism_auto, "NULL out", parallelism_null_out, BP_EINVAL, "out"),
+    BAD(bp_parallelism_auto, "batch 0", parallelism_zero_batch, BP_EINVAL, "batch"),
     BAD_AFTER(bp_train, "more than BP_WORKERS_MAX workers", options_too_many_workers, train,
               BP_EINVAL, "workers"),
 

@@ -130,6 +130,16 @@ grep -qE '^epoch 2/2 ' "$dir/train.out" || fail "train printed no epoch 2 line"
 grep -q '^network 8-16-3 ' "$dir/train.out" || fail "train's header does not show the network"
 train_accuracy=$(sed -n 's/^test accuracy: //p' "$dir/train.out")
 
+# Workers: the choice is printed; two workers train; bad combinations are
+# usage errors.
+check 0 'kernels: OpenBLAS, core [^;]+; 2 workers x 1 OpenBLAS thread$' train_idx \
+    --layers 8,16,3 --epochs 1 --batch 16 --seed 3 --workers 2
+check 0 'kernels: OpenBLAS, core [^;]+; [0-9]+ workers? x [0-9]+ OpenBLAS threads? \(auto' \
+    train_idx --layers 8,16,3 --epochs 1 --batch 16 --seed 3
+check 2 "invalid --workers 'none'" train_idx --layers 8,16,3 --workers none
+check 2 "invalid --workers '0'" train_idx --layers 8,16,3 --workers 0
+check 2 'does not go with --workers 2' train_idx --layers 8,16,3 --workers 2 --threads 2
+
 checks=$((checks + 1))
 python3 - "$dir/m.json" "$train_accuracy" >"$dir/out" 2>"$dir/err" <<'PY' || fail "metrics JSON"
 import json, sys

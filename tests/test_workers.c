@@ -380,6 +380,38 @@ static void test_hook(void) {
     bp_net_destroy(net);
 }
 
+/* The automatic choice follows its documented rule. */
+static void check_choice(size_t n_layers, const size_t *sizes, size_t batch, size_t cores,
+                         size_t workers, int threads) {
+    bp_activation acts[4] = {BP_ACT_SIGMOID, BP_ACT_SIGMOID, BP_ACT_SIGMOID, BP_ACT_SIGMOID};
+    bp_net *net = NULL;
+    REQUIRE_OK(bp_net_create(&net, n_layers, sizes, acts, BP_KERNELS_OPENBLAS, 1));
+    bp_parallelism p;
+    REQUIRE_OK(bp_parallelism_auto(net, batch, cores, &p));
+    CHECK(p.workers == workers && p.blas_threads == threads && p.cores == cores,
+          "%zu-%zu at batch %zu on %zu cores: %zu x %d, expected %zu x %d", sizes[0], sizes[1],
+          batch, cores, p.workers, p.blas_threads, workers, threads);
+    REQUIRE_OK(bp_parallelism_auto(net, batch, 0, &p));
+    CHECK(p.cores >= 1 && p.workers >= 1 && p.blas_threads >= 1 &&
+              p.workers * (size_t)p.blas_threads <= p.cores,
+          "on this machine: %zu x %d on %zu cores", p.workers, p.blas_threads, p.cores);
+    bp_net_destroy(net);
+}
+
+static void test_auto(void) {
+    const size_t small[] = {784, 128, 10}, mid[] = {784, 256, 128, 10},
+                 large[] = {784, 1024, 1024, 10};
+    check_choice(2, small, 32, 2, 2, 1);  /* shares of 16: 2^20.6 */
+    check_choice(2, small, 256, 2, 2, 1); /* shares of 128: 2^23.6 */
+    check_choice(3, mid, 32, 2, 2, 1);
+    check_choice(3, large, 256, 2, 1, 2); /* shares of 128: 2^27 */
+    check_choice(3, large, 64, 2, 2, 1);  /* shares of 32: 2^25 */
+    check_choice(2, small, 7, 2, 1, 1);   /* shares under 4 examples */
+    check_choice(2, small, 1, 8, 1, 1);
+    check_choice(2, small, 32, 8, 8, 1);
+    check_choice(2, small, 32, 64, 8, 1); /* at least 4 examples each */
+}
+
 int main(void) {
     /* OpenBLAS on one thread throughout: under ThreadSanitizer its own
      * threads' hand-offs are uninstrumented. */
@@ -392,6 +424,7 @@ int main(void) {
     test_nonfinite();
     test_callback_stops();
     test_hook();
+    test_auto();
     free(data.inputs);
     free(data.labels);
     free(inputs);

@@ -59,10 +59,6 @@ static const struct {
     .seed = 1,
 };
 
-/* See train_command: smaller batches train on one OpenBLAS thread unless
- * --threads says otherwise. */
-#define SMALL_BATCH_LIMIT 128
-
 enum { SCALE_MINMAX = BP_SCALE_MINMAX, SCALE_STANDARDIZE = BP_SCALE_STANDARDIZE, SCALE_NONE = 100 };
 
 static const name_value scale_names[] = {
@@ -112,6 +108,9 @@ typedef struct train_config {
     char *owned[7]; /* paths with the rank substituted, to free */
     /* --label-column, --batch, --kernels, --threads */
     common_options common;
+    /* --workers N (0: auto), and what was chosen (choose_parallelism) */
+    size_t workers;
+    bp_parallelism parallel;
     bool quiet;
 } train_config;
 
@@ -201,9 +200,9 @@ void train_help(void) {
            "  --epochs N             1 to 100000 (default %zu)\n"
            "  --batch N              examples per step (default %zu)\n"
            "  --seed N               initialization and shuffling (default %llu)\n"
-           "  --threads N            OpenBLAS threads (default: 1 for batches under %d,\n"
-           "                         where a second thread costs more than it saves;\n"
-           "                         OpenBLAS's choice, one per core, otherwise)\n"
+           "  --workers N|auto       worker threads, each on its share of every batch with\n"
+           "                         1 OpenBLAS thread (default auto: the library's choice)\n"
+           "  --threads N            OpenBLAS threads of one worker (default: auto's)\n"
            "  --save FILE            save the trained model\n"
            "  --metrics FILE         every epoch's losses, accuracies and seconds as JSON,\n"
            "                         appended after each epoch (valid JSON after each)\n"
@@ -218,12 +217,13 @@ void train_help(void) {
            "  --quiet                print only the last line\n"
            "  -h, --help             this help\n"
            "\n",
-           defaults.epochs, defaults.batch, (unsigned long long)defaults.seed, SMALL_BATCH_LIMIT);
+           defaults.epochs, defaults.batch, (unsigned long long)defaults.seed);
     printf("Under mpirun (mpirun -np N backprop train ...), the N processes train one model:\n"
            "--batch is the global batch, each rank takes its share of every batch, rank 0\n"
            "prints and writes the files. A data path with {rank} in it (--train-csv\n"
-           "part-{rank}.csv) is a shard per rank. Each rank runs 1 OpenBLAS thread unless\n"
-           "--threads says otherwise.\n"
+           "part-{rank}.csv) is a shard per rank. Each rank runs 1 worker on 1 OpenBLAS\n"
+           "thread unless --workers or --threads says otherwise (ranks x workers x threads\n"
+           "at most the cores).\n"
            "\n"
            "Prints the network, then a line per epoch (and a progress bar on stderr when it is\n"
            "a terminal); the last line is \"test accuracy: A\".\n"
@@ -262,6 +262,7 @@ enum {
     OPT_CHECKPOINT,
     OPT_VAL_SPLIT,
     OPT_EARLY_STOPPING,
+    OPT_WORKERS,
 };
 
 static const struct option long_options[] = {
@@ -301,6 +302,7 @@ static const struct option long_options[] = {
     {"val-split", required_argument, NULL, OPT_VAL_SPLIT},
     {"early-stopping", required_argument, NULL, OPT_EARLY_STOPPING},
     CSV_LONG_OPTIONS,
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -439,6 +441,13 @@ static int take_option(void *settings, int option, const char *value) {
             return usage_error(
                 COMMAND, "invalid --early-stopping '%s' (expected 1 to 100000 epochs)", value);
         break;
+    case OPT_WORKERS:
+        if (strcmp(value, "auto") == 0)
+            c->workers = 0;
+        else if (!parse_size(value, 1, BP_WORKERS_MAX, &c->workers))
+            return usage_error(COMMAND, "invalid --workers '%s' (expected auto or 1 to %d)", value,
+                               BP_WORKERS_MAX);
+        break;
     default:
         if (is_csv_option(option))
             return take_csv_option(COMMAND, &c->csv, option, value);
@@ -449,6 +458,11 @@ static int take_option(void *settings, int option, const char *value) {
 
 /* Combinations no single option's parse can see. */
 static int check_combinations(const train_config *c) {
+    if (c->workers > 1 && c->common.threads > 1)
+        return usage_error(COMMAND,
+                           "--threads %d does not go with --workers %zu: each worker "
+                           "runs one OpenBLAS thread",
+                           c->common.threads, c->workers);
     const bool idx =
         c->data_dir || c->train_images || c->train_labels || c->test_images || c->test_labels;
     const bool csv = c->train_csv || c->test_csv;
@@ -800,8 +814,12 @@ static void print_header(const train_config *c, bp_net *net, const bp_optimizer 
     if (c->common.kernels == BP_KERNELS_NAIVE)
         printf("kernels: naive loops\n");
     else
-        printf("kernels: OpenBLAS, core %s, %d thread%s\n", bp_blas_core(), bp_blas_threads(),
-               bp_blas_threads() == 1 ? "" : "s");
+        printf("kernels: OpenBLAS, core %s; %zu worker%s x %d OpenBLAS thread%s%s\n",
+               bp_blas_core(), c->parallel.workers, c->parallel.workers == 1 ? "" : "s",
+               c->parallel.blas_threads, c->parallel.blas_threads == 1 ? "" : "s",
+               c->workers == 0 && c->common.threads == 0 && distributed_size() == 1
+                   ? " (auto, for this batch on this machine's cores)"
+                   : "");
     fflush(stdout);
 }
 
@@ -1002,6 +1020,7 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     options.on_batch = speaks ? on_batch : NULL;
     options.on_epoch = speaks ? on_epoch : NULL;
     options.user = &state;
+    options.workers = c->parallel.workers;
     const bp_dataset *each_epoch = c->val.count ? &c->val : test->count ? test : NULL;
     int rc = distributed_train(net, opt, train, each_epoch, &options, c->sharded);
     progress_clear(&state.bar);
@@ -1049,6 +1068,26 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     return final_scores(c, net, train, test, state.test_accuracy);
 }
 
+/* Workers against OpenBLAS threads: what --workers and --threads say, the
+ * library's automatic choice for this batch (the share of it, under mpirun)
+ * otherwise; under mpirun the ranks take the cores, so auto is 1 x 1 there.
+ * Sets OpenBLAS's count (the pool sets 1 itself while it runs). */
+static int choose_parallelism(train_config *c, const bp_net *net, size_t share) {
+    bp_parallelism *p = &c->parallel;
+    if (c->workers == 0 && c->common.threads == 0 && distributed_size() == 1 &&
+        c->common.kernels == BP_KERNELS_OPENBLAS) {
+        const int rc = bp_parallelism_auto(net, share, 0, p);
+        if (rc != BP_OK)
+            return library_error(rc);
+    } else {
+        p->workers = c->workers > 0 ? c->workers : 1;
+        p->blas_threads = c->common.threads > 0 ? c->common.threads : 1;
+    }
+    if (bp_blas_set_threads(p->blas_threads) != BP_OK)
+        return library_error(BP_EINVAL);
+    return EXIT_OK;
+}
+
 int train_command(int argc, char *argv[]) {
     train_config c;
     int status = parse_options(&c, argc, argv);
@@ -1056,16 +1095,6 @@ int train_command(int argc, char *argv[]) {
         free(c.layers);
         return status == HELP_SHOWN ? EXIT_OK : status;
     }
-    /* Below batches of SMALL_BATCH_LIMIT the products are small enough that
-     * OpenBLAS's second thread costs more in waking and syncing than it
-     * saves (measured: 784-256-128-10 at batch 32 and 64 trains faster on
-     * one thread than on two, on this 2-core machine). Under mpirun the
-     * ranks take the cores: one thread each. */
-    if (c.common.threads == 0 && (c.common.batch < SMALL_BATCH_LIMIT || distributed_size() > 1))
-        c.common.threads = 1;
-    if (c.common.threads > 0 && bp_blas_set_threads(c.common.threads) != BP_OK)
-        status = library_error(BP_EINVAL);
-
     bp_dataset train = {0}, test = {0};
     bp_net *net = NULL;
     bp_optimizer *opt = NULL;
@@ -1097,6 +1126,8 @@ int train_command(int argc, char *argv[]) {
         const int rc = bp_net_reserve(net, share > 0 ? share : 1);
         status = distributed_agree(rc == BP_OK ? EXIT_OK : library_error(rc));
     }
+    if (status == EXIT_OK)
+        status = choose_parallelism(&c, net, share > 0 ? share : 1);
     if (status == EXIT_OK)
         status = distributed_agree(make_optimizer(&c, net, batches, &opt));
     if (status == EXIT_OK && !c.quiet && distributed_speaks())
