@@ -5,12 +5,16 @@
 #   ./run.sh test    install what is missing, then the whole test suite:
 #                    formatting, gcc and clang builds with -Werror, the
 #                    Criterion suite on each and on a clang build with
-#                    AddressSanitizer and UBSan, the Python package's
-#                    pytest suite (scikit-learn's checks), and an install check
+#                    AddressSanitizer and UBSan, the worker threads under
+#                    ThreadSanitizer, the Python package's pytest suite
+#                    (scikit-learn's checks), and an install check
 #   ./run.sh valgrind
 #                    install what is missing and valgrind, build (gcc) into
 #                    build-valgrind/, run the suite under memcheck: no
 #                    errors, no leaks
+#   ./run.sh tsan    install what is missing, build (gcc, ThreadSanitizer) into
+#                    build-tsan/ and run the worker-thread tests under it
+#                    (also a stage of ./run.sh test)
 #   ./run.sh build   install what is missing and build (release) into build/
 #   ./run.sh bench [bp-bench options]
 #                    install what is missing, build (release), run bp-bench
@@ -119,6 +123,21 @@ test_sanitized() {
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
         UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
         test_with clang build-test-asan -Db_sanitize=address,undefined -Db_lundef=false
+}
+
+# The worker threads under ThreadSanitizer, on a gcc build in build-tsan/.
+# Criterion's runner cannot start under TSan (design.md section 4), so this
+# runs the plain pthread test program: the pool's gradient, sum and step at
+# 1 to 4 workers, bitwise repeatability of a fixed count, the NaN guard,
+# a callback that stops training, the hook. It keeps OpenBLAS on one
+# thread, whose own hand-offs TSan cannot see (OpenBLAS is not built for it).
+run_tsan() {
+    log "tsan: gcc build with ThreadSanitizer into build-tsan/, then the worker tests"
+    CC=gcc configure build-tsan --buildtype=debugoptimized -Dtests=enabled -Dmpi=disabled \
+        -Db_sanitize=thread -Db_lundef=false
+    ninja -C build-tsan tests/test_workers >/dev/null
+    TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 \
+        ./build-tsan/tests/test_workers
 }
 
 # The suite under valgrind's memcheck, on a gcc build in build-valgrind/:
@@ -332,6 +351,7 @@ test)
     test_with gcc build-test-gcc
     test_with clang build-test-clang
     test_sanitized
+    run_tsan
     check_install
     summarize build-test-{gcc,clang,asan}/meson-logs/testlog.json
     ;;
@@ -343,6 +363,10 @@ build)
 valgrind)
     install_missing valgrind
     run_valgrind
+    ;;
+tsan)
+    install_missing
+    run_tsan
     ;;
 bench)
     shift
@@ -358,7 +382,7 @@ fuzz)
     run_fuzz "$seconds"
     ;;
 *)
-    echo "usage: ./run.sh demo|test|valgrind|build|bench [bp-bench options]|fuzz [SECONDS]" >&2
+    echo "usage: ./run.sh demo|test|valgrind|tsan|build|bench [bp-bench options]|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac
