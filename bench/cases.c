@@ -160,9 +160,8 @@ static int train_step(void *context, size_t n) {
     const train_context *c = context;
     if (c->workers) {
         /* The workers' gradient and their sum, then theta <- theta - eta g
-         * over slices: what bp_train does with workers. */
-        const int rc = bp_workers_gradient(c->workers, c->inputs, c->targets, n, NULL);
-        return rc != BP_OK ? rc : bp_workers_step(c->workers, c->opt);
+         * over slices, in one wake-up: what bp_train does with workers. */
+        return bp_workers_train_step(c->workers, c->opt, c->inputs, c->targets, n, NULL);
     }
     /* Forward, quadratic cost, backward, theta <- theta - eta dC/dtheta. */
     return bp_net_train_step(c->net, c->inputs, c->targets, n, LEARNING_RATE, NULL);

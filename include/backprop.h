@@ -1153,6 +1153,19 @@ typedef struct bp_parallelism {
  * Returns BP_OK; BP_EINVAL for a NULL pointer or batch == 0. Thread-safe. */
 BP_API int bp_parallelism_auto(const bp_net *net, size_t batch, size_t cores, bp_parallelism *out);
 
+/* bp_workers_gradient then bp_workers_step, in one wake-up of the workers:
+ * each worker steps its slice of the parameters right after summing it
+ * (while it is in its cache), once every slice of the sum is known to be
+ * finite. The parameters and the optimizer's state are bitwise those of the
+ * two calls; the gradient block holds the gradient. Allocates nothing.
+ *   cost  [out] the batch cost before the step. May be NULL.
+ * Returns what the two return, and BP_EINVAL when the network has a
+ * gradient hook (which this call would bypass). No step is taken on any
+ * failure: with BP_ENONFINITE the parameters and the optimizer's state are
+ * as they were. */
+BP_API int bp_workers_train_step(bp_workers *workers, bp_optimizer *opt, const float *inputs,
+                                 const float *targets, size_t n, float *cost);
+
 /* W; 0 for NULL. */
 BP_API size_t bp_workers_count(const bp_workers *workers);
 

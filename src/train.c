@@ -303,17 +303,23 @@ static int agree_on_step(train_state *s, double totals[STEP_TOTALS], int rc, siz
  * once the hook's before_step has returned, then checked. Returns BP_OK or
  * the failure, with its message; *cost and *correct describe the share. */
 static int batch_gradient(bp_net *net, const bp_dataset *train, train_state *s, size_t k,
-                          size_t epoch, size_t *n, size_t *global, float *cost, size_t *correct) {
+                          size_t epoch, size_t *n, size_t *global, float *cost, size_t *correct,
+                          bp_optimizer *fused_step) {
     static const char *const fn = "bp_train";
     size_t first;
     bp__shares_batch(&s->shares, k, &first, n, global);
     const size_t outputs = bp_net_num_outputs(net);
     if (*n > 0)
         gather(train, s->order, first, *n, outputs, &s->batch);
-    int rc = s->workers ? bp__workers_gradient_share(s->workers, s->batch.inputs, s->batch.targets,
-                                                     *n, *global, cost, fn)
-                        : bp__net_gradient_share(net, s->batch.inputs, s->batch.targets, *n,
-                                                 *global, cost, fn);
+    int rc;
+    if (fused_step)
+        rc = bp__workers_train_step_share(s->workers, fused_step, s->batch.inputs, s->batch.targets,
+                                          *n, *global, cost, fn);
+    else if (s->workers)
+        rc = bp__workers_gradient_share(s->workers, s->batch.inputs, s->batch.targets, *n, *global,
+                                        cost, fn);
+    else
+        rc = bp__net_gradient_share(net, s->batch.inputs, s->batch.targets, *n, *global, cost, fn);
     /* Completed even after a failure: the hook's reductions are under way. */
     const int complete_rc = bp__net_complete_gradient(net, fn);
     if (rc == BP_OK)
@@ -361,8 +367,13 @@ static int train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
     for (size_t k = 0; k < batches; k++) {
         size_t n, global, share_correct;
         float cost = 0.0f;
-        int rc =
-            batch_gradient(net, train, s, k, report->epoch, &n, &global, &cost, &share_correct);
+        /* Alone with workers and no hook, the workers step their slices in
+         * the same wake-up as the gradient (nothing to agree on between). */
+        const bool fused =
+            s->workers && !s->collective && !net->hook.layer_ready && !net->hook.before_step;
+        const float rate = options->on_batch ? bp_optimizer_learning_rate(opt) : 0.0f;
+        int rc = batch_gradient(net, train, s, k, report->epoch, &n, &global, &cost, &share_correct,
+                                fused ? opt : NULL);
         double totals[STEP_TOTALS] = {
             [TOTAL_COST] = (double)cost * (double)n,
             [TOTAL_CORRECT] = (double)share_correct,
@@ -370,8 +381,8 @@ static int train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
         rc = agree_on_step(s, totals, rc, report->epoch, k);
         if (rc != BP_OK)
             return rc;
-        const float rate = options->on_batch ? bp_optimizer_learning_rate(opt) : 0.0f;
-        rc = s->workers ? bp__workers_step(s->workers, opt, fn) : bp_optimizer_step(opt, net);
+        if (!fused)
+            rc = s->workers ? bp__workers_step(s->workers, opt, fn) : bp_optimizer_step(opt, net);
         if (rc != BP_OK)
             return rc;
         cost_sum += totals[TOTAL_COST];

@@ -21,10 +21,11 @@
 
 /* What the pool runs on its next dispatch. */
 typedef enum task_kind {
-    TASK_GRADIENT, /* each worker its share, then (after all) its slice of the sum */
-    TASK_STEP,     /* each worker the optimizer's update of its slice */
-    TASK_ZERO,     /* each worker zeroes its slice of the gradient block */
-    TASK_STOP      /* the threads return */
+    TASK_GRADIENT,   /* each worker its share, then (after all) its slice of the sum */
+    TASK_TRAIN_STEP, /* TASK_GRADIENT, then (all slices finite) the step of its slice */
+    TASK_STEP,       /* each worker the optimizer's update of its slice */
+    TASK_ZERO,       /* each worker zeroes its slice of the gradient block */
+    TASK_STOP        /* the threads return */
 } task_kind;
 
 /* One worker's part, on cache lines of its own (workers write their own
@@ -69,6 +70,7 @@ struct bp_workers {
     atomic_ulong generation;
     atomic_size_t remaining; /* helper threads still on the current task */
     atomic_size_t arrived;   /* workers past their share of a gradient task */
+    atomic_size_t summed;    /* workers past their slice of the sum (TASK_TRAIN_STEP) */
 };
 
 /* Rounds of polling before a thread waiting for work, for the others or
@@ -137,22 +139,44 @@ static void reduce_slice(bp_workers *w, size_t k) {
 }
 
 /* Worker k's part of the current task. */
+/* Arrives at a barrier of all workers and waits for the others. Every
+ * worker arrives, whatever its outcome, so none waits forever. */
+static void barrier(bp_workers *w, atomic_size_t *count) {
+    atomic_fetch_add_explicit(count, 1, memory_order_acq_rel);
+    unsigned rounds = 0;
+    while (atomic_load_explicit(count, memory_order_acquire) < w->count)
+        relax(&rounds);
+}
+
+/* After the barrier of a gradient task: every share computed. */
+static bool all_shares_ok(const bp_workers *w) {
+    bool ok = true;
+    for (size_t j = 0; j < w->count; j++)
+        ok = ok && w->slots[j].rc == BP_OK;
+    return ok;
+}
+
 static void run_task(bp_workers *w, size_t k) {
     worker_slot *slot = &w->slots[k];
     switch (w->kind) {
-    case TASK_GRADIENT: {
+    case TASK_GRADIENT:
+    case TASK_TRAIN_STEP: {
         compute_share(w, k);
-        /* Every worker arrives, whatever its outcome, so none waits forever. */
-        atomic_fetch_add_explicit(&w->arrived, 1, memory_order_acq_rel);
-        unsigned rounds = 0;
-        while (atomic_load_explicit(&w->arrived, memory_order_acquire) < w->count)
-            relax(&rounds);
-        bool all_ok = true;
-        for (size_t j = 0; j < w->count; j++)
-            all_ok = all_ok && w->slots[j].rc == BP_OK;
+        barrier(w, &w->arrived);
+        const bool all_ok = all_shares_ok(w);
         slot->slice_finite = true;
         if (all_ok)
             reduce_slice(w, k);
+        if (w->kind == TASK_GRADIENT)
+            break;
+        /* A step only when every slice of the sum is finite: nothing
+         * non-finite reaches the parameters. The slice is still in cache. */
+        barrier(w, &w->summed);
+        bool finite = all_ok;
+        for (size_t j = 0; j < w->count; j++)
+            finite = finite && w->slots[j].slice_finite;
+        if (finite)
+            bp__optimizer_step_range(w->opt, w->net, slot->lo, slot->hi);
         break;
     }
     case TASK_STEP:
@@ -214,6 +238,7 @@ static void *worker_main(void *arg) {
 static void dispatch(bp_workers *w, task_kind kind) {
     w->kind = kind;
     atomic_store_explicit(&w->arrived, 0, memory_order_relaxed);
+    atomic_store_explicit(&w->summed, 0, memory_order_relaxed);
     atomic_store_explicit(&w->remaining, w->started, memory_order_relaxed);
     pthread_mutex_lock(&w->lock);
     atomic_fetch_add_explicit(&w->generation, 1, memory_order_release);
@@ -311,6 +336,7 @@ int bp_workers_create(bp_workers **out, bp_net *net, size_t workers, size_t max_
     atomic_init(&w->generation, 0);
     atomic_init(&w->remaining, 0);
     atomic_init(&w->arrived, 0);
+    atomic_init(&w->summed, 0);
     /* Each worker on one OpenBLAS thread: then OpenBLAS runs their calls at
      * the same time (with more, its pthreads build serializes calls from
      * several threads), and no product changes the process's count. */
@@ -363,8 +389,10 @@ static void hand_out(bp_net *net) {
                               layer_span(&net->layers[l]));
 }
 
-int bp__workers_gradient_share(bp_workers *w, const float *inputs, const float *targets, size_t n,
-                               size_t mean_over, float *cost, const char *function) {
+/* The gradient of a batch on the workers, and with opt (no hook on the
+ * network) the step too, in the same dispatch; see workers.h. */
+static int run_batch(bp_workers *w, bp_optimizer *opt, const float *inputs, const float *targets,
+                     size_t n, size_t mean_over, float *cost, const char *function) {
     bp_net *net = w->net;
     if (n == 0) {
         /* An empty share of a distributed batch: a zero gradient. */
@@ -377,15 +405,18 @@ int bp__workers_gradient_share(bp_workers *w, const float *inputs, const float *
     w->targets = targets;
     w->mean_over = mean_over;
     w->function = function;
+    w->opt = opt;
     for (size_t k = 0; k < w->count; k++)
         bp__share_of(n, w->count, k, &w->slots[k].first, &w->slots[k].n);
     if (w->count == 1) {
-        /* No thread to wake: the share and the check in this one. */
+        /* No thread to wake: the share, the check and the step in this one. */
         compute_share(w, 0);
         w->slots[0].slice_finite =
             w->slots[0].rc != BP_OK || bp__all_finite(net->grads, net->n_params);
+        if (opt && w->slots[0].rc == BP_OK && w->slots[0].slice_finite)
+            bp__optimizer_step_range(opt, net, 0, net->n_params);
     } else {
-        dispatch(w, TASK_GRADIENT);
+        dispatch(w, opt ? TASK_TRAIN_STEP : TASK_GRADIENT);
     }
     /* The batch cost: the shares' mean costs weighted by their counts. */
     double total = 0.0;
@@ -409,16 +440,32 @@ int bp__workers_gradient_share(bp_workers *w, const float *inputs, const float *
         const size_t prefix = strlen(function);
         if (strncmp(message, function, prefix) == 0 && strncmp(message + prefix, ": ", 2) == 0)
             message += prefix + 2;
-        rc = bp__fail(rc, function, "worker %zu of %zu: %s", failed, w->count, message);
+        rc = bp__fail(rc, function, "worker %zu of %zu: %s%s", failed, w->count, message,
+                      opt ? "; no step taken" : "");
         for (size_t i = 0; i < net->n_params; i++)
             net->grads[i] = NAN;
     } else if (!finite) {
         rc = bp__fail(BP_ENONFINITE, function,
-                      "the gradient is not finite (the cost is %g); the gradient block holds it",
-                      (double)*cost);
+                      "the gradient is not finite (the cost is %g); the gradient block holds "
+                      "it%s",
+                      (double)*cost, opt ? "; no step taken" : "");
     }
-    hand_out(net);
+    if (!opt)
+        hand_out(net);
+    else if (rc == BP_OK)
+        opt->steps++;
     return rc;
+}
+
+int bp__workers_gradient_share(bp_workers *w, const float *inputs, const float *targets, size_t n,
+                               size_t mean_over, float *cost, const char *function) {
+    return run_batch(w, NULL, inputs, targets, n, mean_over, cost, function);
+}
+
+int bp__workers_train_step_share(bp_workers *w, bp_optimizer *opt, const float *inputs,
+                                 const float *targets, size_t n, size_t mean_over, float *cost,
+                                 const char *function) {
+    return run_batch(w, opt, inputs, targets, n, mean_over, cost, function);
 }
 
 const float *bp__workers_outputs(const bp_workers *w, size_t k, size_t *first, size_t *n) {
@@ -505,4 +552,27 @@ int bp_workers_step(bp_workers *workers, bp_optimizer *opt) {
                         "the network has %zu parameters; the optimizer was made for %zu",
                         workers->net->n_params, opt->n_params);
     return bp__workers_step(workers, opt, __func__);
+}
+
+int bp_workers_train_step(bp_workers *workers, bp_optimizer *opt, const float *inputs,
+                          const float *targets, size_t n, float *cost) {
+    int rc = check_batch(workers, inputs, targets, n, __func__);
+    if (rc == BP_OK && !opt)
+        rc = bp__fail(BP_EINVAL, __func__, "opt is NULL");
+    if (rc == BP_OK && opt->n_params != workers->net->n_params)
+        rc = bp__fail(BP_EINVAL, __func__,
+                      "the network has %zu parameters; the optimizer was made for %zu",
+                      workers->net->n_params, opt->n_params);
+    const bp_gradient_hook *hook = rc == BP_OK ? &workers->net->hook : NULL;
+    if (hook && (hook->layer_ready || hook->before_step))
+        rc = bp__fail(BP_EINVAL, __func__,
+                      "a gradient hook is set; the fused step has no gradient to hand to it "
+                      "(use bp_workers_gradient and bp_workers_step)");
+    if (rc != BP_OK)
+        return rc;
+    float batch_cost;
+    rc = run_batch(workers, opt, inputs, targets, n, n, &batch_cost, __func__);
+    if (cost)
+        *cost = batch_cost;
+    return rc;
 }

@@ -17,6 +17,13 @@
 int bp__workers_gradient_share(bp_workers *w, const float *inputs, const float *targets, size_t n,
                                size_t mean_over, float *cost, const char *function);
 
+/* bp__workers_gradient_share and, when the gradient is finite, the
+ * optimizer step over slices in the same dispatch (t advances once); the
+ * network must have no hook (nothing is handed out). No step on failure. */
+int bp__workers_train_step_share(bp_workers *w, bp_optimizer *opt, const float *inputs,
+                                 const float *targets, size_t n, size_t mean_over, float *cost,
+                                 const char *function);
+
 /* Worker k's outputs (n x n_L, its share's rows first .. first + n - 1 of
  * the last batch), valid until its next gradient. */
 const float *bp__workers_outputs(const bp_workers *w, size_t k, size_t *first, size_t *n);

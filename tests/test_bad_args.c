@@ -1299,6 +1299,27 @@ static int parallelism_zero_batch(fixture *f) {
     bp_parallelism p;
     return bp_parallelism_auto(f->net, 0, 2, &p);
 }
+static int wt_null_opt(fixture *f, bp_workers *w) {
+    return bp_workers_train_step(w, NULL, &f->c.inputs[0][0], &f->c.targets[0][0], 2, &f->c.cost);
+}
+static int wt_null_inputs(fixture *f, bp_workers *w) {
+    return bp_workers_train_step(w, f->opt, NULL, &f->c.targets[0][0], 2, &f->c.cost);
+}
+static int wt_over_max(fixture *f, bp_workers *w) {
+    return bp_workers_train_step(w, f->opt, &f->c.inputs[0][0], &f->c.targets[0][0], MAX_BATCH + 1,
+                                 &f->c.cost);
+}
+static int workers_train_step_null(fixture *f) {
+    return bp_workers_train_step(NULL, f->opt, &f->c.inputs[0][0], &f->c.targets[0][0], 2,
+                                 &f->c.cost);
+}
+static int workers_train_step_null_opt(fixture *f) { return with_workers(f, wt_null_opt); }
+static int workers_train_step_null_inputs(fixture *f) { return with_workers(f, wt_null_inputs); }
+static int workers_train_step_over_max(fixture *f) { return with_workers(f, wt_over_max); }
+static int wt_ok(fixture *f, bp_workers *w) {
+    return bp_workers_train_step(w, f->opt, &f->c.inputs[0][0], &f->c.targets[0][0], 2, &f->c.cost);
+}
+static int workers_train_step_ok(fixture *f) { return with_workers(f, wt_ok); }
 static void options_too_many_workers(fixture *f) { f->c.options.workers = BP_WORKERS_MAX + 1; }
 
 static int train(fixture *f) {
@@ -2169,6 +2190,13 @@ static const bad_case cases[] = {
     BAD(bp_workers_step, "NULL opt", workers_step_null_opt, BP_EINVAL, "opt"),
     BAD(bp_workers_step, "an optimizer for another size", workers_step_other_opt, BP_EINVAL,
         "parameters"),
+    BAD(bp_workers_train_step, "NULL workers", workers_train_step_null, BP_EINVAL, "workers"),
+    BAD(bp_workers_train_step, "NULL opt", workers_train_step_null_opt, BP_EINVAL, "opt"),
+    BAD(bp_workers_train_step, "NULL inputs", workers_train_step_null_inputs, BP_EINVAL, "inputs"),
+    BAD(bp_workers_train_step, "n over max_batch", workers_train_step_over_max, BP_EBATCH,
+        "exceeds"),
+    BAD_AFTER(bp_workers_train_step, "a gradient hook is set", set_hook, workers_train_step_ok,
+              BP_EINVAL, "hook"),
     BAD(bp_parallelism_auto, "NULL net", parallelism_null_net, BP_EINVAL, "net"),
     BAD(bp_parallelism_auto, "NULL out", parallelism_null_out, BP_EINVAL, "out"),
     BAD(bp_parallelism_auto, "batch 0", parallelism_zero_batch, BP_EINVAL, "batch"),

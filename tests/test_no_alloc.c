@@ -185,6 +185,8 @@ static void check_workers(size_t workers, size_t batch) {
         rc = bp_workers_gradient(pool, x, y, batch, &cost);
         if (rc == BP_OK)
             rc = bp_workers_step(pool, opt);
+        if (rc == BP_OK)
+            rc = bp_workers_train_step(pool, opt, x, y, batch, &cost);
     }
     atomic_store(&counting_all, 0);
     cr_assert_eq(rc, BP_OK, "%s", bp_errmsg());

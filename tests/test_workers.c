@@ -236,6 +236,58 @@ static void test_step_is_bitwise(void) {
     }
 }
 
+static int on_before_step_ok(void *user) {
+    (void)user;
+    return 0;
+}
+
+/* bp_workers_train_step is bp_workers_gradient then bp_workers_step,
+ * bitwise; on a NaN it changes neither the parameters nor the optimizer;
+ * with a hook it refuses. */
+static void test_fused_step(void) {
+    bp_net *a = make_net(BP_KERNELS_OPENBLAS, true), *b = make_net(BP_KERNELS_OPENBLAS, true);
+    bp_optimizer_config config;
+    bp_optimizer_config_default(&config, BP_OPT_ADAM);
+    bp_optimizer *opt_a = NULL, *opt_b = NULL;
+    REQUIRE_OK(bp_optimizer_create(&opt_a, a, &config));
+    REQUIRE_OK(bp_optimizer_create(&opt_b, b, &config));
+    bp_workers *wa = NULL, *wb = NULL;
+    REQUIRE_OK(bp_workers_create(&wa, a, 3, EXAMPLES));
+    REQUIRE_OK(bp_workers_create(&wb, b, 3, EXAMPLES));
+    float *pa, *pb, ca, cb;
+    size_t count;
+    REQUIRE_OK(bp_net_params(a, &pa, &count));
+    REQUIRE_OK(bp_net_params(b, &pb, NULL));
+    for (size_t step = 0; step < 4; step++) {
+        const size_t n = 20 + 7 * step;
+        CHECK(bp_workers_gradient(wa, inputs, targets, n, &ca) == BP_OK, "%s", bp_errmsg());
+        CHECK(bp_workers_step(wa, opt_a) == BP_OK, "%s", bp_errmsg());
+        CHECK(bp_workers_train_step(wb, opt_b, inputs, targets, n, &cb) == BP_OK, "%s",
+              bp_errmsg());
+        CHECK(ca == cb, "cost %g against %g", (double)cb, (double)ca);
+    }
+    CHECK(memcmp(pa, pb, count * sizeof *pa) == 0, "fused step differs by %g",
+          (double)max_abs_diff(pa, pb, count));
+    float *before = copy_of(pb, count), *bad = copy_of(inputs, EXAMPLES * FEATURES);
+    bad[5 * FEATURES] = NAN;
+    CHECK(bp_workers_train_step(wb, opt_b, bad, targets, 30, NULL) == BP_ENONFINITE, "%s",
+          bp_errmsg());
+    CHECK(memcmp(before, pb, count * sizeof *pb) == 0, "a NaN batch moved the parameters");
+    CHECK(bp_optimizer_steps(opt_b) == 4, "%llu steps after the NaN batch",
+          (unsigned long long)bp_optimizer_steps(opt_b));
+    const bp_gradient_hook hook = {.before_step = on_before_step_ok};
+    REQUIRE_OK(bp_net_set_gradient_hook(b, &hook));
+    CHECK(bp_workers_train_step(wb, opt_b, inputs, targets, 30, NULL) == BP_EINVAL, "with a hook");
+    free(before);
+    free(bad);
+    bp_workers_destroy(wa);
+    bp_workers_destroy(wb);
+    bp_optimizer_destroy(opt_a);
+    bp_optimizer_destroy(opt_b);
+    bp_net_destroy(a);
+    bp_net_destroy(b);
+}
+
 /* A NaN in one worker's share: BP_ENONFINITE naming it, no worker left
  * waiting (the pool answers the next call), and bp_train keeps the
  * parameters of the last good step. */
@@ -421,6 +473,7 @@ int main(void) {
     test_gradient_matches(false);
     test_training_matches();
     test_step_is_bitwise();
+    test_fused_step();
     test_nonfinite();
     test_callback_stops();
     test_hook();
