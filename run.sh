@@ -37,9 +37,9 @@ PACKAGES=(
     libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
     gnuplot-nox dataset-fashion-mnist
 )
-# Only ./run.sh bench needs these: the PyTorch, FANN and scikit-learn sides of
+# Only ./run.sh bench needs these: the PyTorch, FANN, oneDNN and scikit-learn sides of
 # the comparisons.
-BENCH_PACKAGES=(python3-torch python3-numpy libfann-dev python3-sklearn)
+BENCH_PACKAGES=(python3-torch python3-numpy libfann-dev libdnnl-dev python3-sklearn)
 # Open MPI, for libbackprop-mpi and mpirun backprop train: ./run.sh test and
 # bench install it (demo and build do without: the build finds MPI or not).
 MPI_PACKAGES=(libopenmpi-dev openmpi-bin)

@@ -1,0 +1,263 @@
+/* The ceiling: bp-bench's training step (sigmoid layers, quadratic cost, SGD) on oneDNN's JIT
+ * primitives. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
+#include <getopt.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <dnnl.h>
+
+#define MAX_LAYERS 15
+#define LEARNING_RATE 0.01f
+
+/* Any failing oneDNN call ends the program: a benchmark has no way on. */
+#define CHECK(call)                                                                                \
+    do {                                                                                           \
+        dnnl_status_t status_ = (call);                                                            \
+        if (status_ != dnnl_success) {                                                             \
+            fprintf(stderr, "onednn-step: %s failed (status %d)\n", #call, (int)status_);          \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+typedef struct layer {
+    dnnl_dim_t in, out;
+    dnnl_primitive_t forward;     /* A = sigma(A_prev W^T + b): inner product, logistic post-op */
+    dnnl_primitive_t act_back;    /* Delta = sigma'(A) (*) dC/dA, from A */
+    dnnl_primitive_t input_grad;  /* dC/dA_prev = Delta W */
+    dnnl_primitive_t weight_grad; /* dW = Delta^T A_prev, db = column sums of Delta */
+    dnnl_memory_t w, b, a, dw, db, grad_a, delta, grad_prev;
+    size_t w_floats;
+} layer;
+
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+
+static dnnl_memory_desc_t plain(dnnl_dim_t rows, dnnl_dim_t cols) {
+    dnnl_memory_desc_t md;
+    const dnnl_dims_t dims = {rows, cols};
+    CHECK(dnnl_memory_desc_init_by_tag(&md, 2, dims, dnnl_f32, dnnl_ab));
+    return md;
+}
+
+static dnnl_memory_t make_memory(const dnnl_memory_desc_t *md) {
+    dnnl_memory_t m;
+    CHECK(dnnl_memory_create(&m, md, engine, DNNL_MEMORY_ALLOCATE));
+    return m;
+}
+
+static float *data_of(dnnl_memory_t m) {
+    void *p;
+    CHECK(dnnl_memory_get_data_handle(m, &p));
+    return p;
+}
+
+static dnnl_primitive_t make_primitive(const_dnnl_op_desc_t desc, const_dnnl_primitive_attr_t attr,
+                                       const_dnnl_primitive_desc_t hint,
+                                       dnnl_primitive_desc_t *pd) {
+    dnnl_primitive_t p;
+    CHECK(dnnl_primitive_desc_create(pd, desc, attr, engine, hint));
+    CHECK(dnnl_primitive_create(&p, *pd));
+    return p;
+}
+
+/* Builds layer l for batch n; `any` lets oneDNN choose the weights' layout. */
+static void build(layer *L, dnnl_dim_t n, int any, unsigned seed) {
+    dnnl_memory_desc_t src = plain(n, L->in), dst = plain(n, L->out), bias, w_any;
+    const dnnl_dims_t b_dims = {L->out}, w_dims = {L->out, L->in};
+    CHECK(dnnl_memory_desc_init_by_tag(&bias, 1, b_dims, dnnl_f32, dnnl_a));
+    CHECK(dnnl_memory_desc_init_by_tag(&w_any, 2, w_dims, dnnl_f32,
+                                       any ? dnnl_format_tag_any : dnnl_ab));
+
+    dnnl_post_ops_t ops;
+    dnnl_primitive_attr_t attr;
+    CHECK(dnnl_post_ops_create(&ops));
+    CHECK(
+        dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_logistic_use_dst_for_bwd, 0.0f, 0.0f));
+    CHECK(dnnl_primitive_attr_create(&attr));
+    CHECK(dnnl_primitive_attr_set_post_ops(attr, ops));
+    dnnl_inner_product_desc_t fd;
+    CHECK(dnnl_inner_product_forward_desc_init(&fd, dnnl_forward_training, &src, &w_any, &bias,
+                                               &dst));
+    dnnl_primitive_desc_t fpd;
+    L->forward = make_primitive(&fd, attr, NULL, &fpd);
+    const dnnl_memory_desc_t w = *dnnl_primitive_desc_query_md(fpd, dnnl_query_weights_md, 0);
+
+    /* The activation's derivative from its output, as backprop takes it. */
+    dnnl_eltwise_desc_t ef, eb;
+    dnnl_primitive_desc_t efpd, ebpd;
+    CHECK(dnnl_eltwise_forward_desc_init(&ef, dnnl_forward_training,
+                                         dnnl_eltwise_logistic_use_dst_for_bwd, &dst, 0.0f, 0.0f));
+    CHECK(dnnl_primitive_desc_create(&efpd, &ef, NULL, engine, NULL));
+    CHECK(dnnl_eltwise_backward_desc_init(&eb, dnnl_eltwise_logistic_use_dst_for_bwd, &dst, &dst,
+                                          0.0f, 0.0f));
+    L->act_back = make_primitive(&eb, NULL, efpd, &ebpd);
+
+    dnnl_inner_product_desc_t dd, wd;
+    dnnl_primitive_desc_t dpd, wpd;
+    CHECK(dnnl_inner_product_backward_data_desc_init(&dd, &src, &w, &dst));
+    L->input_grad = make_primitive(&dd, NULL, fpd, &dpd);
+    /* The gradient in the weights' own layout, so that SGD is one pass. */
+    CHECK(dnnl_inner_product_backward_weights_desc_init(&wd, &src, &w, &bias, &dst));
+    L->weight_grad = make_primitive(&wd, NULL, fpd, &wpd);
+
+    L->w = make_memory(&w);
+    L->dw = make_memory(&w);
+    L->b = make_memory(&bias);
+    L->db = make_memory(&bias);
+    L->a = make_memory(&dst);
+    L->grad_a = make_memory(&dst);
+    L->delta = make_memory(&dst);
+    L->grad_prev = make_memory(&src);
+    L->w_floats = dnnl_memory_desc_get_size(&w) / sizeof(float);
+    float *wp = data_of(L->w), *bp = data_of(L->b);
+    for (size_t i = 0; i < L->w_floats; i++)
+        wp[i] = ((float)((seed = seed * 1103515245u + 12345u) >> 16 & 0x7fff) / 32768.0f - 0.5f) /
+                16.0f;
+    memset(bp, 0, (size_t)L->out * sizeof(float));
+}
+
+static void run(dnnl_primitive_t p, int n, const dnnl_exec_arg_t *args) {
+    CHECK(dnnl_primitive_execute(p, stream, n, args));
+}
+
+/* One training step on inputs X (n x n_0, plain) and one-hot targets Y. */
+static void step(layer *layers, size_t count, dnnl_memory_t x, const float *y, dnnl_dim_t n) {
+    for (size_t l = 0; l < count; l++) {
+        layer *L = &layers[l];
+        const dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, l ? layers[l - 1].a : x},
+                                        {DNNL_ARG_WEIGHTS, L->w},
+                                        {DNNL_ARG_BIAS, L->b},
+                                        {DNNL_ARG_DST, L->a}};
+        run(L->forward, 4, args);
+    }
+    /* dC/dA = 2 (A - Y) / n for the quadratic cost. */
+    layer *top = &layers[count - 1];
+    const float *a = data_of(top->a);
+    float *g = data_of(top->grad_a);
+    const size_t outputs = (size_t)(n * top->out);
+    for (size_t i = 0; i < outputs; i++)
+        g[i] = 2.0f * (a[i] - y[i]) / (float)n;
+    for (size_t l = count; l-- > 0;) {
+        layer *L = &layers[l];
+        const dnnl_exec_arg_t act[] = {
+            {DNNL_ARG_DST, L->a}, {DNNL_ARG_DIFF_DST, L->grad_a}, {DNNL_ARG_DIFF_SRC, L->delta}};
+        run(L->act_back, 3, act);
+        const dnnl_exec_arg_t wg[] = {{DNNL_ARG_SRC, l ? layers[l - 1].a : x},
+                                      {DNNL_ARG_DIFF_DST, L->delta},
+                                      {DNNL_ARG_DIFF_WEIGHTS, L->dw},
+                                      {DNNL_ARG_DIFF_BIAS, L->db}};
+        run(L->weight_grad, 4, wg);
+        if (l > 0) {
+            const dnnl_exec_arg_t ig[] = {{DNNL_ARG_DIFF_DST, L->delta},
+                                          {DNNL_ARG_WEIGHTS, L->w},
+                                          {DNNL_ARG_DIFF_SRC, layers[l - 1].grad_a}};
+            run(L->input_grad, 3, ig);
+        }
+        /* theta <- theta - eta dC/dtheta, in the weights' layout. */
+        float *w = data_of(L->w), *b = data_of(L->b);
+        const float *dw = data_of(L->dw), *db = data_of(L->db);
+        for (size_t i = 0; i < L->w_floats; i++)
+            w[i] -= LEARNING_RATE * dw[i];
+        for (dnnl_dim_t j = 0; j < L->out; j++)
+            b[j] -= LEARNING_RATE * db[j];
+    }
+    CHECK(dnnl_stream_wait(stream));
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int compare(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    size_t sizes[MAX_LAYERS + 1], count = 0, batch = 32;
+    int threads = 1, any = 0;
+    double seconds = 1.0;
+    static const struct option options[] = {
+        {"sizes", required_argument, NULL, 's'},   {"batch", required_argument, NULL, 'b'},
+        {"threads", required_argument, NULL, 't'}, {"format", required_argument, NULL, 'f'},
+        {"seconds", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            for (char *p = optarg; *p && count <= MAX_LAYERS; p += strspn(p, ","))
+                sizes[count++] = strtoul(p, &p, 10);
+            break;
+        case 'b':
+            batch = strtoul(optarg, NULL, 10);
+            break;
+        case 't':
+            threads = atoi(optarg);
+            break;
+        case 'f':
+            any = strcmp(optarg, "any") == 0;
+            break;
+        case 'S':
+            seconds = atof(optarg);
+            break;
+        default:
+            fprintf(stderr, "usage: onednn-step --sizes N,N,... --batch N --threads N "
+                            "--format plain|any [--seconds S]\n");
+            return 2;
+        }
+    }
+    if (count < 2 || batch < 1 || threads < 1) {
+        fprintf(stderr,
+                "onednn-step: need --sizes with at least 2 sizes, --batch and --threads >= 1\n");
+        return 2;
+    }
+    omp_set_num_threads(threads);
+    CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));
+    CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
+    layer layers[MAX_LAYERS];
+    const dnnl_dim_t n = (dnnl_dim_t)batch;
+    for (size_t l = 0; l + 1 < count; l++) {
+        layers[l] = (layer){.in = (dnnl_dim_t)sizes[l], .out = (dnnl_dim_t)sizes[l + 1]};
+        build(&layers[l], n, any, 7u + (unsigned)l);
+    }
+    dnnl_memory_desc_t xmd = plain(n, (dnnl_dim_t)sizes[0]);
+    dnnl_memory_t x = make_memory(&xmd);
+    float *xp = data_of(x), *y = calloc(batch * sizes[count - 1], sizeof *y);
+    for (size_t i = 0; i < batch * sizes[0]; i++)
+        xp[i] = (float)(i * 7919u % 1000u) / 1000.0f;
+    for (size_t i = 0; i < batch; i++)
+        y[i * sizes[count - 1] + i % sizes[count - 1]] = 1.0f;
+    /* Warm-up, then samples of enough steps to last a few milliseconds. */
+    size_t per = 1;
+    double start = now();
+    step(layers, count - 1, x, y, n);
+    const double first = now() - start;
+    while (per * first < 0.002)
+        per *= 2;
+    for (start = now(); now() - start < 0.1 * seconds;)
+        step(layers, count - 1, x, y, n);
+    double samples[1000];
+    size_t taken = 0;
+    for (start = now(); taken < 1000 && (taken < 5 || now() - start < seconds); taken++) {
+        const double t0 = now();
+        for (size_t i = 0; i < per; i++)
+            step(layers, count - 1, x, y, n);
+        samples[taken] = (now() - t0) / (double)per;
+    }
+    qsort(samples, taken, sizeof *samples, compare);
+    const double median = samples[taken / 2];
+    printf("onednn_step ");
+    for (size_t i = 0; i < count; i++)
+        printf("%s%zu", i ? "-" : "", sizes[i]);
+    printf(" batch %zu format %s threads %d: %.4g us per step, %.1f examples/s (median of %zu)\n",
+           batch, any ? "any" : "plain", threads, median * 1e6, (double)batch / median, taken);
+    free(y);
+    return 0;
+}
