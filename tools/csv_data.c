@@ -174,6 +174,13 @@ int load_csv_for_model(const csv_settings *s, const char *path, const bp_preproc
     o.classes = p->classes;
     o.max_classes = 0;
     rc = bp_dataset_load_csv_with(out, path, &o);
+    /* The scaling is per column: a file of another width is not this model's. */
+    if (rc == BP_OK && p->inputs.columns && out->features != p->inputs.columns) {
+        const size_t features = out->features;
+        bp_dataset_free(out);
+        return runtime_error("%s has %zu features per row; the model's scaling takes %zu", path,
+                             features, p->inputs.columns);
+    }
     if (rc == BP_OK)
         rc = apply_preprocessing(p, out);
     if (rc != BP_OK) {

@@ -48,6 +48,15 @@ int distributed_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
  * time spent waiting on communication. */
 double distributed_wait_seconds(void);
 
+/* Sharded runs: rank 0's preprocessing (scaling, task, class names), which
+ * it fitted on its shard, for every rank, so that all scale alike and give
+ * a label the same class. Rank 0 passes its own in *p; the other ranks get
+ * rank 0's in *p, borrowed until distributed_finish. `width` is the
+ * network's outputs (classes, or regression targets), `features` its
+ * inputs. Collective; call it only when every rank is well. Prints the
+ * error and returns EXIT_RUNTIME, or EXIT_OK; alone it does nothing. */
+int distributed_share_preprocessing(const bp_preprocessing **p, size_t features, size_t width);
+
 /* The last message of a failed distributed call, or "". */
 const char *distributed_errmsg(void);
 

@@ -10,6 +10,7 @@
 static bool started;
 static int rank, size = 1;
 static bp_mpi_stats stats;
+static bp_net *shared_preprocessing; /* the carrier of rank 0's, on the others */
 static char rank_prefix[32];
 
 /* Whether an MPI launcher started this process (mpirun, mpiexec, srun). */
@@ -39,6 +40,8 @@ void distributed_start(int *argc, char ***argv) {
 }
 
 void distributed_finish(void) {
+    bp_net_destroy(shared_preprocessing);
+    shared_preprocessing = NULL;
     if (started)
         MPI_Finalize();
     started = false;
@@ -103,5 +106,64 @@ int distributed_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
 }
 
 double distributed_wait_seconds(void) { return stats.wait_seconds; }
+
+/* Rank 0's preprocessing as the bytes of a model file: a one-layer
+ * network of the right shape carries it (bp_net_save_memory writes it,
+ * bp_net_load_memory checks every byte of it on the other side). */
+static int preprocessing_bytes(const bp_preprocessing *p, size_t features, size_t width,
+                               unsigned char **bytes, unsigned long long *size) {
+    const size_t sizes[] = {features, width};
+    const bp_activation identity = BP_ACT_IDENTITY;
+    bp_net *carrier = NULL;
+    size_t length = 0;
+    int rc = bp_net_create(&carrier, 1, sizes, &identity, BP_KERNELS_NAIVE, 0);
+    if (rc == BP_OK)
+        rc = bp_net_set_preprocessing(carrier, p);
+    if (rc == BP_OK && bp_net_save_memory(carrier, NULL, 0, &length) == BP_EINVAL && length == 0)
+        rc = BP_EINVAL;
+    *bytes = rc == BP_OK ? malloc(length) : NULL;
+    if (rc == BP_OK && !*bytes)
+        rc = BP_ENOMEM;
+    if (rc == BP_OK)
+        rc = bp_net_save_memory(carrier, *bytes, length, &length);
+    bp_net_destroy(carrier);
+    *size = length;
+    return rc;
+}
+
+int distributed_share_preprocessing(const bp_preprocessing **p, size_t features, size_t width) {
+    if (!started || size == 1)
+        return EXIT_OK;
+    unsigned char *bytes = NULL;
+    unsigned long long length = 0;
+    int rc = rank == 0 ? preprocessing_bytes(*p, features, width, &bytes, &length) : BP_OK;
+    if (rank == 0 && rc != BP_OK)
+        runtime_error("cannot pass the preprocessing to the other ranks: %s", bp_errmsg());
+    if (distributed_agree(rc == BP_OK ? EXIT_OK : EXIT_RUNTIME) != EXIT_OK) {
+        free(bytes);
+        return EXIT_RUNTIME;
+    }
+    /* length <- rank 0's, then the bytes <- rank 0's, on every rank */
+    MPI_Bcast(&length, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
+    if (rank != 0)
+        bytes = length <= (unsigned long long)INT_MAX ? malloc(length) : NULL;
+    int status = EXIT_OK;
+    if (rank != 0 && !bytes)
+        status = runtime_error("no memory for rank 0's preprocessing (%llu bytes)", length);
+    if (distributed_agree(status) != EXIT_OK) {
+        free(bytes);
+        return EXIT_RUNTIME;
+    }
+    MPI_Bcast(bytes, (int)length, MPI_UNSIGNED_CHAR, 0, MPI_COMM_WORLD);
+    if (rank != 0) {
+        rc = bp_net_load_memory(&shared_preprocessing, bytes, length, BP_KERNELS_NAIVE);
+        if (rc == BP_OK)
+            *p = bp_net_preprocessing(shared_preprocessing);
+        else
+            status = library_error(rc);
+    }
+    free(bytes);
+    return distributed_agree(status);
+}
 
 const char *distributed_errmsg(void) { return started ? bp_mpi_errmsg() : bp_errmsg(); }
