@@ -98,7 +98,8 @@ if "$model_diff" r1.bin r3.bin 1e-4; then pass "resumed across rank counts"; els
 # The checkpoint's absolute path marks this run's processes, and no other.
 run 3 "$backprop" train $common --batch 16 --epochs 1000 --checkpoint "$work/kill" >/dev/null 2>&1 &
 job=$!
-for _ in $(seq 1 300); do [ -d kill ] && ls kill | grep -q epoch- && break; sleep 0.1; done
+# Up to 120 s for the first checkpoint: a loaded machine and the sanitizers slow it.
+for _ in $(seq 1 1200); do [ -d kill ] && ls kill | grep -q epoch- && break; sleep 0.1; done
 victim=$(pgrep -f "checkpoint $work/kill" | grep -v "^$job\$" | while read -r p; do
     [ "$(ps -o comm= -p "$p")" = "$(basename "$backprop")" ] && echo "$p"; done | tail -n 1)
 if [ -z "$victim" ]; then
