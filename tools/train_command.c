@@ -29,7 +29,7 @@
 /* The default recipe, all in one place: with no options, a 784-256-128-10
  * ReLU network with a softmax output and the cross-entropy cost, He
  * initialization, Adam at 0.001 decayed to 0 along a cosine over all steps,
- * 15 epochs of batches of 64. */
+ * 15 epochs of batches of 32 (DEFAULT_BATCH). */
 static const struct {
     size_t hidden[2]; /* between the data's features and its classes */
     bp_activation activation;
