@@ -165,8 +165,12 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
 small=$(peak "$bp" predict "$dir/wine.bin" --csv "$dir/small.csv")
 big=$(peak "$bp" predict "$dir/wine.bin" --csv "$dir/big.csv")
 checks=$((checks + 1))
-# 52 MB of floats if it were all loaded; allow 8 MiB of noise.
-if [ "$big" -gt $((small + 8192)) ]; then
+# 52 MB of floats if it were all loaded; allow 8 MiB of noise. Under
+# AddressSanitizer the quarantine and shadow memory grow with the work
+# done, whatever is kept: measured in the plain builds only.
+if grep -qa __asan_init "$bp"; then
+    echo "predict's memory: not measured under AddressSanitizer"
+elif [ "$big" -gt $((small + 8192)) ]; then
     echo "FAIL: predict on 1e6 rows peaked at $big KiB, on 1e3 rows at $small KiB"
     failures=$((failures + 1))
 fi
