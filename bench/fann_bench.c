@@ -9,10 +9,10 @@
  * in [0, 1), the targets one-hot, both from --seed. FANN runs on one
  * thread and calls no BLAS.
  *
- * Timing: CLOCK_MONOTONIC; warm-up for a tenth of the budget, then timed
- * blocks of examples (each at least a millisecond) until the budget is
- * spent; the figure is the median of the blocks' examples per second.
- * compare_pytorch.py --fann runs it; see bench/README.md. */
+ * Timing: CLOCK_MONOTONIC (bench/samples.c, shared with bp-bench); warm-up for a tenth of the
+ * budget, then timed blocks of examples (each at least a millisecond) until the budget is spent;
+ * the figure is the median of the blocks' examples per second. compare_pytorch.py --fann runs it;
+ * see bench/README.md. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
@@ -22,9 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <floatfann.h>
+
+#include "samples.h"
 
 #ifndef FANN_BENCH_VERSION
 #define FANN_BENCH_VERSION "unknown"
@@ -179,12 +180,6 @@ static int parse_options(int argc, char **argv, options *o) {
     return 0;
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* splitmix64: the data do not depend on the C library's rand(). */
 static uint64_t next_random(uint64_t *state) {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
@@ -226,20 +221,6 @@ static double mse(struct fann *ann, float *inputs, const float *targets, unsigne
         }
     }
     return sum / ((double)examples * n_out);
-}
-
-static int compare_doubles(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double quantile(const double *sorted, size_t n, double p) {
-    const double position = p * (double)(n - 1);
-    const size_t below = (size_t)position;
-    if (below + 1 >= n)
-        return sorted[n - 1];
-    const double fraction = position - (double)below;
-    return sorted[below] + fraction * (sorted[below + 1] - sorted[below]);
 }
 
 typedef struct result {
@@ -328,11 +309,11 @@ static int run(const options *o) {
 
     /* Warm-up: page faults, cold caches. Its fastest example sizes the
      * blocks (the first call is slow: FANN allocates its training buffers). */
-    double start = now(), elapsed, one = INFINITY;
+    double start = bench_now(), elapsed, one = INFINITY;
     do {
-        const double t0 = now();
+        const double t0 = bench_now();
         TRAIN_ONE();
-        const double t1 = now();
+        const double t1 = bench_now();
         if (t1 - t0 < one)
             one = t1 - t0;
         elapsed = t1 - start;
@@ -342,22 +323,22 @@ static int run(const options *o) {
         block_seconds = MIN_BLOCK_SECONDS;
     r.per_block = one < block_seconds ? (size_t)ceil(block_seconds / (one > 1e-9 ? one : 1e-9)) : 1;
 
-    start = now();
+    start = bench_now();
     for (;;) {
-        const double t0 = now();
+        const double t0 = bench_now();
         for (size_t i = 0; i < r.per_block; i++)
             TRAIN_ONE();
-        const double t1 = now();
+        const double t1 = bench_now();
         samples[r.blocks++] = (double)r.per_block / (t1 - t0);
         if (r.blocks == MAX_BLOCKS || (r.blocks >= 3 && t1 - start >= o->seconds))
             break;
     }
 #undef TRAIN_ONE
     r.mse_final = mse(ann, inputs, targets, o->examples, n_in, n_out);
-    qsort(samples, r.blocks, sizeof samples[0], compare_doubles);
-    r.rate = quantile(samples, r.blocks, 0.5);
-    r.p25 = quantile(samples, r.blocks, 0.25);
-    r.p75 = quantile(samples, r.blocks, 0.75);
+    bench_sort(samples, r.blocks);
+    r.rate = bench_quantile(samples, r.blocks, 0.5);
+    r.p25 = bench_quantile(samples, r.blocks, 0.25);
+    r.p75 = bench_quantile(samples, r.blocks, 0.75);
     fann_destroy(ann);
     free(inputs);
     free(targets);
