@@ -85,6 +85,16 @@ else
     fail "shards with other labels: status $status: $out"
 fi
 
+# Early stopping decided by rank 0 stops every rank: a success, exit 0.
+out=$(run 2 "$backprop" train $common --epochs 60 --val-split 0.2 --early-stopping 1 \
+    --save es.bin 2>&1)
+status=$?
+if [ "$status" -eq 0 ] && echo "$out" | grep -q "^early stopping: the model of epoch"; then
+    pass "early stopping on 2 ranks: exit 0"
+else
+    fail "early stopping on 2 ranks: status $status: $(echo "$out" | tail -n 5)"
+fi
+
 # 4. 2 epochs on 2 ranks, resumed for 1 more on 3: 3 epochs on 1 process.
 "$backprop" train $common --epochs 3 --save r1.bin >/dev/null || fail "3 epochs alone"
 run 2 "$backprop" train $common --epochs 2 --checkpoint ck >/dev/null || fail "2 epochs with a checkpoint"

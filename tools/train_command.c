@@ -1114,9 +1114,11 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
             memcpy(state.params, state.best_params, state.n_params * sizeof(float));
         free(state.best_params);
     }
-    /* Rank 0's callback stopped every rank and said why. */
+    /* Rank 0's callback stopped every rank (early stopping, a failed output)
+     * and its own exit status says how that went: mpirun reports the job
+     * failed if any rank fails, so the others succeed unless a signal came. */
     if (rc == BP_ECANCELED && !speaks)
-        return interrupted ? signals_exit_status() : EXIT_RUNTIME;
+        return interrupted ? signals_exit_status() : EXIT_OK;
     /* Stopped by a signal or by a failed output: what was trained is sound
      * and is still saved. A failure of training itself (a diverged step)
      * saves nothing over the old files. */
