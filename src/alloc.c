@@ -1,5 +1,5 @@
-/* Aligned, zeroed allocation, its fault-injection hook, and overflow-checked
- * size arithmetic. */
+/* Aligned, zeroed allocation, its fault-injection hook, overflow-checked
+ * size arithmetic, and the size checks of caller arrays built on it. */
 #define _POSIX_C_SOURCE 200809L /* getc_unlocked, flockfile */
 
 #include "alloc.h"
@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "backprop.h"
+#include "error.h"
 
 /* The hook's state. Relaxed order is enough: these are counters, and no
  * other memory is published through them. */
@@ -151,4 +154,14 @@ bool bp__round_up_floats(size_t n, size_t *out) {
 bool bp__overlaps(const void *a, size_t a_bytes, const void *b, size_t b_bytes) {
     const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
     return x < y + b_bytes && y < x + a_bytes;
+}
+
+int bp__caller_floats(const float *data, const char *name, size_t rows, size_t width,
+                      const char *function, size_t *bytes) {
+    if (!data)
+        return bp__fail(BP_EINVAL, function, "%s is NULL", name);
+    if (!bp__mul_size(rows, width, bytes) || !bp__mul_size(*bytes, sizeof(float), bytes))
+        return bp__fail(BP_EOVERFLOW, function, "%s of %zu x %zu floats overflow size_t", name,
+                        rows, width);
+    return BP_OK;
 }

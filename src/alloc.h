@@ -69,6 +69,13 @@ bool bp__add_size(size_t a, size_t b, size_t *out);
  * integers: C leaves comparing pointers into different objects undefined. */
 bool bp__overlaps(const void *a, size_t a_bytes, const void *b, size_t b_bytes);
 
+/* The first checks of caller data of rows x width floats: not NULL, and its
+ * size in bytes (*bytes) fits size_t. BP_OK, or BP_EINVAL / BP_EOVERFLOW
+ * with a message naming `name` and `function`. Where the data must not
+ * lie (the network's memory, the workers') each caller checks after. */
+int bp__caller_floats(const float *data, const char *name, size_t rows, size_t width,
+                      const char *function, size_t *bytes);
+
 /* n rounded up to a multiple of the floats in BP_ALIGNMENT bytes, so buffers
  * carved one after another out of one block all start aligned; false on
  * overflow. */

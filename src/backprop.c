@@ -18,12 +18,10 @@
  * live) while reading the inputs and targets. */
 static int check_caller_array(const bp_net *net, const float *data, const char *name, size_t rows,
                               size_t width, const char *function) {
-    if (!data)
-        return bp__fail(BP_EINVAL, function, "%s is NULL", name);
     size_t bytes;
-    if (!bp__mul_size(rows, width, &bytes) || !bp__mul_size(bytes, sizeof(float), &bytes))
-        return bp__fail(BP_EOVERFLOW, function, "%s of %zu x %zu floats overflow size_t", name,
-                        rows, width);
+    const int rc = bp__caller_floats(data, name, rows, width, function, &bytes);
+    if (rc != BP_OK)
+        return rc;
     if (bp__overlaps(data, bytes, net->workspace, net->workspace_bytes) ||
         bp__overlaps(data, bytes, net->params, net->blocks_bytes))
         return bp__fail(BP_EINVAL, function,

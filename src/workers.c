@@ -523,12 +523,10 @@ int bp__workers_step(bp_workers *w, bp_optimizer *opt, const char *function) {
  * write: the network's blocks, the workspaces, the gradient buffers. */
 static int check_caller_array(const bp_workers *w, const float *data, const char *name, size_t rows,
                               size_t width, const char *function) {
-    if (!data)
-        return bp__fail(BP_EINVAL, function, "%s is NULL", name);
     size_t bytes;
-    if (!bp__mul_size(rows, width, &bytes) || !bp__mul_size(bytes, sizeof(float), &bytes))
-        return bp__fail(BP_EOVERFLOW, function, "%s of %zu x %zu floats overflow size_t", name,
-                        rows, width);
+    const int rc = bp__caller_floats(data, name, rows, width, function, &bytes);
+    if (rc != BP_OK)
+        return rc;
     bool inside = bp__overlaps(data, bytes, w->net->params, w->net->blocks_bytes) ||
                   (w->buffers && bp__overlaps(data, bytes, w->buffers,
                                               (w->count - 1) * w->buffer_floats * sizeof(float)));
