@@ -6,13 +6,13 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "directory_sync.h"
 #include "options.h"
 
 bool checkpoint_is_directory(const char *path) {
@@ -27,15 +27,6 @@ static char *join(const char *dir, const char *name) {
     if (path)
         snprintf(path, length, "%s/%s", dir, name);
     return path;
-}
-
-static int fsync_directory(const char *dir) {
-    const int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -1;
-    const int rc = fsync(fd);
-    close(fd);
-    return rc;
 }
 
 /* Removes dir/name/ and the two files in it (the only ones we write). */
@@ -102,7 +93,7 @@ int checkpoint_save(const char *dir, size_t epoch, const bp_net *net, const bp_o
          * appears whole, under its final name, or not at all. */
         if (rc != BP_OK)
             status = library_error(rc);
-        else if (rename(temporary, final) != 0 || fsync_directory(dir) != 0)
+        else if (rename(temporary, final) != 0 || sync_directory(dir) != 0)
             status = runtime_error("--checkpoint %s: cannot rename %s to %s: %s", dir, temporary,
                                    final, strerror(errno));
         if (status != EXIT_OK) {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "directory_sync.h"
 #include "options.h"
 
 static const char CLOSING[] = "\n]}\n";
@@ -61,21 +62,6 @@ static int write_at(int fd, const char *bytes, size_t n, off_t offset) {
         offset += wrote;
     }
     return 0;
-}
-
-static int sync_directory_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else
-        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    const int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -1;
-    const int rc = fsync(fd);
-    close(fd);
-    return rc;
 }
 
 /* The first epoch: the whole file, to a temporary file renamed over path. */
