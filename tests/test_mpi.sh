@@ -85,6 +85,15 @@ else
     fail "shards with other labels: status $status: $out"
 fi
 
+# A global batch smaller than the ranks cannot give every shard a share.
+out=$(run 2 "$backprop" train --train-csv 'part-{rank}.csv' --batch 1 --epochs 1 2>&1)
+status=$?
+if [ "$status" -eq 2 ] && echo "$out" | grep -q "smaller than the 2 ranks"; then
+    pass "sharded batch below the rank count: usage error"
+else
+    fail "sharded batch below the rank count: status $status: $(echo "$out" | head -n 3)"
+fi
+
 # Early stopping decided by rank 0 stops every rank: a success, exit 0.
 out=$(run 2 "$backprop" train $common --epochs 60 --val-split 0.2 --early-stopping 1 \
     --save es.bin 2>&1)

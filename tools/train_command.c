@@ -1181,6 +1181,12 @@ int train_command(int argc, char *argv[]) {
     char *checkpoint_model = NULL, *checkpoint_optimizer = NULL;
     if (status == EXIT_OK)
         status = substitute_ranks(&c);
+    /* The same verdict on every rank: the arguments are the same. */
+    if (status == EXIT_OK && c.sharded && c.common.batch < (size_t)distributed_size())
+        status = usage_error(COMMAND,
+                             "--batch %zu is smaller than the %d ranks: with shards ({rank} in a "
+                             "data path) every rank takes its share of every batch",
+                             c.common.batch, distributed_size());
     if (status == EXIT_OK)
         status = distributed_agree(check_train_paths(&c));
     /* From now on SIGINT and SIGTERM stop training after a batch and save. */
