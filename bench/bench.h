@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "backprop.h"
-#include "phase_timer.h"
+#include "core/phase_timer.h"
 #include "samples.h"
 
 /* What a case times. The first three are one layer's products (through the

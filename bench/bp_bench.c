@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
 #include "bench.h"
-#include "rng.h"
+#include "core/rng.h"
+#include "support/alloc.h"
 
 /* The standard training-step configurations of the issue. */
 static const struct {

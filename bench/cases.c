@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "activation.h"
-#include "alloc.h"
 #include "bench.h"
-#include "kernels.h"
-#include "rng.h"
+#include "core/activation.h"
+#include "core/kernels.h"
+#include "core/rng.h"
+#include "support/alloc.h"
 
 /* The step size of the timed training steps. Speed does not depend on it;
  * small, so that many steps leave the sigmoids far from saturation. */

@@ -3,9 +3,9 @@
 #include <cblas.h>
 #include <stdio.h>
 
-#include "alloc.h"
 #include "bench.h"
-#include "rng.h"
+#include "core/rng.h"
+#include "support/alloc.h"
 
 typedef struct peak_context {
     const float *a, *b;

@@ -15,7 +15,7 @@ if [ -n "$unexpected" ]; then
     echo "exported symbols without the bp_ prefix:"; echo "$unexpected"; status=1
 fi
 # bp__* are internal, shared between the library's files (and the test hook
-# of src/alloc.h): never exported.
+# of src/support/alloc.h): never exported.
 internal=$(printf '%s\n' "$exported" | grep '^bp__' || true)
 if [ -n "$internal" ]; then
     echo "internal bp__ symbols exported:"; echo "$internal"; status=1

@@ -6,7 +6,7 @@
  * returns to where it was), and leave the target files as they were, with no
  * temporary file behind.
  *
- * Uses the library's internal hook (src/alloc.h), so it links the static
+ * Uses the library's internal hook (src/support/alloc.h), so it links the static
  * library. libc's own allocations (the CSV loader's FILE), OpenBLAS's and
  * LAPACKE's are out of the hook's reach; zlib's are within it where the
  * library hands zlib its allocator (inflate on a z_stream), not where zlib
@@ -23,8 +23,8 @@
 
 #include <backprop.h>
 
-#include "alloc.h"
 #include "file_helpers.h"
+#include "support/alloc.h"
 
 #define EXAMPLES 40  /* in the IDX training set */
 #define TEST_ROWS 12 /* in the CSV test set: enough to grow its arrays 3 times */

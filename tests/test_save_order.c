@@ -3,7 +3,7 @@
  * fsync of the temporary file, close, rename over the old file, fsync of the
  * directory. A SIGKILL test cannot see a rename before the fsync; only a
  * power cut could. So the library reports each step to an internal
- * observer (src/file_io.h), which this test, linked to the static library,
+ * observer (src/support/file_io.h), which this test, linked to the static library,
  * records. For the model and the optimizer state, new and replaced files.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
@@ -15,7 +15,7 @@
 
 #include <backprop.h>
 
-#include "file_io.h"
+#include "support/file_io.h"
 
 enum { MAX_STEPS = 16 };
 static const char *steps[MAX_STEPS];

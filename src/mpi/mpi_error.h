@@ -2,7 +2,7 @@
 #ifndef BP_MPI_ERROR_H
 #define BP_MPI_ERROR_H
 
-#include "../error.h" /* BP_PRINTF_LIKE only: libbackprop's bp__fail is not exported */
+#include "support/error.h" /* BP_PRINTF_LIKE only: libbackprop's bp__fail is not exported */
 
 /* The longest message, and the longest carried from one rank to the others:
  * room for libbackprop's (two paths and a reason) and a rank's prefix. */
