@@ -87,27 +87,48 @@ static void check_kept_last_good(bp_net *net, bp_optimizer *opt, const last_good
     remove(dir);
 }
 
-/* One bad value in one example, met after some good steps. */
-static void bad_input_stops(bp_kernels kernels, float bad, const char *expect) {
-    bp_dataset data = make_data(96);
-    /* With shuffle seed 3 and batches of 8, example 50 falls in batch 7 of
-     * epoch 1, after 6 good steps; the test checks it was not the first. */
-    data.inputs[4 * 50 + 2] = bad;
-    bp_net *net = make_net(kernels);
+/* Trains net on data with config until bp_train returns, the batch
+ * callback copying the parameters after each step into g, which starts
+ * with the initial ones; *opt is the optimizer, for the caller to check. */
+static int train_keeping_steps(bp_net *net, const bp_dataset *data,
+                               const bp_optimizer_config *config, bp_train_options options,
+                               last_good *g, bp_optimizer **opt) {
     float *live;
     size_t count;
     cr_assert_eq(bp_net_params(net, &live, &count), BP_OK);
-    last_good g = {.live = live, .count = count, .copy = ref_alloc(count, sizeof(float))};
+    *g = (last_good){.live = live, .count = count, .copy = ref_alloc(count, sizeof(float))};
+    memcpy(g->copy, live, count * sizeof(float));
+    *opt = NULL;
+    cr_assert_eq(bp_optimizer_create(opt, net, config), BP_OK, "%s", bp_errmsg());
+    options.on_batch = copy_params;
+    options.user = g;
+    return bp_train(net, *opt, data, NULL, &options);
+}
+
+/* A bad value in one example, met after some good steps, or in every
+ * example, met in the first batch: then the network keeps its initial
+ * weights and the optimizer has taken no step. */
+static void bad_input_stops(bp_kernels kernels, float bad, bool in_every_example,
+                            const char *expect) {
+    bp_dataset data = make_data(96);
+    /* With shuffle seed 3 and batches of 8, example 50 falls in batch 7 of
+     * epoch 1, after 6 good steps; the test checks it was not the first. */
+    for (size_t i = 0; i < data.count; i++)
+        if (in_every_example || i == 50)
+            data.inputs[4 * i + 2] = bad;
+    bp_net *net = make_net(kernels);
     bp_optimizer_config config;
     bp_optimizer_config_default(&config, BP_OPT_ADAM);
-    bp_optimizer *opt = NULL;
-    cr_assert_eq(bp_optimizer_create(&opt, net, &config), BP_OK);
-    bp_train_options options = {
-        .epochs = 3, .batch_size = 8, .seed = 3, .on_batch = copy_params, .user = &g};
+    bp_train_options options = {.epochs = 3, .batch_size = 8, .seed = 3};
+    last_good g;
+    bp_optimizer *opt;
 
-    cr_assert_eq(bp_train(net, opt, &data, NULL, &options), BP_ENONFINITE, "%s, input %g: %s",
-                 kernel_name(kernels), (double)bad, bp_errmsg());
-    cr_assert_gt(g.steps, 0, "the bad example was in the first batch: move it");
+    cr_assert_eq(train_keeping_steps(net, &data, &config, options, &g, &opt), BP_ENONFINITE,
+                 "%s, input %g: %s", kernel_name(kernels), (double)bad, bp_errmsg());
+    if (in_every_example)
+        cr_assert_eq(g.steps, 0, "a step was taken on a batch of bad examples");
+    else
+        cr_assert_gt(g.steps, 0, "the bad example was in the first batch: move it");
     char where[64];
     snprintf(where, sizeof where, "epoch %zu, batch %zu:", g.steps / 12 + 1, g.steps % 12 + 1);
     cr_assert(strstr(bp_errmsg(), where), "message should say %s: %s", where, bp_errmsg());
@@ -122,47 +143,51 @@ static void bad_input_stops(bp_kernels kernels, float bad, const char *expect) {
 
 /* NaN propagates through tanh into the cost. */
 Test(numeric_faults, nan_input_openblas) {
-    bad_input_stops(BP_KERNELS_OPENBLAS, NAN, "the cost is not finite");
+    bad_input_stops(BP_KERNELS_OPENBLAS, NAN, false, "the cost is not finite");
 }
 Test(numeric_faults, nan_input_naive) {
-    bad_input_stops(BP_KERNELS_NAIVE, NAN, "the cost is not finite");
+    bad_input_stops(BP_KERNELS_NAIVE, NAN, false, "the cost is not finite");
+}
+Test(numeric_faults, nan_in_every_example_keeps_the_initial_weights_openblas) {
+    bad_input_stops(BP_KERNELS_OPENBLAS, NAN, true, "the cost is not finite");
+}
+Test(numeric_faults, nan_in_every_example_keeps_the_initial_weights_naive) {
+    bad_input_stops(BP_KERNELS_NAIVE, NAN, true, "the cost is not finite");
 }
 
 /* tanh(+-Inf) = +-1, so the cost stays finite; the first layer's weight
  * gradient dC/dW = delta x^T holds Inf (or 0 x Inf = NaN): only the
  * gradient check catches it. */
 Test(numeric_faults, inf_input_openblas) {
-    bad_input_stops(BP_KERNELS_OPENBLAS, INFINITY, "the gradient is not finite");
+    bad_input_stops(BP_KERNELS_OPENBLAS, INFINITY, false, "the gradient is not finite");
 }
 Test(numeric_faults, inf_input_naive) {
-    bad_input_stops(BP_KERNELS_NAIVE, INFINITY, "the gradient is not finite");
+    bad_input_stops(BP_KERNELS_NAIVE, INFINITY, false, "the gradient is not finite");
 }
 Test(numeric_faults, minus_inf_input_naive) {
-    bad_input_stops(BP_KERNELS_NAIVE, -INFINITY, "the gradient is not finite");
+    bad_input_stops(BP_KERNELS_NAIVE, -INFINITY, false, "the gradient is not finite");
 }
 
-/* Momentum with a far too large rate on a linear regression onto one-hot
- * targets: the parameters grow geometrically until the cost overflows. */
-static void divergence_stops(bp_kernels kernels) {
+/* A far too large rate on a linear regression onto one-hot targets: the
+ * parameters grow geometrically until the cost overflows. Training stops
+ * at the first batch whose cost or gradient is not finite, before the
+ * optimizer takes it, after at least min_steps good steps. */
+static void divergence_stops(bp_kernels kernels, bp_optimizer_kind kind, float rate,
+                             size_t min_steps) {
     bp_dataset data = make_data(64);
     const size_t sizes[] = {4, 2};
     const bp_activation acts[] = {BP_ACT_IDENTITY};
     bp_net *net = NULL;
     cr_assert_eq(bp_net_create(&net, 1, sizes, acts, kernels, 5), BP_OK);
-    float *live;
-    size_t count;
-    cr_assert_eq(bp_net_params(net, &live, &count), BP_OK);
-    last_good g = {.live = live, .count = count, .copy = ref_alloc(count, sizeof(float))};
     bp_optimizer_config config;
-    bp_optimizer_config_default(&config, BP_OPT_MOMENTUM);
-    config.learning_rate = 50.0f;
-    bp_optimizer *opt = NULL;
-    cr_assert_eq(bp_optimizer_create(&opt, net, &config), BP_OK);
-    bp_train_options options = {
-        .epochs = 1000, .batch_size = 16, .seed = 1, .on_batch = copy_params, .user = &g};
-    cr_assert_eq(bp_train(net, opt, &data, NULL, &options), BP_ENONFINITE,
-                 "%s: a rate of 50 should diverge", kernel_name(kernels));
-    cr_assert_gt(g.steps, 2, "it should take a few steps to diverge");
+    bp_optimizer_config_default(&config, kind);
+    config.learning_rate = rate;
+    bp_train_options options = {.epochs = 1000, .batch_size = 16, .seed = 1};
+    last_good g;
+    bp_optimizer *opt;
+    cr_assert_eq(train_keeping_steps(net, &data, &config, options, &g, &opt), BP_ENONFINITE,
+                 "%s: a rate of %g should diverge", kernel_name(kernels), (double)rate);
+    cr_assert_geq(g.steps, min_steps, "it should take a few steps to diverge");
     cr_assert(strstr(bp_errmsg(), "bp_train: epoch "), "message: %s", bp_errmsg());
     cr_assert(strstr(bp_errmsg(), "is not finite"), "message: %s", bp_errmsg());
     cr_assert(strstr(bp_errmsg(), "parameters of the last step"), "message: %s", bp_errmsg());
@@ -173,8 +198,17 @@ static void divergence_stops(bp_kernels kernels) {
     free_data(&data);
 }
 
-Test(numeric_faults, divergence_openblas) { divergence_stops(BP_KERNELS_OPENBLAS); }
-Test(numeric_faults, divergence_naive) { divergence_stops(BP_KERNELS_NAIVE); }
+/* Momentum at 50 takes a few steps to diverge, plain gradient descent at
+ * 1000 at least one (the first batch's cost is finite). */
+Test(numeric_faults, divergence_openblas) {
+    divergence_stops(BP_KERNELS_OPENBLAS, BP_OPT_MOMENTUM, 50.0f, 3);
+}
+Test(numeric_faults, divergence_naive) {
+    divergence_stops(BP_KERNELS_NAIVE, BP_OPT_MOMENTUM, 50.0f, 3);
+}
+Test(numeric_faults, sgd_divergence_openblas) {
+    divergence_stops(BP_KERNELS_OPENBLAS, BP_OPT_SGD, 1e3f, 1);
+}
 
 /* ---- the step-by-step API ---- */
 

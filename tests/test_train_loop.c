@@ -1,7 +1,7 @@
 /*
  * test_train_loop.c - bp_train and bp_evaluate: learning a separable task,
- * the figures the callbacks report, stopping from a callback, the NaN/Inf
- * guard keeping the last good step, determinism, argument checks.
+ * the figures the callbacks report, stopping from a callback, determinism,
+ * argument checks. (The NaN/Inf guard: test_numeric_faults.c.)
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -184,83 +184,6 @@ Test(train_loop, same_seed_same_weights) {
         bp_net_destroy(net);
     }
     free(first);
-    free_set(&data);
-}
-
-/* A NaN in every example: the first batch cost is NaN, and the parameters
- * are left as they were before training, the optimizer untouched. */
-Test(train_loop, nan_inputs_keep_the_initial_weights) {
-    bp_dataset data = quadrants(40, 8);
-    for (size_t i = 0; i < data.count; i++)
-        data.inputs[2 * i + (i % 2)] = NAN;
-    bp_net *net = classifier(BP_KERNELS_OPENBLAS, 2);
-    float *params;
-    size_t count;
-    cr_assert_eq(bp_net_params(net, &params, &count), BP_OK);
-    float *before = ref_alloc(count, sizeof *before);
-    memcpy(before, params, count * sizeof *before);
-    bp_optimizer *opt = adam(net, 0.01f);
-    bp_train_options options = {.epochs = 1, .batch_size = 4};
-    cr_assert_eq(bp_train(net, opt, &data, NULL, &options), BP_ENONFINITE);
-    cr_assert(strstr(bp_errmsg(), "cost is not finite"), "message: %s", bp_errmsg());
-    cr_assert_eq(memcmp(before, params, count * sizeof *before), 0);
-    cr_assert_eq(bp_optimizer_steps(opt), 0);
-    free(before);
-    bp_optimizer_destroy(opt);
-    bp_net_destroy(net);
-    free_set(&data);
-}
-
-/* Gradient descent with a far too large rate on a linear model diverges
- * within a few steps. Training must stop at the first batch whose cost or
- * gradient is not finite, before the optimizer takes it: the network keeps
- * the parameters the last step produced (which the batch callback saw
- * last), all finite, and the optimizer has taken exactly those steps. */
-typedef struct divergence {
-    const float *live; /* the network's parameter block */
-    float *last;       /* copied after each step */
-    size_t count, steps;
-} divergence;
-
-static int record_params(const bp_batch_report *r, void *user) {
-    (void)r;
-    divergence *d = user;
-    memcpy(d->last, d->live, d->count * sizeof(float));
-    d->steps++;
-    return 0;
-}
-
-Test(train_loop, divergence_keeps_the_last_good_step) {
-    bp_dataset data = quadrants(64, 9);
-    const size_t sizes[] = {2, 4};
-    const bp_activation acts[] = {BP_ACT_IDENTITY};
-    bp_net *net = NULL;
-    cr_assert_eq(bp_net_create(&net, 1, sizes, acts, BP_KERNELS_OPENBLAS, 1), BP_OK);
-    float *params;
-    size_t count;
-    cr_assert_eq(bp_net_params(net, &params, &count), BP_OK);
-    divergence d = {.live = params, .count = count};
-    d.last = ref_alloc(count, sizeof(float));
-
-    bp_optimizer_config config;
-    bp_optimizer_config_default(&config, BP_OPT_SGD);
-    config.learning_rate = 1e3f;
-    bp_optimizer *opt = NULL;
-    cr_assert_eq(bp_optimizer_create(&opt, net, &config), BP_OK);
-    bp_train_options options = {
-        .epochs = 100, .batch_size = 8, .on_batch = record_params, .user = &d};
-    cr_assert_eq(bp_train(net, opt, &data, NULL, &options), BP_ENONFINITE,
-                 "a rate of 1000 should diverge");
-    cr_assert_geq(d.steps, 1, "the first batch's cost was finite");
-    cr_assert_eq(bp_optimizer_steps(opt), d.steps, "a step after the callbacks");
-    for (size_t i = 0; i < count; i++) {
-        cr_assert(isfinite(params[i]), "parameter %zu is %g", i, (double)params[i]);
-        cr_assert_eq(params[i], d.last[i], "parameter %zu: %g, want %g", i, (double)params[i],
-                     (double)d.last[i]);
-    }
-    bp_optimizer_destroy(opt);
-    bp_net_destroy(net);
-    free(d.last);
     free_set(&data);
 }
 
