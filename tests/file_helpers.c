@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <backprop.h>
+
 char scratch[64];
 
 /* A fresh directory per test; removed with its files by remove_scratch. */
@@ -119,4 +121,82 @@ uint64_t get_u64(const unsigned char *p) {
     for (int i = 0; i < 8; i++)
         v |= (uint64_t)p[i] << (8 * i);
     return v;
+}
+
+/* Loads the bytes from scratch/crafted.bin or an exact-size heap copy;
+ * returns the code, with *path the file's name ("" from memory). */
+static int load_bytes(const crafted_loader *loader, const unsigned char *data, size_t n, char *path,
+                      size_t capacity) {
+    if (!loader->from_memory) {
+        path_in_scratch(path, capacity, "crafted.bin");
+        write_file(path, data, n);
+        return loader->load(path, NULL, 0, loader->context);
+    }
+    path[0] = '\0';
+    unsigned char *copy = malloc(n ? n : 1);
+    cr_assert_not_null(copy);
+    if (n)
+        memcpy(copy, data, n);
+    int rc = loader->load(NULL, copy, n, loader->context);
+    free(copy);
+    return rc;
+}
+
+/* The failure's message: the loader's prefix, the file, the phrase. */
+static void check_message(const crafted_loader *loader, const char *name, const char *path,
+                          const char *phrase) {
+    const char *message = bp_errmsg();
+    cr_assert(strncmp(message, loader->prefix, strlen(loader->prefix)) == 0,
+              "%s: message \"%s\" does not start with \"%s\"", name, message, loader->prefix);
+    cr_assert(strstr(message, path) != NULL, "%s: message \"%s\" lacks the path", name, message);
+    if (phrase)
+        cr_assert(strstr(message, phrase) != NULL, "%s: message \"%s\" lacks \"%s\"", name, message,
+                  phrase);
+}
+
+void check_crafted_load(const crafted_loader *loader, const char *name, const unsigned char *data,
+                        size_t n, int code, const char *phrase) {
+    char path[160];
+    int rc = load_bytes(loader, data, n, path, sizeof path);
+    cr_assert_eq(rc, code, "%s: %s (%s), expected %s", name, bp_err_name(rc), bp_errmsg(),
+                 bp_err_name(code));
+    if (rc != BP_OK)
+        check_message(loader, name, path, phrase);
+    if (loader->after)
+        loader->after(rc, name, loader->context);
+}
+
+/* A refused load: a code refused() accepts, the message, the after-checks. */
+static void check_refused(const crafted_loader *loader, const char *name, const unsigned char *data,
+                          size_t n, bool (*refused)(int rc)) {
+    char path[160];
+    int rc = load_bytes(loader, data, n, path, sizeof path);
+    cr_assert(refused(rc), "%s: %s (%s)", name, bp_err_name(rc), bp_errmsg());
+    check_message(loader, name, path, NULL);
+    if (loader->after)
+        loader->after(rc, name, loader->context);
+}
+
+void check_truncated_loads(const crafted_loader *loader, const unsigned char *data, size_t n,
+                           bool (*refused)(int rc)) {
+    for (size_t len = 0; len < n; len++) {
+        char name[64];
+        snprintf(name, sizeof name, "%zu of %zu bytes", len, n);
+        check_refused(loader, name, data, len, refused);
+    }
+}
+
+void check_flipped_loads(const crafted_loader *loader, const unsigned char *data, size_t n,
+                         unsigned char flip, bool (*refused)(int rc)) {
+    unsigned char *flipped = malloc(n ? n : 1);
+    cr_assert_not_null(flipped);
+    memcpy(flipped, data, n);
+    for (size_t i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "byte %zu of %zu flipped", i, n);
+        flipped[i] ^= flip;
+        check_refused(loader, name, flipped, n, refused);
+        flipped[i] ^= flip;
+    }
+    free(flipped);
 }

@@ -284,46 +284,72 @@ static bool is_file_error(int rc) {
     return rc == BP_EFORMAT || rc == BP_EIO || rc == BP_ECHECKSUM || rc == BP_EOVERFLOW;
 }
 
-Test(model, every_truncation_is_rejected) {
-    char path[160], cut[160];
+/* From memory there is no file to fail reading. */
+static bool is_memory_error(int rc) { return is_file_error(rc) && rc != BP_EIO; }
+
+/* The loaders under test: into a network the load must overwrite, from a
+ * file or from memory, on either kernel set. */
+typedef struct loading {
+    bp_net *net;
+    bp_kernels kernels;
+} loading;
+
+static int load_net(const char *path, const unsigned char *data, size_t n, void *context) {
+    loading *l = context;
+    l->net = (bp_net *)&l->net; /* must be overwritten */
+    return path ? bp_net_load(&l->net, path, l->kernels)
+                : bp_net_load_memory(&l->net, data, n, l->kernels);
+}
+
+/* A failure clears the output; the one valid crafted case, the control,
+ * is cross-entropy with softmax. */
+static void after_net_load(int rc, const char *name, void *context) {
+    loading *l = context;
+    if (rc != BP_OK) {
+        cr_assert_null(l->net, "%s: out not cleared", name);
+        return;
+    }
+    cr_assert_eq(bp_net_loss(l->net), BP_LOSS_CROSS_ENTROPY, "%s: loss", name);
+    bp_net_destroy(l->net);
+}
+
+static crafted_loader file_loader(loading *l, bp_kernels kernels) {
+    l->kernels = kernels;
+    return (crafted_loader){load_net, false, "bp_net_load: ", after_net_load, l};
+}
+
+static crafted_loader memory_loader(loading *l, bp_kernels kernels) {
+    l->kernels = kernels;
+    return (crafted_loader){load_net, true, "bp_net_load_memory: <memory>: ", after_net_load, l};
+}
+
+/* The bytes bp_net_save writes for shape s. */
+static unsigned char *saved_bytes(const shape *s, uint64_t seed, size_t *n) {
+    char path[160];
     path_in_scratch(path, sizeof path, "whole.bin");
-    path_in_scratch(cut, sizeof cut, "cut.bin");
-    const shape s = {2, {2, 3, 1}, {BP_ACT_TANH, BP_ACT_SIGMOID}, BP_LOSS_QUADRATIC};
-    bp_net *net = make_net(&s, BP_KERNELS_NAIVE, 5);
+    bp_net *net = make_net(s, BP_KERNELS_NAIVE, seed);
     cr_assert_eq(bp_net_save(net, path), BP_OK, "%s", bp_errmsg());
     bp_net_destroy(net);
+    return read_file(path, n);
+}
+
+Test(model, every_truncation_is_rejected) {
+    const shape s = {2, {2, 3, 1}, {BP_ACT_TANH, BP_ACT_SIGMOID}, BP_LOSS_QUADRATIC};
     size_t n;
-    unsigned char *whole = read_file(path, &n);
-    for (size_t len = 0; len < n; len++) {
-        write_file(cut, whole, len);
-        bp_net *loaded = (bp_net *)&loaded;
-        int rc = bp_net_load(&loaded, cut, BP_KERNELS_NAIVE);
-        cr_assert(is_file_error(rc), "%zu of %zu bytes: %s", len, n, bp_err_name(rc));
-        cr_assert_null(loaded, "%zu bytes: out not cleared", len);
-        cr_assert(strstr(bp_errmsg(), cut) != NULL, "message names the file: %s", bp_errmsg());
-    }
+    unsigned char *whole = saved_bytes(&s, 5, &n);
+    loading l;
+    const crafted_loader loader = file_loader(&l, BP_KERNELS_NAIVE);
+    check_truncated_loads(&loader, whole, n, is_file_error);
     free(whole);
 }
 
 Test(model, every_byte_flip_is_rejected) {
-    char path[160], bad[160];
-    path_in_scratch(path, sizeof path, "whole.bin");
-    path_in_scratch(bad, sizeof bad, "flipped.bin");
     const shape s = {2, {2, 3, 2}, {BP_ACT_RELU, BP_ACT_SOFTMAX}, BP_LOSS_CROSS_ENTROPY};
-    bp_net *net = make_net(&s, BP_KERNELS_NAIVE, 6);
-    cr_assert_eq(bp_net_save(net, path), BP_OK, "%s", bp_errmsg());
-    bp_net_destroy(net);
     size_t n;
-    unsigned char *whole = read_file(path, &n);
-    for (size_t i = 0; i < n; i++) {
-        whole[i] ^= 0xFF;
-        write_file(bad, whole, n);
-        whole[i] ^= 0xFF;
-        bp_net *loaded = (bp_net *)&loaded;
-        int rc = bp_net_load(&loaded, bad, BP_KERNELS_OPENBLAS);
-        cr_assert(is_file_error(rc), "byte %zu flipped: %s", i, bp_err_name(rc));
-        cr_assert_null(loaded);
-    }
+    unsigned char *whole = saved_bytes(&s, 6, &n);
+    loading l;
+    const crafted_loader loader = file_loader(&l, BP_KERNELS_OPENBLAS);
+    check_flipped_loads(&loader, whole, n, 0xFF, is_file_error);
     free(whole);
 }
 
@@ -431,33 +457,22 @@ static const crafted crafted_cases[] = {
     {"control: cross-entropy with softmax", cross_entropy_with_softmax, BP_OK, NULL},
 };
 
-Test(model, crafted_files_with_a_correct_crc_get_their_documented_codes) {
-    char path[160];
-    path_in_scratch(path, sizeof path, "crafted.bin");
+/* Every crafted case, built with a correct CRC, through loader. */
+static void check_crafted_cases(const crafted_loader *loader) {
     for (size_t c = 0; c < sizeof crafted_cases / sizeof crafted_cases[0]; c++) {
         const crafted *k = &crafted_cases[c];
         spec s = valid_spec();
         k->change(&s);
         bytes b;
         build(&s, &b);
-        write_file(path, b.data, b.len);
-        bp_net *net = (bp_net *)&net;
-        int rc = bp_net_load(&net, path, BP_KERNELS_NAIVE);
-        cr_assert_eq(rc, k->code, "%s: %s (%s), expected %s", k->name, bp_err_name(rc), bp_errmsg(),
-                     bp_err_name(k->code));
-        if (rc != BP_OK) {
-            cr_assert_null(net, "%s: out not cleared", k->name);
-            cr_assert(strncmp(bp_errmsg(), "bp_net_load: ", 13) == 0, "%s", bp_errmsg());
-            cr_assert(strstr(bp_errmsg(), path) != NULL, "%s: message lacks the path: %s", k->name,
-                      bp_errmsg());
-            if (k->message)
-                cr_assert(strstr(bp_errmsg(), k->message) != NULL,
-                          "%s: message \"%s\" lacks \"%s\"", k->name, bp_errmsg(), k->message);
-        } else {
-            cr_assert_eq(bp_net_loss(net), BP_LOSS_CROSS_ENTROPY);
-            bp_net_destroy(net);
-        }
+        check_crafted_load(loader, k->name, b.data, b.len, k->code, k->message);
     }
+}
+
+Test(model, crafted_files_with_a_correct_crc_get_their_documented_codes) {
+    loading l;
+    const crafted_loader loader = file_loader(&l, BP_KERNELS_NAIVE);
+    check_crafted_cases(&loader);
 }
 
 Test(model, length_message_names_sizes_and_both_lengths) {
@@ -704,57 +719,19 @@ Test(model, memory_load_equals_file_load_for_every_shape) {
 }
 
 Test(model, memory_load_gives_the_documented_codes_for_crafted_files) {
-    for (size_t c = 0; c < sizeof crafted_cases / sizeof crafted_cases[0]; c++) {
-        const crafted *k = &crafted_cases[c];
-        spec s = valid_spec();
-        k->change(&s);
-        bytes b;
-        build(&s, &b);
-        /* An exact-size copy: a read past the end is a sanitizer report. */
-        unsigned char *copy = malloc(b.len);
-        cr_assert_not_null(copy);
-        memcpy(copy, b.data, b.len);
-        bp_net *net = (bp_net *)&net;
-        int rc = bp_net_load_memory(&net, copy, b.len, BP_KERNELS_NAIVE);
-        free(copy);
-        cr_assert_eq(rc, k->code, "%s: %s (%s), expected %s", k->name, bp_err_name(rc), bp_errmsg(),
-                     bp_err_name(k->code));
-        if (rc != BP_OK) {
-            cr_assert_null(net, "%s: out not cleared", k->name);
-            cr_assert(strncmp(bp_errmsg(), "bp_net_load_memory: <memory>: ", 30) == 0, "%s",
-                      bp_errmsg());
-            if (k->message)
-                cr_assert(strstr(bp_errmsg(), k->message) != NULL,
-                          "%s: message \"%s\" lacks \"%s\"", k->name, bp_errmsg(), k->message);
-        } else {
-            bp_net_destroy(net);
-        }
-    }
+    loading l;
+    const crafted_loader loader = memory_loader(&l, BP_KERNELS_NAIVE);
+    check_crafted_cases(&loader);
 }
 
 Test(model, memory_load_rejects_every_truncation_and_byte_flip) {
     spec s = valid_spec();
     bytes b;
     build(&s, &b);
-    for (size_t len = 0; len < b.len; len++) {
-        unsigned char *cut = malloc(len ? len : 1);
-        cr_assert_not_null(cut);
-        memcpy(cut, b.data, len);
-        bp_net *net = (bp_net *)&net;
-        int rc = bp_net_load_memory(&net, cut, len, BP_KERNELS_NAIVE);
-        free(cut);
-        cr_assert(is_file_error(rc) && rc != BP_EIO, "%zu of %zu bytes: %s", len, b.len,
-                  bp_err_name(rc));
-        cr_assert_null(net);
-    }
-    for (size_t i = 0; i < b.len; i++) {
-        b.data[i] ^= 0x10;
-        bp_net *net = (bp_net *)&net;
-        int rc = bp_net_load_memory(&net, b.data, b.len, BP_KERNELS_NAIVE);
-        b.data[i] ^= 0x10;
-        cr_assert(is_file_error(rc) && rc != BP_EIO, "byte %zu flipped: %s", i, bp_err_name(rc));
-        cr_assert_null(net);
-    }
+    loading l;
+    const crafted_loader loader = memory_loader(&l, BP_KERNELS_NAIVE);
+    check_truncated_loads(&loader, b.data, b.len, is_memory_error);
+    check_flipped_loads(&loader, b.data, b.len, 0x10, is_memory_error);
 }
 
 Test(model, memory_load_rejects_bad_arguments) {

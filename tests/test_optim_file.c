@@ -324,28 +324,42 @@ static void assert_untouched(fixture *f, const char *what) {
 
 static bool is_file_error(int rc) { return rc == BP_EFORMAT || rc == BP_EIO || rc == BP_ECHECKSUM; }
 
+/* Bytes in memory too short for an optimizer file. */
+static bool is_format_error(int rc) { return rc == BP_EFORMAT; }
+
+/* The loaders under test, into the fixture's optimizer, which a refused
+ * load leaves at its STOP steps. */
+static int load_opt(const char *path, const unsigned char *data, size_t n, void *context) {
+    fixture *f = context;
+    return path ? bp_optimizer_load(f->opt, path) : bp_optimizer_load_memory(f->opt, data, n);
+}
+
+static void after_opt_load(int rc, const char *name, void *context) {
+    (void)rc;
+    fixture *f = context;
+    cr_assert_eq(bp_optimizer_steps(f->opt), STOP, "%s: t changed", name);
+}
+
+static crafted_loader file_loader(fixture *f) {
+    return (crafted_loader){load_opt, false, "bp_optimizer_load: ", after_opt_load, f};
+}
+
+static crafted_loader memory_loader(fixture *f) {
+    return (crafted_loader){load_opt, true, "bp_optimizer_load_memory: <memory>: ", after_opt_load,
+                            f};
+}
+
 Test(optim_file, every_truncation_and_byte_flip_is_rejected_without_changes) {
-    char path[160], bad[160];
+    char path[160];
     path_in_scratch(path, sizeof path, "opt.bin");
-    path_in_scratch(bad, sizeof bad, "bad.bin");
     fixture f = trained_adam();
     cr_assert_eq(bp_optimizer_save(f.opt, path), BP_OK, "%s", bp_errmsg());
     size_t n;
     unsigned char *whole = read_file(path, &n);
     cr_assert_eq(n, 96 + 4 * 2 * N_PARAMS);
-    for (size_t len = 0; len < n; len++) {
-        write_file(bad, whole, len);
-        int rc = bp_optimizer_load(f.opt, bad);
-        cr_assert(is_file_error(rc), "%zu of %zu bytes: %s", len, n, bp_err_name(rc));
-        cr_assert(strstr(bp_errmsg(), bad) != NULL, "%s", bp_errmsg());
-    }
-    for (size_t i = 0; i < n; i++) {
-        whole[i] ^= 0xFF;
-        write_file(bad, whole, n);
-        whole[i] ^= 0xFF;
-        int rc = bp_optimizer_load(f.opt, bad);
-        cr_assert(is_file_error(rc), "byte %zu flipped: %s (%s)", i, bp_err_name(rc), bp_errmsg());
-    }
+    const crafted_loader loader = file_loader(&f);
+    check_truncated_loads(&loader, whole, n, is_file_error);
+    check_flipped_loads(&loader, whole, n, 0xFF, is_file_error);
     free(whole);
     assert_untouched(&f, "after damaged files");
     bp_optimizer_destroy(f.opt);
@@ -420,27 +434,24 @@ static const ocrafted ocrafted_cases[] = {
     {"wrong CRC", wrong_crc, BP_ECHECKSUM, "CRC-32"},
 };
 
-Test(optim_file, crafted_files_get_their_documented_codes_without_changes) {
-    char path[160];
-    path_in_scratch(path, sizeof path, "crafted.bin");
-    fixture f = trained_adam();
+/* Every crafted case, all refused, through loader. */
+static void check_crafted_cases(const crafted_loader *loader) {
     for (size_t c = 0; c < sizeof ocrafted_cases / sizeof ocrafted_cases[0]; c++) {
         const ocrafted *k = &ocrafted_cases[c];
         ospec s = valid_ospec();
         k->change(&s);
         bytes b;
         obuild(&s, &b);
-        write_file(path, b.data, b.len);
-        int rc = bp_optimizer_load(f.opt, path);
-        cr_assert_eq(rc, k->code, "%s: %s (%s), expected %s", k->name, bp_err_name(rc), bp_errmsg(),
-                     bp_err_name(k->code));
-        cr_assert(strncmp(bp_errmsg(), "bp_optimizer_load: ", 19) == 0, "%s", bp_errmsg());
-        cr_assert(strstr(bp_errmsg(), path) != NULL, "%s: %s", k->name, bp_errmsg());
-        if (k->message)
-            cr_assert(strstr(bp_errmsg(), k->message) != NULL, "%s: message \"%s\" lacks \"%s\"",
-                      k->name, bp_errmsg(), k->message);
-        cr_assert_eq(bp_optimizer_steps(f.opt), STOP, "%s: t changed", k->name);
+        check_crafted_load(loader, k->name, b.data, b.len, k->code, k->message);
     }
+}
+
+Test(optim_file, crafted_files_get_their_documented_codes_without_changes) {
+    char path[160];
+    path_in_scratch(path, sizeof path, "crafted.bin");
+    fixture f = trained_adam();
+    const crafted_loader loader = file_loader(&f);
+    check_crafted_cases(&loader);
     /* The control: the unchanged spec loads. */
     assert_untouched(&f, "after crafted files");
     ospec s = valid_ospec();
@@ -569,28 +580,12 @@ Test(optim_file, memory_load_resumes_like_the_file_it_was_read_from) {
 
 Test(optim_file, memory_load_rejects_crafted_damaged_and_missing_bytes_without_changes) {
     fixture f = trained_adam();
-    for (size_t c = 0; c < sizeof ocrafted_cases / sizeof ocrafted_cases[0]; c++) {
-        const ocrafted *k = &ocrafted_cases[c];
-        ospec s = valid_ospec();
-        k->change(&s);
-        bytes b;
-        obuild(&s, &b);
-        unsigned char *copy = malloc(b.len); /* exact size: overreads are reported */
-        cr_assert_not_null(copy);
-        memcpy(copy, b.data, b.len);
-        int rc = bp_optimizer_load_memory(f.opt, copy, b.len);
-        free(copy);
-        cr_assert_eq(rc, k->code, "%s: %s (%s)", k->name, bp_err_name(rc), bp_errmsg());
-        cr_assert(strncmp(bp_errmsg(), "bp_optimizer_load_memory: <memory>: ", 36) == 0, "%s",
-                  bp_errmsg());
-    }
+    const crafted_loader loader = memory_loader(&f);
+    check_crafted_cases(&loader);
     ospec s = valid_ospec();
     bytes b;
     obuild(&s, &b);
-    for (size_t len = 0; len < b.len; len++) {
-        int rc = bp_optimizer_load_memory(f.opt, b.data, len);
-        cr_assert(rc == BP_EFORMAT, "%zu of %zu bytes: %s", len, b.len, bp_err_name(rc));
-    }
+    check_truncated_loads(&loader, b.data, b.len, is_format_error);
     cr_assert_eq(bp_optimizer_load_memory(NULL, b.data, b.len), BP_EINVAL);
     cr_assert_eq(bp_optimizer_load_memory(f.opt, NULL, b.len), BP_EINVAL);
     cr_assert_eq(bp_optimizer_load_memory(f.opt, NULL, 0), BP_EFORMAT);
