@@ -93,34 +93,95 @@ extern "C" {
 #define BP_VERSION_NUMBER (BP_VERSION_MAJOR * 10000 + BP_VERSION_MINOR * 100 + BP_VERSION_PATCH)
 
 /* ABI policy: what a program built against this header may expect of the
- * shared library it runs with (SONAME libbackprop.so.<SOVERSION>).
- * - A PATCH release never changes the ABI: only fixes, no new symbols.
- * - From 1.0.0, SOVERSION is MAJOR. Within it a release only adds: new
- *   functions, new enum members and error codes (values never reused), and
- *   new fields of the public structs in their reserved space (so no struct
- *   changes size), each field's zero meaning the old behaviour. Nothing is
- *   removed, renamed, reordered or given another meaning; anything that
- *   would be is a new MAJOR and a new SOVERSION.
- * - Before 1.0.0 (now), SOVERSION is 0 and a MINOR release may also change
- *   the layout of the public structs (0.2.0 added fields to
- *   bp_train_options and bp_dataset): rebuild programs against each MINOR
- *   release; bp_version_number() lets a program check at run time.
- * - The structs a caller fills (bp_train_options, bp_optimizer_config,
- *   bp_dataset) must start zeroed or from their _default function and be set
- *   field by field, never by position, so that added fields start at 0. The
- *   reports the library passes to callbacks may grow at their end: they are
- *   the library's memory, read by pointer. */
+ * shared library it runs with, libbackprop.so.<SOVERSION> (now
+ * libbackprop.so.0; libbackprop-mpi.so.0 and backprop_mpi.h keep the same
+ * rules).
+ *
+ * Within one SOVERSION a release only adds, so that a program built against
+ * any earlier header of that SOVERSION runs unchanged, without rebuilding:
+ * - new functions, new enum members and new error codes (no value is ever
+ *   reused);
+ * - new fields of the public structs, in their reserved space or, for the
+ *   two reports, at their end (see below). A new field of a struct the
+ *   caller fills means, at zero, the behaviour from before it existed.
+ * Nothing is removed or renamed; no function changes its parameters or its
+ * meaning; no struct changes its size or the offset of a field. A release
+ * that must do any of these takes the next SOVERSION. A PATCH release adds
+ * nothing either: only fixes. From 1.0.0 on, SOVERSION is MAJOR, so a break
+ * comes only with a new MAJOR; before 1.0.0 it may come with a MINOR, and
+ * takes the next SOVERSION all the same. This holds from 0.2.0, whose
+ * layouts tests/test_abi.c pins (0.1.0's structs differed, under the same
+ * SONAME 0: rebuild a program built against 0.1).
+ *
+ * The other way round, a program built against a newer header than the
+ * library it runs with: a function the library lacks fails when the
+ * program loads, and a new field set to anything but zero is refused with
+ * BP_EINVAL by the older library, for which it is still reserved space
+ * (never silently ignored). bp_version_number() tells which library a
+ * program got.
+ *
+ * The public structs, by who allocates and who fills them:
+ * - Filled by the caller, read by the library (bp_optimizer_config,
+ *   bp_train_options, bp_collective, bp_csv_options, bp_preprocessing;
+ *   bp_mpi_options): they end in `uint64_t reserved[N]`, which must be zero.
+ *   Every function that reads one checks, and returns BP_EINVAL (the message
+ *   names the word) otherwise. Start from the _default function, a
+ *   designated initializer, {0} or memset, then set fields by name.
+ * - Filled by the library into the caller's memory (bp_layer,
+ *   bp_regression_metrics, bp_parallelism; bp_mpi_stats): they end in
+ *   reserved space too, which the library writes (zeros today), so that a
+ *   later field fits in a struct an older program allocated. The caller
+ *   need not zero them first.
+ * - Both (bp_dataset, bp_scaler): the loaders and bp_scaler_fit write the
+ *   whole struct, reserved space zeroed; a caller who fills one itself
+ *   zeroes it first, and the functions that read one check it as above.
+ * - Made by the library and lent by pointer to the callbacks
+ *   (bp_batch_report, bp_epoch_report): no reserved space; they may grow
+ *   at their end. Read them through the pointer; never make one.
+ * - bp_gradient_hook, a table of callbacks that the library copies, keeps
+ *   its layout for the life of the SOVERSION (it is natural to write by
+ *   position, {ready, before, user}); more callbacks would come as a new
+ *   struct and a new function beside these.
+ * A field that comes into reserved space takes whole words from its front
+ * (the array shrinks by as many), so that the size stays. bp_struct_size()
+ * gives each struct's size in the linked library. */
 
 /* The library's version as "MAJOR.MINOR.PATCH", of the library actually
  * linked (which may differ from the BP_VERSION_* of this header).
  * Returns a static string. Thread-safe. */
 BP_API const char *bp_version(void);
 
-/* The linked library's BP_VERSION_NUMBER, to compare with the header's:
- * a program built for 0.2 can refuse to run against a 0.1 library
- * (bp_version_number() / 100 != BP_VERSION_NUMBER / 100 before 1.0).
- * Thread-safe. */
+/* The linked library's BP_VERSION_NUMBER, to compare with the header's: a
+ * program that needs what a release added can refuse an older library
+ * (bp_version_number() < BP_VERSION_NUMBER), and one built against 0.1
+ * refuse any other (see the policy above). Thread-safe. */
 BP_API unsigned bp_version_number(void);
+
+/* The public structs, for bp_struct_size. Each value names one struct for
+ * the life of the SOVERSION; a new struct gets a new value. */
+typedef enum bp_struct_id {
+    BP_STRUCT_LAYER = 1,
+    BP_STRUCT_GRADIENT_HOOK = 2,
+    BP_STRUCT_OPTIMIZER_CONFIG = 3,
+    BP_STRUCT_DATASET = 4,
+    BP_STRUCT_CSV_OPTIONS = 5,
+    BP_STRUCT_SCALER = 6,
+    BP_STRUCT_BATCH_REPORT = 7,
+    BP_STRUCT_EPOCH_REPORT = 8,
+    BP_STRUCT_COLLECTIVE = 9,
+    BP_STRUCT_TRAIN_OPTIONS = 10,
+    BP_STRUCT_REGRESSION_METRICS = 11,
+    BP_STRUCT_PARALLELISM = 12,
+    BP_STRUCT_PREPROCESSING = 13
+} bp_struct_id;
+
+/* The size in bytes of the struct `which` in the library actually linked:
+ * what sizeof gives in a program built against the same release's header.
+ * A program or a binding (python/backprop compares its ctypes mirrors with
+ * it at import) can check the two agree before trusting the layout; only
+ * the two reports may be larger than an older header's (see the policy).
+ * Returns 0 for a value that names no struct. Thread-safe. */
+BP_API size_t bp_struct_size(bp_struct_id which);
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
@@ -373,6 +434,9 @@ typedef struct bp_layer {
     float *bias;         /* b, outputs */
     float *weight_grads; /* dC/dW, same shape as W */
     float *bias_grads;   /* dC/db, outputs */
+    /* Reserved for fields of later versions; bp_net_layer writes it (zeros).
+     * See the ABI policy at the top. */
+    uint64_t reserved[4];
 } bp_layer;
 
 /* Describes layer `index` (0 for the first layer after the inputs, up to
@@ -426,7 +490,10 @@ BP_API size_t bp_net_memory_bytes(const bp_net *net);
  * With a hook set, bp_net_gradient does not check the gradient block for
  * NaN or infinity (it may be in flight); bp_train checks it after
  * before_step. bp_net_train_step has no gradient to hand out and returns
- * BP_EINVAL while a hook is set. */
+ * BP_EINVAL while a hook is set.
+ *
+ * This table keeps its three fields for the life of the SOVERSION, with no
+ * reserved space (see the ABI policy): it may be written by position. */
 typedef struct bp_gradient_hook {
     void (*layer_ready)(void *user, size_t layer, size_t offset, size_t count); /* may be NULL */
     int (*before_step)(void *user);                                             /* may be NULL */
@@ -501,6 +568,9 @@ typedef struct bp_optimizer_config {
     uint64_t step_size;   /* STEP: steps between decays, >= 1 */
     float gamma;          /* STEP: decay factor in (0, 1] */
     uint64_t total_steps; /* COSINE: T >= 1 */
+    /* Reserved for fields of later versions: must be zero (bp_optimizer_create
+     * checks; bp_optimizer_config_default zeroes it). See the ABI policy. */
+    uint64_t reserved[8];
 } bp_optimizer_config;
 
 /* An optimizer: its configuration, its step count t and its state
@@ -597,6 +667,9 @@ typedef struct bp_dataset {
      * bp_labels_map: class c stands for the label text class_names[c]
      * (classes entries, in the order of the classes). NULL otherwise. */
     char **class_names;
+    /* Reserved for fields of later versions: must be zero. The loaders
+     * zero it; the functions that read a set check it. See the ABI policy. */
+    uint64_t reserved[8];
 } bp_dataset;
 
 /* Loads IDX files (the MNIST format): `images` of unsigned bytes with 1 to
@@ -707,6 +780,9 @@ typedef struct bp_csv_options {
      * is an error naming its line. NULL: classes from this file. */
     char *const *class_names;
     size_t classes;
+    /* Reserved for fields of later versions: must be zero (the loaders
+     * check; bp_csv_options_default zeroes it). See the ABI policy. */
+    uint64_t reserved[8];
 } bp_csv_options;
 
 /* Fills *options with the defaults above. Does nothing for NULL. */
@@ -806,6 +882,10 @@ typedef struct bp_scaler {
     size_t columns;       /* features it scales; 0 for none */
     float *offset;        /* columns: the mean (STANDARDIZE) or the minimum (MINMAX) */
     float *scale;         /* columns: 1 / deviation, or 1 / (max - min); never 0 */
+    /* Reserved for fields of later versions: must be zero. bp_scaler_fit
+     * zeroes it; the functions that read a scaler check it. See the ABI
+     * policy. */
+    uint64_t reserved[4];
 } bp_scaler;
 
 /* Fits a scaler of `kind` on the rows x columns floats at x (row-major),
@@ -873,7 +953,9 @@ BP_API int bp_dataset_batch(const bp_dataset *data, const size_t *order, size_t 
 /* Training                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* Passed to the per-batch callback after every step. */
+/* Passed to the per-batch callback after every step. The library's memory,
+ * lent for the call: it may grow at its end in a later version (see the ABI
+ * policy), so read it through the pointer and never make one. */
 typedef struct bp_batch_report {
     size_t epoch;        /* 1-based */
     size_t batch;        /* 1-based, within the epoch */
@@ -884,7 +966,8 @@ typedef struct bp_batch_report {
     float learning_rate; /* the rate this step used */
 } bp_batch_report;
 
-/* Passed to the per-epoch callback at the end of every epoch. */
+/* Passed to the per-epoch callback at the end of every epoch; lent as the
+ * per-batch report is, and may grow at its end as it may. */
 typedef struct bp_epoch_report {
     size_t epoch;          /* 1-based */
     size_t epochs;         /* planned */
@@ -929,6 +1012,9 @@ typedef struct bp_collective {
      * batches as the smallest shard gives (every example of it is used once;
      * larger shards leave some out). The test sets are shards too. */
     int sharded;
+    /* Reserved for fields of later versions: must be zero (bp_train
+     * checks). See the ABI policy. */
+    uint64_t reserved[4];
 } bp_collective;
 
 typedef struct bp_train_options {
@@ -952,6 +1038,9 @@ typedef struct bp_train_options {
      * OpenBLAS on one thread meanwhile. At most BP_WORKERS_MAX;
      * bp_parallelism_auto chooses it. */
     size_t workers;
+    /* Reserved for fields of later versions: must be zero (bp_train checks;
+     * bp_train_options_default zeroes it). See the ABI policy. */
+    uint64_t reserved[8];
 } bp_train_options;
 
 /* Fills *options with 10 epochs, batches of 32, seed 1, no callbacks,
@@ -1021,6 +1110,9 @@ typedef struct bp_regression_metrics {
      * deviations of the targets from their mean (an output whose targets
      * are all equal counts 1 when predicted exactly, else 0) */
     double r2;
+    /* Reserved for fields of later versions; bp_evaluate_regression writes
+     * it (zeros). See the ABI policy. */
+    uint64_t reserved[4];
 } bp_regression_metrics;
 
 /* Scores the network on a regression set (data->targets set, outputs equal
@@ -1139,6 +1231,9 @@ typedef struct bp_parallelism {
     size_t workers;   /* for bp_train_options.workers */
     int blas_threads; /* for bp_blas_set_threads; 1 when workers > 1 */
     size_t cores;     /* the cores the choice was made for */
+    /* Reserved for fields of later versions; bp_parallelism_auto writes it
+     * (zeros). See the ABI policy. */
+    uint64_t reserved[4];
 } bp_parallelism;
 
 /* Chooses workers against OpenBLAS threads for steps on batches of `batch`
@@ -1200,6 +1295,9 @@ typedef struct bp_preprocessing {
      * their numbers) or at most the network's outputs. */
     size_t classes;
     char **class_names;
+    /* Reserved for fields of later versions: must be zero, here and in the
+     * two scalers (bp_net_set_preprocessing checks). See the ABI policy. */
+    uint64_t reserved[4];
 } bp_preprocessing;
 
 /* Attaches a copy of *preprocessing to the network (replacing any), or

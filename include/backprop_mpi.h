@@ -61,6 +61,10 @@ typedef struct bp_mpi_options {
     bp_train_options train;
     size_t bucket_bytes; /* >= 4: gradient bytes per allreduce (a bucket holds whole layers) */
     int sharded;         /* 0: every rank holds the whole data set; 1: its own shard */
+    /* Reserved for fields of later versions: must be zero (bp_mpi_train
+     * checks; bp_mpi_options_default zeroes it). See backprop.h's ABI
+     * policy, which this library follows. */
+    uint64_t reserved[4];
 } bp_mpi_options;
 
 /* Fills *options with bp_train_options_default's, BP_MPI_DEFAULT_BUCKET_BYTES
@@ -76,6 +80,9 @@ typedef struct bp_mpi_stats {
     uint64_t steps;           /* steps taken */
     double wait_seconds;      /* in total, waiting for the buckets before the steps */
     double last_wait_seconds; /* that wait, for the last step */
+    /* Reserved for fields of later versions; bp_mpi_train writes it
+     * (zeros). See backprop.h's ABI policy. */
+    uint64_t reserved[4];
 } bp_mpi_stats;
 
 /* Trains `net` with `opt` on this rank's `train` (and `test`, which may be
@@ -107,6 +114,17 @@ BP_API int bp_mpi_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
  * Also returns BP_ECOMM when MPI fails. */
 BP_API int bp_mpi_agree(MPI_Comm comm, int rc, const char *what, char *message, size_t message_size,
                         int *failed_rank);
+
+/* The structs of this header, for bp_mpi_struct_size; as bp_struct_id. */
+typedef enum bp_mpi_struct_id {
+    BP_MPI_STRUCT_OPTIONS = 1,
+    BP_MPI_STRUCT_STATS = 2
+} bp_mpi_struct_id;
+
+/* The size in bytes of the struct `which` in the libbackprop-mpi actually
+ * linked, as bp_struct_size is for backprop.h's; 0 for a value that names
+ * no struct. Needs no MPI initialization. Thread-safe. */
+BP_API size_t bp_mpi_struct_size(bp_mpi_struct_id which);
 
 /* A detailed message about the last failure of a bp_mpi_* call in this
  * thread (including the failures of libbackprop it passes on), or "" if

@@ -212,6 +212,19 @@ static int version_number_matches(fixture *f) {
                       bp_version_number() == BP_VERSION_NUMBER);
 }
 
+/* bp_struct_size: 0 for an id that names no struct, the header's sizeof
+ * for one that does (tests/test_abi.c checks every struct). */
+static int struct_size_unknown(fixture *f) {
+    (void)f;
+    return documented(bp_struct_size((bp_struct_id)0) == 0 &&
+                      bp_struct_size((bp_struct_id)-1) == 0 &&
+                      bp_struct_size((bp_struct_id)INT_MAX) == 0);
+}
+static int struct_size_known(fixture *f) {
+    (void)f;
+    return documented(bp_struct_size(BP_STRUCT_TRAIN_OPTIONS) == sizeof(bp_train_options));
+}
+
 static int strerror_unknown_positive(fixture *f) {
     (void)f;
     return documented(strcmp(bp_strerror(1), "unknown error") == 0);
@@ -1813,6 +1826,8 @@ static int prep_get_null(fixture *f) {
 static const bad_case cases[] = {
     DOC(bp_version, "is the project's version", version_matches),
     DOC(bp_version_number, "is the project's version and the header's", version_number_matches),
+    DOC(bp_struct_size, "0 for an unknown id", struct_size_unknown),
+    DOC(bp_struct_size, "the header's size for a known id", struct_size_known),
     DOC(bp_strerror, "a positive code", strerror_unknown_positive),
     DOC(bp_strerror, "INT_MIN", strerror_unknown_int_min),
     DOC(bp_strerror, "one past the last code", strerror_past_last),

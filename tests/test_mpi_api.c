@@ -85,6 +85,39 @@ static void bad_arguments(const bp_dataset *data) {
     bp_net_destroy(net);
 }
 
+/* The header and the library agree on the structs' sizes; the options'
+ * reserved space must be zero (backprop.h, ABI policy); the stats' is
+ * written. */
+static void abi(const bp_dataset *data) {
+    CHECK(bp_mpi_struct_size(BP_MPI_STRUCT_OPTIONS) == sizeof(bp_mpi_options));
+    CHECK(bp_mpi_struct_size(BP_MPI_STRUCT_STATS) == sizeof(bp_mpi_stats));
+    CHECK(bp_mpi_struct_size((bp_mpi_struct_id)0) == 0);
+    CHECK(bp_mpi_struct_size((bp_mpi_struct_id)3) == 0);
+    bp_net *net = make_net(8, 1);
+    bp_optimizer *opt = make_optimizer(net);
+    bp_mpi_options options;
+    memset(&options, 0xA5, sizeof options);
+    bp_mpi_options_default(&options);
+    for (size_t i = 0; i < sizeof options.reserved / sizeof options.reserved[0]; i++)
+        CHECK(options.reserved[i] == 0 && options.train.reserved[i] == 0);
+    options.reserved[3] = 1;
+    CHECK(bp_mpi_train(net, opt, data, NULL, &options, MPI_COMM_WORLD, NULL) == BP_EINVAL);
+    CHECK(strstr(bp_mpi_errmsg(), "bp_mpi_train: options->reserved[3] is 0x1, not 0") != NULL);
+    bp_mpi_options_default(&options);
+    options.train.epochs = 1;
+    bp_mpi_stats stats;
+    memset(&stats, 0xA5, sizeof stats);
+    CHECK(bp_mpi_train(net, opt, data, NULL, &options, MPI_COMM_WORLD, &stats) == BP_OK);
+    for (size_t i = 0; i < sizeof stats.reserved / sizeof stats.reserved[0]; i++)
+        CHECK(stats.reserved[i] == 0);
+    /* bp_train's own check of the options it is passed, on every rank. */
+    options.train.reserved[7] = 2;
+    CHECK(bp_mpi_train(net, opt, data, NULL, &options, MPI_COMM_WORLD, NULL) == BP_EINVAL);
+    CHECK(strstr(bp_mpi_errmsg(), "options->reserved[7] is 0x2, not 0") != NULL);
+    bp_optimizer_destroy(opt);
+    bp_net_destroy(net);
+}
+
 static void agreement(void) {
     char message[64];
     int failed = 7;
@@ -180,6 +213,7 @@ int main(int argc, char *argv[]) {
     bp_dataset data;
     make_data(&data);
     bad_arguments(&data);
+    abi(&data);
     agreement();
     equivalence(&data);
     shape_mismatch(&data);

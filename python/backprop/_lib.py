@@ -19,6 +19,12 @@ c_float_p = ctypes.POINTER(ctypes.c_float)
 c_u32_p = ctypes.POINTER(ctypes.c_uint32)
 
 
+def _reserved(words):
+    """A struct's trailing reserved space (include/backprop.h, "ABI policy"):
+    `words` uint64_t, left zero as ctypes makes them."""
+    return ("reserved", ctypes.c_uint64 * words)
+
+
 def _load():
     candidates = []
     if os.environ.get("BACKPROP_LIBRARY"):
@@ -108,7 +114,7 @@ def check(code):
 class Layer(ctypes.Structure):
     _fields_ = [("inputs", c_size), ("outputs", c_size), ("activation", ctypes.c_int),
                 ("weights", c_float_p), ("bias", c_float_p),
-                ("weight_grads", c_float_p), ("bias_grads", c_float_p)]
+                ("weight_grads", c_float_p), ("bias_grads", c_float_p), _reserved(4)]
 
 
 class OptimizerConfig(ctypes.Structure):
@@ -117,23 +123,25 @@ class OptimizerConfig(ctypes.Structure):
                 ("beta2", ctypes.c_float), ("epsilon", ctypes.c_float),
                 ("weight_decay", ctypes.c_float), ("schedule", ctypes.c_int),
                 ("step_size", ctypes.c_uint64), ("gamma", ctypes.c_float),
-                ("total_steps", ctypes.c_uint64)]
+                ("total_steps", ctypes.c_uint64), _reserved(8)]
 
 
 class Dataset(ctypes.Structure):
     _fields_ = [("count", c_size), ("features", c_size), ("classes", c_size),
                 ("inputs", c_float_p), ("labels", c_u32_p), ("outputs", c_size),
-                ("targets", c_float_p), ("class_names", ctypes.POINTER(ctypes.c_char_p))]
+                ("targets", c_float_p), ("class_names", ctypes.POINTER(ctypes.c_char_p)),
+                _reserved(8)]
 
 
 class Scaler(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_int), ("columns", c_size), ("offset", c_float_p),
-                ("scale", c_float_p)]
+                ("scale", c_float_p), _reserved(4)]
 
 
 class Preprocessing(ctypes.Structure):
     _fields_ = [("task", ctypes.c_int), ("inputs", Scaler), ("targets", Scaler),
-                ("classes", c_size), ("class_names", ctypes.POINTER(ctypes.c_char_p))]
+                ("classes", c_size), ("class_names", ctypes.POINTER(ctypes.c_char_p)),
+                _reserved(4)]
 
 
 class EpochReport(ctypes.Structure):
@@ -149,7 +157,47 @@ class TrainOptions(ctypes.Structure):
     _fields_ = [("epochs", c_size), ("batch_size", c_size), ("seed", ctypes.c_uint64),
                 ("on_batch", ctypes.c_void_p), ("on_epoch", EpochCallback),
                 ("user", ctypes.c_void_p), ("first_epoch", c_size),
-                ("collective", ctypes.c_void_p), ("workers", c_size)]
+                ("collective", ctypes.c_void_p), ("workers", c_size), _reserved(8)]
+
+
+def as_dict(struct):
+    """A mirror's fields by name, without its reserved space."""
+    return {name: getattr(struct, name) for name, _ in struct._fields_ if name != "reserved"}
+
+
+# The bp_struct_id of each mirror above, the library's sizes to check them by.
+STRUCT_LAYER = 1
+STRUCT_OPTIMIZER_CONFIG = 3
+STRUCT_DATASET = 4
+STRUCT_SCALER = 6
+STRUCT_EPOCH_REPORT = 8
+STRUCT_TRAIN_OPTIONS = 10
+STRUCT_PREPROCESSING = 13
+MIRRORS = {
+    STRUCT_LAYER: Layer, STRUCT_OPTIMIZER_CONFIG: OptimizerConfig, STRUCT_DATASET: Dataset,
+    STRUCT_SCALER: Scaler, STRUCT_EPOCH_REPORT: EpochReport, STRUCT_TRAIN_OPTIONS: TrainOptions,
+    STRUCT_PREPROCESSING: Preprocessing,
+}
+
+
+class LayoutMismatch(ImportError):
+    """A ctypes mirror of a struct differs in size from the struct in the
+    library loaded: passing it would read or write the wrong bytes."""
+
+
+def check_layouts(size_of, mirrors, library="libbackprop"):
+    """Compares ctypes.sizeof of each mirror ({struct id: class}) with
+    size_of(id), the size the loaded library reports (bp_struct_size), and
+    raises LayoutMismatch naming every one that differs."""
+    wrong = []
+    for which, mirror in mirrors.items():
+        theirs, ours = size_of(which), ctypes.sizeof(mirror)
+        if theirs != ours:
+            wrong.append(f"{mirror.__name__} (struct id {which}) is {ours} bytes here, "
+                         f"{theirs} in the library" + (" (unknown id)" if theirs == 0 else ""))
+    if wrong:
+        raise LayoutMismatch(f"backprop: the Python package does not match the {library} it "
+                             "loaded (another version?): " + "; ".join(wrong))
 
 
 # ---- prototypes ----
@@ -159,6 +207,7 @@ _int = ctypes.c_int
 _PROTOTYPES = {
     "bp_version": (ctypes.c_char_p, []),
     "bp_version_number": (ctypes.c_uint, []),
+    "bp_struct_size": (c_size, [_int]),
     "bp_err_name": (ctypes.c_char_p, [_int]),
     "bp_strerror": (ctypes.c_char_p, [_int]),
     "bp_errmsg": (ctypes.c_char_p, []),
@@ -215,3 +264,5 @@ for _name, (_restype, _argtypes) in _PROTOTYPES.items():
     _function = getattr(lib, _name)
     _function.restype = _restype
     _function.argtypes = _argtypes
+
+check_layouts(lib.bp_struct_size, MIRRORS)

@@ -51,13 +51,14 @@ except ValueError:  # MPICH: an integer handle
 
 class MPIOptions(ctypes.Structure):
     _fields_ = [("train", _lib.TrainOptions), ("bucket_bytes", ctypes.c_size_t),
-                ("sharded", ctypes.c_int)]
+                ("sharded", ctypes.c_int), _lib._reserved(4)]
 
 
 class MPIStats(ctypes.Structure):
     _fields_ = [("ranks", ctypes.c_int), ("buckets", ctypes.c_size_t),
                 ("bytes_per_step", ctypes.c_size_t), ("steps", ctypes.c_uint64),
-                ("wait_seconds", ctypes.c_double), ("last_wait_seconds", ctypes.c_double)]
+                ("wait_seconds", ctypes.c_double), ("last_wait_seconds", ctypes.c_double),
+                _lib._reserved(4)]
 
 
 lib.bp_mpi_options_default.restype = None
@@ -68,6 +69,11 @@ lib.bp_mpi_train.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(_l
                              ctypes.c_void_p, ctypes.POINTER(MPIStats)]
 lib.bp_mpi_errmsg.restype = ctypes.c_char_p
 lib.bp_mpi_errmsg.argtypes = []
+lib.bp_mpi_struct_size.restype = ctypes.c_size_t
+lib.bp_mpi_struct_size.argtypes = [ctypes.c_int]
+
+# bp_mpi_struct_id: the library's sizes of the two mirrors above.
+_lib.check_layouts(lib.bp_mpi_struct_size, {1: MPIOptions, 2: MPIStats}, "libbackprop-mpi")
 
 
 def init():
@@ -124,4 +130,4 @@ def train(net, optimizer, inputs, labels=None, targets=None, classes=None, epoch
     if rc not in (0, -10):
         message = lib.bp_mpi_errmsg().decode(errors="replace")
         raise _lib._ERROR_CLASSES.get(rc, _lib.BackpropError)(rc, message)
-    return {name: getattr(stats, name) for name, _ in stats._fields_}
+    return _lib.as_dict(stats)

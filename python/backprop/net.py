@@ -439,7 +439,7 @@ class Optimizer:
     @property
     def config(self):
         c = lib.bp_optimizer_get_config(self._handle).contents
-        return {name: getattr(c, name) for name, _ in c._fields_}
+        return _lib.as_dict(c)
 
     def save(self, path):
         check(lib.bp_optimizer_save(self._handle, os.fsencode(path)))
@@ -497,7 +497,7 @@ def train_options(epochs=10, batch_size=32, seed=1, first_epoch=0, workers=0, on
     if on_epoch is not None:
         def call(report, user):
             r = report.contents
-            return 1 if on_epoch({name: getattr(r, name) for name, _ in r._fields_}) else 0
+            return 1 if on_epoch(_lib.as_dict(r)) else 0
         callback = _lib.EpochCallback(call)
         options.on_epoch = callback
     return options, callback

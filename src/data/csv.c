@@ -16,6 +16,7 @@
 #include "data/dataset.h"
 #include "data/input_limit.h"
 #include "data/labels.h"
+#include "support/abi.h"
 #include "support/alloc.h"
 #include "support/error.h"
 #include "support/file_io.h"
@@ -439,6 +440,9 @@ static int next_row(csv *c) {
 }
 
 static int check_options(const bp_csv_options *o, const char *function) {
+    int rc = BP__CHECK_RESERVED(o, "options->reserved", function);
+    if (rc != BP_OK)
+        return rc;
     const char d = o->delimiter;
     if (d == '\n' || d == '\r' || d == '"' || d == '\0' || d == ' ' || d == '.' || d == '-' ||
         d == '+' || (d >= '0' && d <= '9'))

@@ -8,6 +8,7 @@
 #include "backprop.h"
 #include "core/rng.h"
 #include "data/scaler.h"
+#include "support/abi.h"
 #include "support/alloc.h"
 #include "support/error.h"
 
@@ -54,6 +55,9 @@ int bp_dataset_fit_scaling(const bp_dataset *data, bp_scaling_kind kind, float *
     const char *fn = __func__;
     if (!data || !offset || !scale)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !data ? "data" : !offset ? "offset" : "scale");
+    int rc = BP__CHECK_RESERVED(data, "data->reserved", fn);
+    if (rc != BP_OK)
+        return rc;
     if (kind != BP_SCALE_MINMAX && kind != BP_SCALE_STANDARDIZE)
         return bp__fail(BP_EINVAL, fn, "unknown scaling kind %d", (int)kind);
     size_t total;
@@ -79,6 +83,9 @@ int bp_dataset_scale(bp_dataset *data, float offset, float scale) {
     const char *fn = __func__;
     if (!data)
         return bp__fail(BP_EINVAL, fn, "data is NULL");
+    int rc = BP__CHECK_RESERVED(data, "data->reserved", fn);
+    if (rc != BP_OK)
+        return rc;
     if (!isfinite(offset) || !isfinite(scale))
         return bp__fail(BP_EINVAL, fn, "offset %g and scale %g must be finite", (double)offset,
                         (double)scale);
@@ -150,6 +157,9 @@ int bp_dataset_batch(const bp_dataset *data, const size_t *order, size_t first, 
     const char *fn = __func__;
     if (!data || !inputs)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !data ? "data" : "inputs");
+    int rc = BP__CHECK_RESERVED(data, "data->reserved", fn);
+    if (rc != BP_OK)
+        return rc;
     size_t end;
     if (!bp__add_size(first, n, &end) || end > data->count)
         return bp__fail(BP_ERANGE, fn, "examples %zu + %zu reach past the %zu of the data set",

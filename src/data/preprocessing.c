@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/net.h"
+#include "support/abi.h"
 #include "support/alloc.h"
 #include "support/error.h"
 
@@ -54,7 +55,13 @@ static bool good_name(const char *name, size_t length) {
 static int check(const bp_net *net, const bp_preprocessing *p, const char *fn) {
     if (p->task != BP_TASK_CLASSIFICATION && p->task != BP_TASK_REGRESSION)
         return bp__fail(BP_EINVAL, fn, "unknown task %d", (int)p->task);
-    int rc = check_scaler(&p->inputs, bp_net_num_inputs(net), "input", fn);
+    int rc = BP__CHECK_RESERVED(p, "preprocessing->reserved", fn);
+    if (rc == BP_OK)
+        rc = BP__CHECK_RESERVED(&p->inputs, "preprocessing->inputs.reserved", fn);
+    if (rc == BP_OK)
+        rc = BP__CHECK_RESERVED(&p->targets, "preprocessing->targets.reserved", fn);
+    if (rc == BP_OK)
+        rc = check_scaler(&p->inputs, bp_net_num_inputs(net), "input", fn);
     if (rc == BP_OK)
         rc = check_scaler(&p->targets, bp_net_num_outputs(net), "target", fn);
     if (rc != BP_OK)

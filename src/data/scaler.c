@@ -6,6 +6,7 @@
 
 #include "backprop.h"
 #include "data/scaler.h"
+#include "support/abi.h"
 #include "support/alloc.h"
 #include "support/error.h"
 
@@ -106,6 +107,9 @@ int bp_scaler_fit(bp_scaler *out, bp_scaling_kind kind, const float *x, size_t r
 static int check_apply(const bp_scaler *s, const float *x, size_t rows, const char *fn) {
     if (!s || !x)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !s ? "the scaler" : "x");
+    int rc = BP__CHECK_RESERVED(s, "s->reserved", fn);
+    if (rc != BP_OK)
+        return rc;
     if (s->columns == 0 || !s->offset || !s->scale)
         return bp__fail(BP_EINVAL, fn, "the scaler is empty");
     /* A caller-made scaler: a zero or non-finite scale would make NaN. */

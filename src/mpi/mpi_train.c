@@ -31,6 +31,14 @@ static int check_arguments(bp_net *net, bp_optimizer *opt, const bp_dataset *tra
                             : !opt   ? "opt"
                             : !train ? "train"
                                      : "options");
+    for (size_t i = 0; i < sizeof options->reserved / sizeof options->reserved[0]; i++)
+        if (options->reserved[i] != 0)
+            return bp_mpi__fail(BP_EINVAL, FN,
+                                "options->reserved[%zu] is 0x%llx, not 0: that space is reserved "
+                                "for fields of later versions than this library (%s); start the "
+                                "struct from bp_mpi_options_default or zeroed, and set fields by "
+                                "name",
+                                i, (unsigned long long)options->reserved[i], bp_version());
     if (options->bucket_bytes < sizeof(float))
         return bp_mpi__fail(BP_EINVAL, FN, "bucket_bytes is %zu; it must be at least %zu",
                             options->bucket_bytes, sizeof(float));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/net.h"
+#include "support/abi.h"
 #include "support/alloc.h"
 #include "support/error.h"
 
@@ -64,6 +65,9 @@ static bool unit_interval(float x) { return x >= 0.0f && x < 1.0f; }
  * others zero, is valid. */
 int bp__optimizer_check_config(const bp_optimizer_config *config, const char *function) {
     const bp_optimizer_config *c = config;
+    int rc = BP__CHECK_RESERVED(c, "config->reserved", function);
+    if (rc != BP_OK)
+        return rc;
     if (c->kind != BP_OPT_SGD && c->kind != BP_OPT_MOMENTUM && c->kind != BP_OPT_NESTEROV &&
         c->kind != BP_OPT_ADAM)
         return bp__fail(BP_EINVAL, function, "kind is %d, not a bp_optimizer_kind", (int)c->kind);

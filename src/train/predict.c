@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backprop.h"
+#include "support/abi.h"
 #include "support/alloc.h"
 #include "support/error.h"
 
@@ -62,6 +63,11 @@ int bp_evaluate_regression(bp_net *net, const bp_dataset *data, const bp_scaler 
     const char *fn = __func__;
     if (!net || !data || !metrics)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !net ? "net" : !data ? "data" : "metrics");
+    int rc = BP__CHECK_RESERVED(data, "data->reserved", fn);
+    if (rc == BP_OK && target_scaler)
+        rc = BP__CHECK_RESERVED(target_scaler, "target_scaler->reserved", fn);
+    if (rc != BP_OK)
+        return rc;
     const size_t width = bp_net_num_outputs(net), in = bp_net_num_inputs(net);
     if (!data->targets)
         return bp__fail(BP_EINVAL, fn, "the data set has no targets: a classification set");
@@ -79,7 +85,7 @@ int bp_evaluate_regression(bp_net *net, const bp_dataset *data, const bp_scaler 
         float probe = 0.0f; /* checks the scaler's values once */
         bp_scaler one = *target_scaler;
         one.columns = 1;
-        int rc = bp_scaler_inverse(&one, &probe, 1);
+        rc = bp_scaler_inverse(&one, &probe, 1);
         for (size_t j = 1; rc == BP_OK && j < width; j++) {
             one.offset = target_scaler->offset + j;
             one.scale = target_scaler->scale + j;
@@ -88,7 +94,7 @@ int bp_evaluate_regression(bp_net *net, const bp_dataset *data, const bp_scaler 
         if (rc != BP_OK)
             return rc;
     }
-    int rc = reserve_for(net, data->count);
+    rc = reserve_for(net, data->count);
     if (rc != BP_OK)
         return rc;
     const size_t batch = bp_net_max_batch(net);

@@ -4,10 +4,12 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "core/finite.h"
 #include "core/net.h"
+#include "support/abi.h"
 #include "support/alloc.h"
 #include "support/error.h"
 #include "train/agreement.h"
@@ -52,6 +54,11 @@ static int check_data(const bp_net *net, const bp_dataset *data, const char *nam
                       const char *function) {
     if (!data)
         return bp__fail(BP_EINVAL, function, "%s is NULL", name);
+    char what[32];
+    snprintf(what, sizeof what, "the %s set's reserved", name);
+    int rc = BP__CHECK_RESERVED(data, what, function);
+    if (rc != BP_OK)
+        return rc;
     if (data->count == 0 || !data->inputs || (!data->labels && !data->targets))
         return bp__fail(BP_EINVAL, function, "the %s set is empty", name);
     if (data->features != bp_net_num_inputs(net))
@@ -217,6 +224,9 @@ static void free_state(train_state *s) {
 static int check_collective(const bp_collective *c, const char *fn) {
     if (!c)
         return BP_OK;
+    int rc = BP__CHECK_RESERVED(c, "options->collective->reserved", fn);
+    if (rc != BP_OK)
+        return rc;
     if (c->size == 0 || c->rank >= c->size || !c->sum)
         return bp__fail(BP_EINVAL, fn,
                         "the collective is not valid (rank %zu of %zu participants, sum %s)",
@@ -233,6 +243,9 @@ static int check_train_arguments(bp_net *net, bp_optimizer *opt, const bp_datase
         return bp__fail(BP_EINVAL, fn,
                         "the optimizer was made for %zu parameters; the network has %zu",
                         opt->n_params, net->n_params);
+    int rc = BP__CHECK_RESERVED(options, "options->reserved", fn);
+    if (rc != BP_OK)
+        return rc;
     if (options->workers > BP_WORKERS_MAX)
         return bp__fail(BP_EINVAL, fn, "workers is %zu; it must be at most %d", options->workers,
                         BP_WORKERS_MAX);
@@ -257,7 +270,7 @@ static int check_train_arguments(bp_net *net, bp_optimizer *opt, const bp_datase
                         "the network has no gradient hook; with %zu participants nothing would "
                         "sum their gradients (the transport sets it: bp_net_set_gradient_hook)",
                         c->size);
-    int rc = check_data(net, train, "training", fn);
+    rc = check_data(net, train, "training", fn);
     if (rc == BP_OK && test)
         rc = check_data(net, test, "test", fn);
     return rc;
