@@ -699,7 +699,10 @@ Test(data, one_hot_rows) {
     for (size_t i = 0; i < 4; i++)
         for (size_t j = 0; j < 4; j++)
             cr_assert_eq(out[i * 4 + j], j == labels[i] ? 1.0f : 0.0f, "(%zu, %zu)", i, j);
+    /* No rows: nothing written. */
+    out[0] = 9.0f;
     cr_assert_eq(bp_one_hot(labels, 0, 4, out), BP_OK);
+    cr_assert_eq(out[0], 9.0f, "no rows, yet out was written");
 }
 
 Test(data, one_hot_rejects_bad_arguments) {
@@ -830,7 +833,10 @@ Test(data, batch_gathers_in_order_or_by_identity) {
     assert_batch(x, y, (const size_t[]){2, 0, 1}, 3);
     cr_assert_eq(bp_dataset_batch(&d, order, 3, 2, x, NULL), BP_OK);
     assert_batch(x, NULL, (const size_t[]){1, 3}, 2);
+    /* An empty batch at the end writes nothing. */
+    x[0] = y[0] = 7.0f;
     cr_assert_eq(bp_dataset_batch(&d, order, 5, 0, x, y), BP_OK);
+    cr_assert(x[0] == 7.0f && y[0] == 7.0f, "an empty batch wrote a row");
 }
 
 Test(data, batch_checks_ranges) {
@@ -853,6 +859,7 @@ Test(data, batch_checks_ranges) {
     b_labels[1] = B_CLASSES; /* a caller's struct whose labels disagree with classes */
     cr_assert_eq(bp_dataset_batch(&d, NULL, 0, 2, x, y), BP_EINVAL);
     cr_assert_eq(bp_dataset_batch(&d, NULL, 0, 2, x, NULL), BP_OK); /* no targets, no check */
+    assert_batch(x, NULL, (const size_t[]){0, 1}, 2);
     b_labels[1] = 3;
 }
 
@@ -1055,12 +1062,18 @@ Test(data, csv_memory_equals_the_file) {
     const char *text = "label,a,b\r\n1.5,2,0\r\n-3,0.25,2\r\n4e-1, 7 ,1";
     bp_dataset from_file = load_csv(text, 2), from_memory;
     cr_assert_eq(load_csv_memory(&from_memory, text, strlen(text), 2), BP_OK, "%s", bp_errmsg());
-    cr_assert_eq(from_memory.count, 3);
-    cr_assert_eq(from_memory.features, from_file.features);
-    cr_assert_eq(from_memory.classes, from_file.classes);
-    assert_floats(from_memory.inputs, from_file.inputs, 6);
-    for (size_t i = 0; i < 3; i++)
-        cr_assert_eq(from_memory.labels[i], from_file.labels[i]);
+    /* Both what the text holds, not only alike. */
+    const float want[] = {1.5f, 2.0f, -3.0f, 0.25f, 0.4f, 7.0f};
+    const uint32_t labels[] = {0, 2, 1};
+    const bp_dataset *sets[] = {&from_file, &from_memory};
+    for (size_t s = 0; s < 2; s++) {
+        cr_assert_eq(sets[s]->count, 3);
+        cr_assert_eq(sets[s]->features, 2);
+        cr_assert_eq(sets[s]->classes, 3);
+        assert_floats(sets[s]->inputs, want, 6);
+        for (size_t i = 0; i < 3; i++)
+            cr_assert_eq(sets[s]->labels[i], labels[i], "%s: label %zu", s ? "memory" : "file", i);
+    }
     bp_dataset_free(&from_file);
     bp_dataset_free(&from_memory);
 }

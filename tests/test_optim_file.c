@@ -459,6 +459,8 @@ Test(optim_file, crafted_files_get_their_documented_codes_without_changes) {
     obuild(&s, &b);
     write_file(path, b.data, b.len);
     cr_assert_eq(bp_optimizer_load(f.opt, path), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(bp_optimizer_steps(f.opt), 7, "the control's t");
+    cr_assert_eq(bp_optimizer_get_config(f.opt)->kind, BP_OPT_MOMENTUM, "the control's kind");
     bp_optimizer_destroy(f.opt);
     bp_net_destroy(f.net);
 }

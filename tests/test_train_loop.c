@@ -229,8 +229,11 @@ Test(train_loop, argument_checks) {
     cr_assert_eq(bp_train(other, opt, &data, NULL, &options), BP_EINVAL);
     cr_assert(strstr(bp_errmsg(), "parameters"), "message: %s", bp_errmsg());
 
-    /* And a good call after all that. */
+    /* No refused call took a step; a good one after all that takes the
+     * epoch's 3 (10 examples in batches of 4). */
+    cr_assert_eq(bp_optimizer_steps(opt), 0);
     cr_assert_eq(bp_train(net, opt, &data, &data, &options), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(bp_optimizer_steps(opt), 3);
     bp_net_destroy(other);
     bp_optimizer_destroy(opt);
     bp_net_destroy(net);
