@@ -241,53 +241,41 @@ Test(optim, cosine_schedule_in_closed_form) {
     bp_net_destroy(net);
 }
 
+/* How far two steps of `kind` at rate eta and momentum mu, under the
+ * constant gradient g, move a parameter downhill. */
+static float two_steps_move(bp_optimizer_kind kind, float eta, float mu, float g) {
+    bp_net *net = make_net(6);
+    bp_optimizer_config c;
+    bp_optimizer_config_default(&c, kind);
+    c.learning_rate = eta;
+    c.momentum = mu;
+    bp_optimizer *opt = make_optimizer(net, &c);
+    float *params;
+    bp_net_params(net, &params, NULL);
+    const float before = params[20];
+    set_gradient(net, g);
+    cr_assert_eq(bp_optimizer_step(opt, net), BP_OK);
+    cr_assert_eq(bp_optimizer_step(opt, net), BP_OK);
+    const float moved = before - params[20];
+    bp_optimizer_destroy(opt);
+    bp_net_destroy(net);
+    return moved;
+}
+
 /* Under a constant gradient g, after two steps momentum has moved a parameter
  * by eta g (1 + (1 + mu)) and Nesterov by eta g ((1 + mu) + (1 + mu + mu^2)):
  * Nesterov further, by eta g mu (1 + mu). With mu = 0 both are SGD. */
 Test(optim, nesterov_looks_ahead_of_momentum) {
     const float eta = 0.1f, mu = 0.5f, g = 2.0f;
-    float moved[2];
-    for (int k = 0; k < 2; k++) {
-        bp_net *net = make_net(6);
-        bp_optimizer_config c;
-        bp_optimizer_config_default(&c, k ? BP_OPT_NESTEROV : BP_OPT_MOMENTUM);
-        c.learning_rate = eta;
-        c.momentum = mu;
-        bp_optimizer *opt = make_optimizer(net, &c);
-        float *params;
-        bp_net_params(net, &params, NULL);
-        const float before = params[20];
-        set_gradient(net, g);
-        bp_optimizer_step(opt, net);
-        bp_optimizer_step(opt, net);
-        moved[k] = before - params[20];
-        bp_optimizer_destroy(opt);
-        bp_net_destroy(net);
-    }
-    cr_assert_float_eq(moved[0], 0.1 * 2 * 2.5, 1e-6);          /* 0.5 */
-    cr_assert_float_eq(moved[1], 0.1 * 2 * (1.5 + 1.75), 1e-6); /* 0.65 */
-    cr_assert_float_eq(moved[1] - moved[0], eta * g * mu * (1 + mu), 1e-6);
+    const float momentum = two_steps_move(BP_OPT_MOMENTUM, eta, mu, g);
+    const float nesterov = two_steps_move(BP_OPT_NESTEROV, eta, mu, g);
+    cr_assert_float_eq(momentum, 0.1 * 2 * 2.5, 1e-6);          /* 0.5 */
+    cr_assert_float_eq(nesterov, 0.1 * 2 * (1.5 + 1.75), 1e-6); /* 0.65 */
+    cr_assert_float_eq(nesterov - momentum, eta * g * mu * (1 + mu), 1e-6);
 
-    float sgd_like[3];
-    for (int kind = BP_OPT_SGD; kind <= BP_OPT_NESTEROV; kind++) {
-        bp_net *net = make_net(6);
-        bp_optimizer_config c;
-        bp_optimizer_config_default(&c, (bp_optimizer_kind)kind);
-        c.learning_rate = eta;
-        c.momentum = 0.0f;
-        bp_optimizer *opt = make_optimizer(net, &c);
-        float *params;
-        bp_net_params(net, &params, NULL);
-        const float before = params[20];
-        set_gradient(net, g);
-        bp_optimizer_step(opt, net);
-        bp_optimizer_step(opt, net);
-        sgd_like[kind] = before - params[20];
-        bp_optimizer_destroy(opt);
-        bp_net_destroy(net);
-    }
-    cr_assert_eq(sgd_like[1], sgd_like[0]);
-    cr_assert_eq(sgd_like[2], sgd_like[0]);
+    const float sgd = two_steps_move(BP_OPT_SGD, eta, 0.0f, g);
+    cr_assert_eq(two_steps_move(BP_OPT_MOMENTUM, eta, 0.0f, g), sgd);
+    cr_assert_eq(two_steps_move(BP_OPT_NESTEROV, eta, 0.0f, g), sgd);
 }
 
 /* Adam's first step moves each parameter by eta sign(g) (m_hat = g,

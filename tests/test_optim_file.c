@@ -138,45 +138,61 @@ static void uninterrupted(const bp_optimizer_config *c, float *out) {
     bp_net_destroy(net);
 }
 
+static const bp_optimizer_kind kinds[] = {BP_OPT_SGD, BP_OPT_MOMENTUM, BP_OPT_NESTEROV,
+                                          BP_OPT_ADAM};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+/* Trains a fresh network with c to STOP, saves the optimizer to path, and
+ * throws both away; at_stop gets the parameters, to resume from. */
+static void save_at_stop(const bp_optimizer_config *c, const char *path, float *at_stop) {
+    bp_net *net = make_net();
+    bp_optimizer *opt = make_opt(net, c);
+    train(net, opt, 0, STOP);
+    cr_assert_eq(bp_optimizer_save(opt, path), BP_OK, "%s", bp_errmsg());
+    copy_params(net, at_stop);
+    bp_optimizer_destroy(opt);
+    bp_net_destroy(net);
+}
+
+/* opt, just loaded from what an optimizer of config c saved at STOP, is
+ * that optimizer (config and t), and going on from STOP to END on net (at
+ * STOP's parameters) ends bit for bit where uninterrupted training ends. */
+static void assert_resumes(bp_net *net, bp_optimizer *opt, const bp_optimizer_config *c,
+                           const char *what) {
+    assert_config_eq(bp_optimizer_get_config(opt), c, what);
+    cr_assert_eq(bp_optimizer_steps(opt), STOP, "%s: t", what);
+    float reference[N_PARAMS], resumed[N_PARAMS];
+    uninterrupted(c, reference);
+    train(net, opt, STOP, END);
+    copy_params(net, resumed);
+    cr_assert(memcmp(resumed, reference, sizeof reference) == 0,
+              "%s: resumed training differs from uninterrupted training", what);
+}
+
 Test(optim_file, resuming_from_a_file_matches_uninterrupted_training_bitwise) {
     char path[160];
     path_in_scratch(path, sizeof path, "opt.bin");
-    const bp_optimizer_kind kinds[] = {BP_OPT_SGD, BP_OPT_MOMENTUM, BP_OPT_NESTEROV, BP_OPT_ADAM};
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < N_KINDS; k++) {
         const bp_optimizer_config c = config_for(kinds[k]);
-        float reference[N_PARAMS], at_stop[N_PARAMS], resumed[N_PARAMS];
-        uninterrupted(&c, reference);
-
-        /* Train to STOP, save, and throw the optimizer away. */
-        bp_net *net = make_net();
-        bp_optimizer *opt = make_opt(net, &c);
-        train(net, opt, 0, STOP);
-        cr_assert_eq(bp_optimizer_save(opt, path), BP_OK, "%s", bp_errmsg());
-        copy_params(net, at_stop);
-        bp_optimizer_destroy(opt);
-        bp_net_destroy(net);
+        float at_stop[N_PARAMS];
+        save_at_stop(&c, path, at_stop);
 
         /* A fresh network and optimizers of every kind (so of every state
          * size) with default settings: loading makes each the saved one. */
-        for (size_t fresh = 0; fresh < 4; fresh++) {
-            net = make_net();
+        for (size_t fresh = 0; fresh < N_KINDS; fresh++) {
+            bp_net *net = make_net();
             set_params(net, at_stop);
             bp_optimizer_config other;
             bp_optimizer_config_default(&other, kinds[fresh]);
-            opt = make_opt(net, &other);
+            bp_optimizer *opt = make_opt(net, &other);
             cr_assert_eq(bp_optimizer_load(opt, path), BP_OK, "%s", bp_errmsg());
             char what[64];
             snprintf(what, sizeof what, "kind %zu loaded into kind %zu", k, fresh);
-            assert_config_eq(bp_optimizer_get_config(opt), &c, what);
-            cr_assert_eq(bp_optimizer_steps(opt), STOP, "%s: t", what);
             size_t state_floats = kinds[k] == BP_OPT_ADAM  ? 2 * N_PARAMS
                                   : kinds[k] == BP_OPT_SGD ? 0
                                                            : N_PARAMS;
             cr_assert_geq(bp_optimizer_memory_bytes(opt), state_floats * sizeof(float), "%s", what);
-            train(net, opt, STOP, END);
-            copy_params(net, resumed);
-            cr_assert(memcmp(resumed, reference, sizeof reference) == 0,
-                      "%s: resumed training differs from uninterrupted training", what);
+            assert_resumes(net, opt, &c, what);
             bp_optimizer_destroy(opt);
             bp_net_destroy(net);
         }
@@ -549,32 +565,22 @@ Test(optim_file, saving_over_a_file_replaces_it_and_leaves_nothing_else) {
 Test(optim_file, memory_load_resumes_like_the_file_it_was_read_from) {
     char path[160];
     path_in_scratch(path, sizeof path, "opt.bin");
-    const bp_optimizer_kind kinds[] = {BP_OPT_SGD, BP_OPT_MOMENTUM, BP_OPT_NESTEROV, BP_OPT_ADAM};
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < N_KINDS; k++) {
         const bp_optimizer_config c = config_for(kinds[k]);
-        float reference[N_PARAMS], at_stop[N_PARAMS], resumed[N_PARAMS];
-        uninterrupted(&c, reference);
-        bp_net *net = make_net();
-        bp_optimizer *opt = make_opt(net, &c);
-        train(net, opt, 0, STOP);
-        cr_assert_eq(bp_optimizer_save(opt, path), BP_OK, "%s", bp_errmsg());
-        copy_params(net, at_stop);
-        bp_optimizer_destroy(opt);
-
+        float at_stop[N_PARAMS];
+        save_at_stop(&c, path, at_stop);
         size_t n;
         unsigned char *bytes = read_file(path, &n);
+        bp_net *net = make_net();
         set_params(net, at_stop);
         bp_optimizer_config other;
         bp_optimizer_config_default(&other, BP_OPT_SGD);
-        opt = make_opt(net, &other);
+        bp_optimizer *opt = make_opt(net, &other);
         cr_assert_eq(bp_optimizer_load_memory(opt, bytes, n), BP_OK, "%s", bp_errmsg());
         free(bytes);
-        assert_config_eq(bp_optimizer_get_config(opt), &c, "from memory");
-        cr_assert_eq(bp_optimizer_steps(opt), STOP);
-        train(net, opt, STOP, END);
-        copy_params(net, resumed);
-        cr_assert(memcmp(resumed, reference, sizeof reference) == 0, "kind %zu: resumed differs",
-                  k);
+        char what[64];
+        snprintf(what, sizeof what, "kind %zu from memory", k);
+        assert_resumes(net, opt, &c, what);
         bp_optimizer_destroy(opt);
         bp_net_destroy(net);
     }
@@ -601,8 +607,7 @@ Test(optim_file, memory_load_rejects_crafted_damaged_and_missing_bytes_without_c
 Test(optim_file, memory_save_writes_the_bytes_of_the_file_and_resumes_bitwise) {
     char path[160];
     path_in_scratch(path, sizeof path, "opt.bin");
-    const bp_optimizer_kind kinds[] = {BP_OPT_SGD, BP_OPT_MOMENTUM, BP_OPT_NESTEROV, BP_OPT_ADAM};
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    for (size_t k = 0; k < N_KINDS; k++) {
         const bp_optimizer_config c = config_for(kinds[k]);
         bp_net *net = make_net();
         bp_optimizer *opt = make_opt(net, &c);
@@ -621,14 +626,11 @@ Test(optim_file, memory_save_writes_the_bytes_of_the_file_and_resumes_bitwise) {
                   (int)kinds[k]);
 
         /* A fresh optimizer loaded from the bytes resumes as if never stopped. */
-        float resumed[N_PARAMS], reference[N_PARAMS];
         bp_optimizer *fresh = make_opt(net, &c);
         cr_assert_eq(bp_optimizer_load_memory(fresh, memory, size), BP_OK, "%s", bp_errmsg());
-        train(net, fresh, STOP, END);
-        copy_params(net, resumed);
-        uninterrupted(&c, reference);
-        cr_assert(memcmp(resumed, reference, sizeof resumed) == 0, "kind %d: not bitwise",
-                  (int)kinds[k]);
+        char what[64];
+        snprintf(what, sizeof what, "kind %d saved to memory", (int)kinds[k]);
+        assert_resumes(net, fresh, &c, what);
         bp_optimizer_destroy(fresh);
         bp_optimizer_destroy(opt);
         bp_net_destroy(net);
