@@ -64,6 +64,12 @@ static bp_net *make_net(const shape *s, bp_kernels kernels, uint64_t seed) {
     return net;
 }
 
+/* A 2-2 tanh network: enough for a test of the file, not of the network. */
+static bp_net *tiny_net(void) {
+    static const shape tiny = {1, {2, 2}, {BP_ACT_TANH}, BP_LOSS_QUADRATIC};
+    return make_net(&tiny, BP_KERNELS_NAIVE, 1);
+}
+
 static void assert_same_network(bp_net *a, bp_net *b, const char *what) {
     cr_assert_eq(bp_net_num_layers(a), bp_net_num_layers(b), "%s: layers", what);
     cr_assert_eq(bp_net_loss(a), bp_net_loss(b), "%s: loss", what);
@@ -496,8 +502,7 @@ Test(model, length_message_names_sizes_and_both_lengths) {
 Test(model, load_rejects_bad_arguments_and_unreadable_paths) {
     char path[160];
     path_in_scratch(path, sizeof path, "model.bin");
-    const shape s = {1, {2, 2}, {BP_ACT_TANH}, BP_LOSS_QUADRATIC};
-    bp_net *net = make_net(&s, BP_KERNELS_NAIVE, 1);
+    bp_net *net = tiny_net();
     cr_assert_eq(bp_net_save(net, path), BP_OK, "%s", bp_errmsg());
     bp_net_destroy(net);
 
@@ -524,8 +529,7 @@ Test(model, load_rejects_bad_arguments_and_unreadable_paths) {
 }
 
 Test(model, save_rejects_bad_arguments) {
-    const shape s = {1, {2, 2}, {BP_ACT_TANH}, BP_LOSS_QUADRATIC};
-    bp_net *net = make_net(&s, BP_KERNELS_NAIVE, 1);
+    bp_net *net = tiny_net();
     cr_assert_eq(bp_net_save(NULL, "/tmp/x.bin"), BP_EINVAL);
     cr_assert_eq(bp_net_save(net, NULL), BP_EINVAL);
     cr_assert_eq(bp_net_save(net, ""), BP_EINVAL);
@@ -592,8 +596,7 @@ Test(model, non_finite_parameters_are_not_saved_and_leave_the_old_file) {
 Test(model, saving_into_a_missing_directory_fails_without_leftovers) {
     char path[160];
     path_in_scratch(path, sizeof path, "no-such-dir/model.bin");
-    const shape s = {1, {2, 2}, {BP_ACT_TANH}, BP_LOSS_QUADRATIC};
-    bp_net *net = make_net(&s, BP_KERNELS_NAIVE, 1);
+    bp_net *net = tiny_net();
     cr_assert_eq(bp_net_save(net, path), BP_EIO);
     cr_assert(strncmp(bp_errmsg(), "bp_net_save: ", 13) == 0, "%s", bp_errmsg());
     cr_assert(strstr(bp_errmsg(), path) != NULL, "%s", bp_errmsg());
@@ -606,8 +609,7 @@ Test(model, saving_over_a_directory_fails_and_removes_the_temporary_file) {
     char path[160];
     path_in_scratch(path, sizeof path, "a-directory");
     cr_assert_eq(mkdir(path, 0755), 0);
-    const shape s = {1, {2, 2}, {BP_ACT_TANH}, BP_LOSS_QUADRATIC};
-    bp_net *net = make_net(&s, BP_KERNELS_NAIVE, 1);
+    bp_net *net = tiny_net();
     cr_assert_eq(bp_net_save(net, path), BP_EIO);
     cr_assert(strstr(bp_errmsg(), "rename") != NULL, "%s", bp_errmsg());
     char names[4][64];
@@ -649,8 +651,7 @@ Test(model, saving_over_a_file_replaces_it_and_leaves_nothing_else) {
 Test(model, a_new_file_is_readable_by_others) {
     char path[160];
     path_in_scratch(path, sizeof path, "new.bin");
-    const shape s = {1, {2, 2}, {BP_ACT_TANH}, BP_LOSS_QUADRATIC};
-    bp_net *net = make_net(&s, BP_KERNELS_NAIVE, 1);
+    bp_net *net = tiny_net();
     cr_assert_eq(bp_net_save(net, path), BP_OK, "%s", bp_errmsg());
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
@@ -662,8 +663,7 @@ Test(model, saving_in_the_current_directory_works) {
     char cwd[512];
     cr_assert_not_null(getcwd(cwd, sizeof cwd));
     cr_assert_eq(chdir(scratch), 0);
-    const shape s = {1, {2, 2}, {BP_ACT_TANH}, BP_LOSS_QUADRATIC};
-    bp_net *net = make_net(&s, BP_KERNELS_NAIVE, 1);
+    bp_net *net = tiny_net();
     cr_assert_eq(bp_net_save(net, "plain.bin"), BP_OK, "%s", bp_errmsg());
     bp_net *loaded = NULL;
     cr_assert_eq(bp_net_load(&loaded, "plain.bin", BP_KERNELS_NAIVE), BP_OK, "%s", bp_errmsg());
