@@ -4,7 +4,6 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 static bp_net *create(size_t n_layers, const size_t *sizes, const bp_activation *activations,
@@ -246,11 +245,4 @@ Test(params, reserve_keeps_parameters_and_results) {
     cr_assert_eq(bp_net_reserve(net, 2), BP_OK, "shrinking works too");
     cr_assert_leq(bp_net_memory_bytes(net), blocks + 2 * per_example + 4096);
     bp_net_destroy(net);
-}
-
-Test(params, version_matches_header) {
-    char expected[32];
-    snprintf(expected, sizeof expected, "%d.%d.%d", BP_VERSION_MAJOR, BP_VERSION_MINOR,
-             BP_VERSION_PATCH);
-    cr_assert_str_eq(bp_version(), expected);
 }
