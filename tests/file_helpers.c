@@ -166,13 +166,14 @@ void check_crafted_load(const crafted_loader *loader, const char *name, const un
         loader->after(rc, name, loader->context);
 }
 
-/* A refused load: a code refused() accepts, the message, the after-checks. */
+/* A refused load: a code refused() accepts, the message (with phrase,
+ * unless NULL), the after-checks. */
 static void check_refused(const crafted_loader *loader, const char *name, const unsigned char *data,
-                          size_t n, bool (*refused)(int rc)) {
+                          size_t n, bool (*refused)(int rc), const char *phrase) {
     char path[160];
     int rc = load_bytes(loader, data, n, path, sizeof path);
     cr_assert(refused(rc), "%s: %s (%s)", name, bp_err_name(rc), bp_errmsg());
-    check_message(loader, name, path, NULL);
+    check_message(loader, name, path, phrase);
     if (loader->after)
         loader->after(rc, name, loader->context);
 }
@@ -180,9 +181,10 @@ static void check_refused(const crafted_loader *loader, const char *name, const 
 void check_truncated_loads(const crafted_loader *loader, const unsigned char *data, size_t n,
                            bool (*refused)(int rc)) {
     for (size_t len = 0; len < n; len++) {
-        char name[64];
+        char name[64], length[64];
         snprintf(name, sizeof name, "%zu of %zu bytes", len, n);
-        check_refused(loader, name, data, len, refused);
+        snprintf(length, sizeof length, "file is %zu bytes", len);
+        check_refused(loader, name, data, len, refused, length);
     }
 }
 
@@ -195,7 +197,7 @@ void check_flipped_loads(const crafted_loader *loader, const unsigned char *data
         char name[64];
         snprintf(name, sizeof name, "byte %zu of %zu flipped", i, n);
         flipped[i] ^= flip;
-        check_refused(loader, name, flipped, n, refused);
+        check_refused(loader, name, flipped, n, refused, NULL);
         flipped[i] ^= flip;
     }
     free(flipped);

@@ -81,7 +81,7 @@ void check_crafted_load(const crafted_loader *loader, const char *name, const un
                         size_t n, int code, const char *phrase);
 /* Loads every truncation of the n bytes at data (0 to n - 1 bytes) as
  * check_crafted_load does, asserting each is refused with a code that
- * refused() accepts. */
+ * refused() accepts and a message giving its length ("file is 17 bytes"). */
 void check_truncated_loads(const crafted_loader *loader, const unsigned char *data, size_t n,
                            bool (*refused)(int rc));
 /* The same for the n bytes with each byte in turn xored with flip. */
