@@ -353,6 +353,16 @@ static int create_activation_negative(fixture *f) {
     const bp_activation a[] = {(bp_activation)-1, BP_ACT_TANH};
     return create(2, sizes, a, BP_KERNELS_OPENBLAS);
 }
+static int create_activation_99_naive(fixture *f) {
+    (void)f;
+    const bp_activation a[] = {BP_ACT_TANH, (bp_activation)99};
+    return create(2, sizes, a, BP_KERNELS_NAIVE);
+}
+static int create_zero_inputs_naive(fixture *f) {
+    (void)f;
+    const size_t s[] = {0, HID, OUT};
+    return create(2, s, activations, BP_KERNELS_NAIVE);
+}
 static int create_hidden_softmax(fixture *f) {
     (void)f;
     const bp_activation a[] = {BP_ACT_SOFTMAX, BP_ACT_SOFTMAX};
@@ -369,6 +379,21 @@ static int create_bytes_overflow(fixture *f) {
     (void)f;
     /* One layer of about 2^62 weights: the count fits, its bytes do not. */
     const size_t s[] = {(size_t)INT_MAX, (size_t)INT_MAX};
+    return create(1, s, identity, BP_KERNELS_NAIVE);
+}
+
+static int create_rounded_bytes_overflow(fixture *f) {
+    (void)f;
+    /* 2^61 - 2 parameters: their bytes fit size_t, but rounding the block
+     * up to whole cache lines makes 2^61, whose 2 x 4 bytes wrap to 0. */
+    const size_t s[] = {1, (size_t)INT_MAX, ((size_t)1 << 30) - 2};
+    return create(2, s, identity, BP_KERNELS_NAIVE);
+}
+static int create_out_of_memory(fixture *f) {
+    (void)f;
+    /* 2^31 x 2^20 weights: 8 PiB per block, beyond any address space, so
+     * the allocation fails whatever the kernel's overcommit policy. */
+    const size_t s[] = {(size_t)INT_MAX, (size_t)1 << 20};
     return create(1, s, identity, BP_KERNELS_NAIVE);
 }
 
@@ -438,6 +463,21 @@ static int forward_size_max(fixture *f) {
     return bp_net_forward(f->net, f->c.inputs[0], SIZE_MAX, &f->c.outputs);
 }
 static int forward_alias(fixture *f) { return bp_net_forward(f->net, f->alias, 1, &f->c.outputs); }
+/* A copy of a network's outputs is an input like any other. */
+static int forward_copy_of_outputs(fixture *f) {
+    (void)f;
+    const size_t square[] = {4, 4};
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(&net, 1, square, identity, BP_KERNELS_OPENBLAS, 2), BP_OK);
+    const float x[4] = {1, 2, 3, 4};
+    const float *out;
+    cr_assert_eq(bp_net_forward(net, x, 1, &out), BP_OK);
+    float copy[4];
+    memcpy(copy, out, sizeof copy);
+    const int rc = bp_net_forward(net, copy, 1, NULL);
+    bp_net_destroy(net);
+    return rc;
+}
 static int forward_null_outputs(fixture *f) {
     return bp_net_forward(f->net, f->c.inputs[0], MAX_BATCH, NULL);
 }
@@ -1649,6 +1689,16 @@ static int threads_int_min(fixture *f) {
     (void)f;
     return set_threads(INT_MIN);
 }
+static int threads_minus_3(fixture *f) {
+    (void)f;
+    return set_threads(-3);
+}
+/* A count that is taken, and then reported. */
+static int threads_one(fixture *f) {
+    (void)f;
+    const int rc = bp_blas_set_threads(1);
+    return rc != BP_OK ? rc : bp_blas_threads() == 1 ? BP_OK : NOT_AS_DOCUMENTED;
+}
 static int threads_positive(fixture *f) {
     (void)f;
     return documented(bp_blas_threads() >= 1);
@@ -1846,6 +1896,7 @@ static const bad_case cases[] = {
     BAD(bp_net_create, "no layers", create_zero_layers, BP_EINVAL, NULL),
     BAD(bp_net_create, "SIZE_MAX layers", create_size_max_layers, BP_EINVAL, "sizes[3]"),
     BAD(bp_net_create, "no inputs", create_zero_inputs, BP_EINVAL, "sizes[0]"),
+    BAD(bp_net_create, "no inputs, naive kernels", create_zero_inputs_naive, BP_EINVAL, NULL),
     BAD(bp_net_create, "empty hidden layer", create_zero_hidden, BP_EINVAL, "sizes[1]"),
     BAD(bp_net_create, "no outputs", create_zero_outputs, BP_EINVAL, "sizes[2]"),
     BAD(bp_net_create, "size INT_MAX + 1", create_size_over_int_max, BP_EINVAL, "sizes[1]"),
@@ -1854,9 +1905,14 @@ static const bad_case cases[] = {
     BAD(bp_net_create, "kernels -1", create_kernels_negative, BP_EINVAL, "kernel"),
     BAD(bp_net_create, "activation 6", create_activation_6, BP_EINVAL, "activations[1]"),
     BAD(bp_net_create, "activation -1", create_activation_negative, BP_EINVAL, "activations[0]"),
+    BAD(bp_net_create, "activation 99, naive kernels", create_activation_99_naive, BP_EINVAL,
+        "activations[1]"),
     BAD(bp_net_create, "softmax in a hidden layer", create_hidden_softmax, BP_EINVAL, "softmax"),
     BAD(bp_net_create, "parameter count overflows", create_count_overflow, BP_EOVERFLOW, NULL),
     BAD(bp_net_create, "parameter bytes overflow", create_bytes_overflow, BP_EOVERFLOW, NULL),
+    BAD(bp_net_create, "bytes rounded to cache lines overflow", create_rounded_bytes_overflow,
+        BP_EOVERFLOW, NULL),
+    BAD(bp_net_create, "more than memory", create_out_of_memory, BP_ENOMEM, NULL),
 
     DOC(bp_net_destroy, "NULL", destroy_null),
 
@@ -1869,15 +1925,17 @@ static const bad_case cases[] = {
     BAD(bp_net_forward, "NULL net", forward_null_net, BP_EINVAL, "net"),
     BAD(bp_net_forward, "NULL inputs", forward_null_inputs, BP_EINVAL, "inputs"),
     BAD(bp_net_forward, "n 0", forward_zero, BP_EINVAL, NULL),
-    BAD(bp_net_forward, "n over the reserve", forward_over_reserve, BP_EBATCH, "reserve"),
+    BAD(bp_net_forward, "n over the reserve", forward_over_reserve, BP_EBATCH, "bp_net_reserve"),
     BAD(bp_net_forward, "n SIZE_MAX", forward_size_max, BP_EBATCH, NULL),
     BAD_AFTER(bp_net_forward, "inputs are its outputs", alias_outputs, forward_alias, BP_EINVAL,
-              "overlap"),
+              "overlap the network's own outputs or parameters; pass a copy"),
     BAD_AFTER(bp_net_forward, "inputs in its parameters", alias_bias, forward_alias, BP_EINVAL,
               "overlap"),
     BAD_AFTER(bp_net_forward, "inputs in its gradients", alias_grads, forward_alias, BP_EINVAL,
               "overlap"),
     CASE(bp_net_forward, "NULL outputs", NULL, forward_null_outputs, BP_OK, NULL, KEEP_ALL),
+    CASE(bp_net_forward, "a copy of its outputs", NULL, forward_copy_of_outputs, BP_OK, NULL,
+         KEEP_ALL),
 
     BAD(bp_net_gradient, "NULL net", gradient_null_net, BP_EINVAL, "net"),
     BAD(bp_net_gradient, "NULL inputs", gradient_null_inputs, BP_EINVAL, "inputs"),
@@ -1887,6 +1945,8 @@ static const bad_case cases[] = {
     BAD(bp_net_gradient, "n SIZE_MAX", gradient_size_max, BP_EBATCH, NULL),
     BAD_AFTER(bp_net_gradient, "inputs are its outputs", alias_outputs, gradient_alias_inputs,
               BP_EINVAL, "inputs"),
+    BAD_AFTER(bp_net_gradient, "targets are its outputs", alias_outputs, gradient_alias_targets,
+              BP_EINVAL, "targets"),
     BAD_AFTER(bp_net_gradient, "targets in its parameters", alias_bias, gradient_alias_targets,
               BP_EINVAL, "targets"),
     BAD_AFTER(bp_net_gradient, "targets in its gradients", alias_grads, gradient_alias_targets,
@@ -2338,7 +2398,9 @@ static const bad_case cases[] = {
 
     BAD(bp_blas_set_threads, "0", threads_zero, BP_EINVAL, "0"),
     BAD(bp_blas_set_threads, "-1", threads_negative, BP_EINVAL, "-1"),
+    BAD(bp_blas_set_threads, "-3", threads_minus_3, BP_EINVAL, "-3"),
     BAD(bp_blas_set_threads, "INT_MIN", threads_int_min, BP_EINVAL, NULL),
+    CASE(bp_blas_set_threads, "1, then reported", NULL, threads_one, BP_OK, NULL, KEEP_ALL),
     DOC(bp_blas_threads, "at least 1", threads_positive),
     DOC(bp_blas_core, "a name", core_named),
 };
