@@ -1,10 +1,20 @@
 /* How errors are reported: codes' names and descriptions, and the per-thread message. */
 #include <backprop.h>
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
+
+/* The longest message bp_errmsg() holds, as include/backprop.h documents it
+ * (9215 bytes): room for two paths of PATH_MAX and 1024 bytes more, less the
+ * terminating NUL. */
+enum { ERRMSG_MAX = 2 * PATH_MAX + 1024 - 1 };
+
+/* What ends a message that was cut. */
+static const char CUT_MARK[] = "...";
 
 Test(error_reporting, codes_have_names_and_descriptions) {
     const int codes[] = {BP_OK, BP_EINVAL, BP_ENOMEM, BP_EOVERFLOW, BP_EBATCH, BP_ERANGE};
@@ -54,6 +64,8 @@ Test(error_reporting, message_is_per_thread_and_kept_by_success) {
     bp_net_destroy(net);
 }
 
+/* ---- a message as long as a path makes it ---- */
+
 /* A path of `length` bytes under a directory that does not exist, made of
  * short components so that only its whole length can be too long. */
 static char *long_missing_path(size_t length) {
@@ -66,26 +78,72 @@ static char *long_missing_path(size_t length) {
     return path;
 }
 
-Test(error_reporting, message_keeps_its_reason_after_a_long_path) {
-    /* 4000 bytes of path: the whole message, its reason at the end. */
-    char *path = long_missing_path(4000);
+/* The message bp_net_load sets for that path, whole: the function, the path,
+ * then why (the kernel refuses a path of PATH_MAX bytes or more outright). */
+static char *whole_message(const char *path) {
+    const char *reason = strerror(strlen(path) < PATH_MAX ? ENOENT : ENAMETOOLONG);
+    const size_t length =
+        strlen("bp_net_load: ") + strlen(path) + strlen(": cannot open: ") + strlen(reason);
+    char *message = malloc(length + 1);
+    cr_assert_not_null(message);
+    snprintf(message, length + 1, "bp_net_load: %s: cannot open: %s", path, reason);
+    return message;
+}
+
+/* Loads from a missing path of `length` bytes and expects bp_errmsg() to be
+ * the whole message when it fits in ERRMSG_MAX bytes, and otherwise its first
+ * ERRMSG_MAX - 3 bytes followed by "...": ERRMSG_MAX bytes in all. Returns
+ * the whole message's length. */
+static size_t expect_message_for_path_of(size_t length) {
+    char *path = long_missing_path(length);
+    char *whole = whole_message(path);
+    const size_t whole_length = strlen(whole);
+    if (whole_length > ERRMSG_MAX)
+        memcpy(whole + ERRMSG_MAX - (sizeof CUT_MARK - 1), CUT_MARK, sizeof CUT_MARK);
+    const size_t expected_length = whole_length > ERRMSG_MAX ? ERRMSG_MAX : whole_length;
+
     bp_net *net = NULL;
     cr_assert_eq(bp_net_load(&net, path, BP_KERNELS_OPENBLAS), BP_EIO);
-    const char *tail = ": cannot open: No such file or directory";
-    cr_assert_eq(strlen(bp_errmsg()), strlen("bp_net_load: ") + 4000 + strlen(tail), "%zu bytes",
-                 strlen(bp_errmsg()));
-    cr_assert_str_eq(bp_errmsg() + strlen(bp_errmsg()) - strlen(tail), tail);
+    cr_assert_null(net);
+    cr_assert_eq(strlen(bp_errmsg()), expected_length,
+                 "a %zu-byte path: a message of %zu bytes, expected %zu", length,
+                 strlen(bp_errmsg()), expected_length);
+    cr_assert_str_eq(bp_errmsg(), whole, "a %zu-byte path", length);
+    free(whole);
     free(path);
+    return whole_length;
+}
+
+/* The path length whose message is exactly ERRMSG_MAX bytes long (the
+ * kernel refuses such a path: its reason is ENAMETOOLONG's). */
+static size_t path_filling_the_message(void) {
+    const size_t rest =
+        strlen("bp_net_load: ") + strlen(": cannot open: ") + strlen(strerror(ENAMETOOLONG));
+    return ERRMSG_MAX - rest;
+}
+
+Test(error_reporting, message_keeps_its_reason_after_a_long_path) {
+    /* 4000 bytes of path: the whole message, its reason at the end. */
+    const size_t length = expect_message_for_path_of(4000);
+    cr_assert_lt(length, ERRMSG_MAX, "the case must fit, or it tests nothing of its own");
+    const char *tail = ": cannot open: No such file or directory";
+    cr_assert_str_eq(bp_errmsg() + strlen(bp_errmsg()) - strlen(tail), tail);
+}
+
+Test(error_reporting, message_of_exactly_its_capacity_is_whole) {
+    cr_assert_eq(expect_message_for_path_of(path_filling_the_message()), ERRMSG_MAX);
+    cr_assert_str_neq(bp_errmsg() + ERRMSG_MAX - 3, CUT_MARK);
+}
+
+Test(error_reporting, message_one_byte_past_its_capacity_is_cut_and_says_so) {
+    cr_assert_eq(expect_message_for_path_of(path_filling_the_message() + 1), ERRMSG_MAX + 1);
+    cr_assert_str_eq(bp_errmsg() + ERRMSG_MAX - 3, CUT_MARK);
 }
 
 Test(error_reporting, message_past_its_capacity_is_cut_and_says_so) {
-    /* 20000 bytes: longer than any path the kernel takes; the message is
-     * cut to its 9215 bytes, ending in "...". */
-    char *path = long_missing_path(20000);
-    bp_net *net = NULL;
-    cr_assert_eq(bp_net_load(&net, path, BP_KERNELS_OPENBLAS), BP_EIO);
-    cr_assert_eq(strlen(bp_errmsg()), 2 * 4096 + 1024 - 1);
+    /* 20000 bytes: longer than any path the kernel takes, and than the
+     * message; cut within the path, ending in "...". */
+    cr_assert_gt(expect_message_for_path_of(20000), ERRMSG_MAX);
     cr_assert_eq(strncmp(bp_errmsg(), "bp_net_load: /no-such", 21), 0);
-    cr_assert_str_eq(bp_errmsg() + strlen(bp_errmsg()) - 3, "...");
-    free(path);
+    cr_assert_str_eq(bp_errmsg() + ERRMSG_MAX - 3, CUT_MARK);
 }
