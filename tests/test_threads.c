@@ -121,7 +121,11 @@ Test(threads, concurrent_training_matches_sequential) {
         cr_assert_eq(alone[i].rc, BP_OK, "job %d alone: %s", i, alone[i].errmsg);
         cr_assert_not_null(alone[i].params);
         cr_assert_eq(alone[i].epochs, EPOCHS);
-        /* The jobs differ from each other, so a mix-up would show. */
+        /* They learn (equal runs that did not would prove nothing), and
+         * differ from each other, so a mix-up would show. */
+        cr_assert_lt(alone[i].losses[EPOCHS - 1], 0.5 * alone[i].losses[0],
+                     "job %d: training loss %g after %g", i, alone[i].losses[EPOCHS - 1],
+                     alone[i].losses[0]);
         if (i > 0)
             cr_assert_neq(
                 memcmp(alone[i].params, alone[i - 1].params, alone[i].count * sizeof(float)), 0);

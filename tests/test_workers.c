@@ -184,6 +184,13 @@ static void test_training_matches(void) {
     for (size_t o = 0; o < 2; o++) {
         size_t count;
         float *alone = train_with(0, kinds[o], 10, &count);
+        /* Agreement proves nothing if training left the seed's weights. */
+        bp_net *untrained = make_net(BP_KERNELS_OPENBLAS, true);
+        float *initial;
+        REQUIRE_OK(bp_net_params(untrained, &initial, NULL));
+        CHECK(max_abs_diff(alone, initial, count) > 1e-2f, "kind %d: training moved by only %g",
+              (int)kinds[o], (double)max_abs_diff(alone, initial, count));
+        bp_net_destroy(untrained);
         for (size_t w = 1; w <= 3; w++) {
             float *first = train_with(w, kinds[o], 10, &count);
             float *second = train_with(w, kinds[o], 10, &count);
