@@ -152,9 +152,8 @@ extern "C" {
 BP_API const char *bp_version(void);
 
 /* The linked library's BP_VERSION_NUMBER, to compare with the header's: a
- * program that needs what a release added can refuse an older library
- * (bp_version_number() < BP_VERSION_NUMBER), and one built against 0.1
- * refuse any other (see the policy above). Thread-safe. */
+ * program that needs what a release added can refuse an older library of
+ * the same SONAME (bp_version_number() < BP_VERSION_NUMBER). Thread-safe. */
 BP_API unsigned bp_version_number(void);
 
 /* The public structs, for bp_struct_size. Each value names one struct for

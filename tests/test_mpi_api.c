@@ -93,6 +93,12 @@ static void abi(const bp_dataset *data) {
     CHECK(bp_mpi_struct_size(BP_MPI_STRUCT_STATS) == sizeof(bp_mpi_stats));
     CHECK(bp_mpi_struct_size((bp_mpi_struct_id)0) == 0);
     CHECK(bp_mpi_struct_size((bp_mpi_struct_id)3) == 0);
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+    /* Their sizes in SONAME 0 on LP64 Linux, as tests/test_abi.c pins
+     * backprop.h's: a change of size needs the next SOVERSION. */
+    CHECK(sizeof(bp_mpi_options) == 184);
+    CHECK(sizeof(bp_mpi_stats) == 80);
+#endif
     bp_net *net = make_net(8, 1);
     bp_optimizer *opt = make_optimizer(net);
     bp_mpi_options options;
