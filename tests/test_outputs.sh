@@ -151,14 +151,20 @@ sig_run() {
     exec "$bp" train $common --layers 8,16,3 --epochs 100 --batch 1 --schedule constant --save sig.bin \
         --save-optimizer sig.opt --metrics sig.json "$@"
 }
-start=$(date +%s%N)
-(sig_run >/dev/null)
-length=$(( ($(date +%s%N) - start) / 1000000 ))
+# The shortest of three whole runs: a run timed while the machine was busy
+# would spread the signals past the end of the quicker runs that follow.
+length=
+for _ in 1 2 3; do
+    start=$(date +%s%N)
+    (sig_run >/dev/null)
+    took=$(( ($(date +%s%N) - start) / 1000000 ))
+    if [ -z "$length" ] || [ "$took" -lt "$length" ]; then length=$took; fi
+done
 cp old.bin sig.bin
 cp old.opt sig.opt
 interrupted=0
 n=0
-for delay in $(awk -v ms="$length" 'BEGIN { srand(16); for (i = 0; i < 20; i++) printf "%.3f\n", rand() * 0.9 * ms / 1000 }'); do
+for delay in $(awk -v ms="$length" 'BEGIN { srand(16); for (i = 0; i < 20; i++) printf "%.3f\n", rand() * 0.7 * ms / 1000 }'); do
     n=$((n + 1))
     if [ $((n % 2)) -eq 0 ]; then sig=INT want=130; else sig=TERM want=143; fi
     checks=$((checks + 1))
