@@ -171,7 +171,8 @@ static size_t layer_of_param(const bp_net *net, size_t index) {
  * format, and a non-finite parameter (a diverged network is not worth
  * keeping, and must not replace a good file). `where` is the path or
  * "<memory>", for the message. */
-static int check_savable(const bp_net *net, const char *function, const char *where) {
+static int check_savable(const void *object, const char *function, const char *where) {
+    const bp_net *net = object;
     if (net->n_layers > MAX_LAYERS)
         return bp__fail(BP_EINVAL, function, "%zu layers; a model file holds at most %d",
                         net->n_layers, MAX_LAYERS);
@@ -206,31 +207,15 @@ static int write_model(bp__writer *w, const void *object) {
     return bp__writer_commit(w);
 }
 
+static const bp__file_format model_format = {
+    .object = "net", .what = "model", .check = check_savable, .write = write_model};
+
 int bp_net_save(const bp_net *net, const char *path) {
-    if (!net || !path)
-        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !net ? "net" : "path");
-    if (!*path)
-        return bp__fail(BP_EINVAL, __func__, "path is empty");
-    int rc = check_savable(net, __func__, path);
-    if (rc != BP_OK)
-        return rc;
-    bp__writer w;
-    rc = bp__writer_open(&w, path, __func__);
-    if (rc != BP_OK)
-        return rc;
-    return write_model(&w, net);
+    return bp__save_file(&model_format, net, path, __func__);
 }
 
 int bp_net_save_memory(const bp_net *net, void *buffer, size_t capacity, size_t *size) {
-    if (!net || !size || (!buffer && capacity > 0))
-        return bp__fail(BP_EINVAL, __func__, "%s is NULL",
-                        !net    ? "net"
-                        : !size ? "size"
-                                : "buffer");
-    int rc = check_savable(net, __func__, "<memory>");
-    if (rc != BP_OK)
-        return rc;
-    return bp__save_memory(write_model, net, buffer, capacity, size, __func__, "model");
+    return bp__save_memory(&model_format, net, buffer, capacity, size, __func__);
 }
 
 /* Reads version 2's section length, which must account for the rest of

@@ -32,7 +32,8 @@ typedef struct optim_header {
 
 /* A state gone non-finite cannot resume anything, and must not replace a
  * good file: both savers refuse it before writing. */
-static int check_savable(const bp_optimizer *opt, const char *function, const char *where) {
+static int check_savable(const void *object, const char *function, const char *where) {
+    const bp_optimizer *opt = object;
     size_t bad = bp__first_nonfinite(opt->state, opt->state_floats);
     if (bad < opt->state_floats)
         return bp__fail(BP_ENONFINITE, function, "%s: state value %zu is %s; not saving it", where,
@@ -59,31 +60,15 @@ static int write_optimizer(bp__writer *w, const void *object) {
     return bp__writer_commit(w);
 }
 
+static const bp__file_format optimizer_format = {
+    .object = "opt", .what = "optimizer", .check = check_savable, .write = write_optimizer};
+
 int bp_optimizer_save(const bp_optimizer *opt, const char *path) {
-    if (!opt || !path)
-        return bp__fail(BP_EINVAL, __func__, "%s is NULL", !opt ? "opt" : "path");
-    if (!*path)
-        return bp__fail(BP_EINVAL, __func__, "path is empty");
-    int rc = check_savable(opt, __func__, path);
-    if (rc != BP_OK)
-        return rc;
-    bp__writer w;
-    rc = bp__writer_open(&w, path, __func__);
-    if (rc != BP_OK)
-        return rc;
-    return write_optimizer(&w, opt);
+    return bp__save_file(&optimizer_format, opt, path, __func__);
 }
 
 int bp_optimizer_save_memory(const bp_optimizer *opt, void *buffer, size_t capacity, size_t *size) {
-    if (!opt || !size || (!buffer && capacity > 0))
-        return bp__fail(BP_EINVAL, __func__, "%s is NULL",
-                        !opt    ? "opt"
-                        : !size ? "size"
-                                : "buffer");
-    int rc = check_savable(opt, __func__, "<memory>");
-    if (rc != BP_OK)
-        return rc;
-    return bp__save_memory(write_optimizer, opt, buffer, capacity, size, __func__, "optimizer");
+    return bp__save_memory(&optimizer_format, opt, buffer, capacity, size, __func__);
 }
 
 /* Reads the header and checks what the file's length depends on: magic,

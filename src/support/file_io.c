@@ -130,20 +130,44 @@ void bp__writer_open_memory(bp__writer *w, unsigned char *memory, const char *fu
     w->memory = memory;
 }
 
-int bp__save_memory(bp__write_fn write, const void *object, void *buffer, size_t capacity,
-                    size_t *size, const char *function, const char *what) {
+int bp__save_file(const bp__file_format *format, const void *object, const char *path,
+                  const char *function) {
+    if (!object || !path)
+        return bp__fail(BP_EINVAL, function, "%s is NULL", !object ? format->object : "path");
+    if (!*path)
+        return bp__fail(BP_EINVAL, function, "path is empty");
+    int rc = format->check(object, function, path);
+    if (rc != BP_OK)
+        return rc;
+    bp__writer w;
+    rc = bp__writer_open(&w, path, function);
+    if (rc != BP_OK)
+        return rc;
+    return format->write(&w, object);
+}
+
+int bp__save_memory(const bp__file_format *format, const void *object, void *buffer,
+                    size_t capacity, size_t *size, const char *function) {
+    if (!object || !size || (!buffer && capacity > 0))
+        return bp__fail(BP_EINVAL, function, "%s is NULL",
+                        !object ? format->object
+                        : !size ? "size"
+                                : "buffer");
+    const int rc = format->check(object, function, "<memory>");
+    if (rc != BP_OK)
+        return rc;
     bp__writer w;
     bp__writer_open_memory(&w, NULL, function);
-    write(&w, object);
+    format->write(&w, object);
     *size = w.total;
     if (!buffer)
         return BP_OK;
     if (capacity < w.total)
         return bp__fail(BP_EINVAL, function,
-                        "buffer of %zu bytes; the %s takes %zu (stored in *size)", capacity, what,
-                        w.total);
+                        "buffer of %zu bytes; the %s takes %zu (stored in *size)", capacity,
+                        format->what, w.total);
     bp__writer_open_memory(&w, buffer, function);
-    return write(&w, object);
+    return format->write(&w, object);
 }
 
 void bp__writer_bytes(bp__writer *w, const void *data, size_t n) {

@@ -99,12 +99,30 @@ void bp__writer_open_memory(bp__writer *w, unsigned char *memory, const char *fu
 /* Writes every field of `object` through w, ending with bp__writer_commit. */
 typedef int (*bp__write_fn)(bp__writer *w, const void *object);
 
-/* The *_save_memory entry points: a counting pass, which sets *size, then,
- * when buffer has room for all of it, the writing pass; a buffer too small
- * is left untouched (BP_EINVAL naming `what` and the size). buffer NULL
- * (capacity 0) asks for the size alone. */
-int bp__save_memory(bp__write_fn write, const void *object, void *buffer, size_t capacity,
-                    size_t *size, const char *function, const char *what);
+/* What the model and the optimizer file formats tell the save entry points
+ * they share. */
+typedef struct bp__file_format {
+    const char *object; /* the entry point's object parameter, for messages: "net" */
+    const char *what;   /* the file's content, for messages: "model" */
+    /* BP_OK when the object may be saved, else the failure's code (message
+     * from `function`, naming `where`: the path or "<memory>"). */
+    int (*check)(const void *object, const char *function, const char *where);
+    bp__write_fn write;
+} bp__file_format;
+
+/* The *_save entry points: BP_EINVAL for a NULL object or path or an empty
+ * path, then format->check, then the object written atomically to path.
+ * function is the public entry point, for messages. */
+int bp__save_file(const bp__file_format *format, const void *object, const char *path,
+                  const char *function);
+
+/* The *_save_memory entry points: BP_EINVAL for a NULL object or size, or
+ * a NULL buffer with capacity, then format->check, then a counting pass,
+ * which sets *size, then, when buffer has room for all of it, the writing
+ * pass; a buffer too small is left untouched (BP_EINVAL naming what and
+ * the size). buffer NULL (capacity 0) asks for the size alone. */
+int bp__save_memory(const bp__file_format *format, const void *object, void *buffer,
+                    size_t capacity, size_t *size, const char *function);
 
 /* Appends bytes, a little-endian integer, or n floats as little-endian
  * binary32. Failures are kept for bp__writer_commit. */
