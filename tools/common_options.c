@@ -1,4 +1,4 @@
-/* The options train and eval both take, parsed and checked in one place. */
+/* The options train, eval and predict share, parsed, checked and applied in one place. */
 #include "common_options.h"
 
 #include <limits.h>
@@ -76,4 +76,11 @@ int check_idx_pair(const char *command, const char *images, const char *labels,
     if (!images != !labels)
         return usage_error(command, "%s and %s go together", images_option, labels_option);
     return EXIT_OK;
+}
+
+int load_model(const common_options *o, const char *path, bp_net **net) {
+    if (o->threads > 0 && bp_blas_set_threads(o->threads) != BP_OK)
+        return library_error(BP_EINVAL);
+    const int rc = bp_net_load(net, path, (bp_kernels)o->kernels);
+    return rc == BP_OK ? EXIT_OK : library_error(rc);
 }

@@ -1,7 +1,8 @@
-/* The options train and eval both take, parsed and checked in one place. */
+/* The options train, eval and predict share, parsed, checked and applied in one place. */
 #ifndef BACKPROP_TOOL_COMMON_OPTIONS_H
 #define BACKPROP_TOOL_COMMON_OPTIONS_H
 
+#include <backprop.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,14 @@ enum {
     OPT_MAX_INPUT_BYTES,
     COMMON_OPTIONS_END
 };
+
+/* --kernels, --threads and --max-input-bytes, which every command that runs
+ * a network takes, for its getopt_long table. */
+#define RUN_LONG_OPTIONS                                                                           \
+    {"kernels", required_argument, NULL, OPT_KERNELS},                                             \
+        {"threads", required_argument, NULL, OPT_THREADS}, {                                       \
+        "max-input-bytes", required_argument, NULL, OPT_MAX_INPUT_BYTES                            \
+    }
 
 typedef struct common_options {
     const char *label_column; /* CSV: the label's column: N (0-based), last or a header name */
@@ -41,5 +50,9 @@ int check_common_options(const char *command, const common_options *o, bool csv)
  * status, naming the two options. */
 int check_idx_pair(const char *command, const char *images, const char *labels,
                    const char *images_option, const char *labels_option);
+
+/* Applies --threads (when given), then loads the model at path on --kernels
+ * into *net. EXIT_OK, or the runtime error's status. */
+int load_model(const common_options *o, const char *path, bp_net **net);
 
 #endif

@@ -72,9 +72,7 @@ static const struct option long_options[] = {
     {"scale-offset", required_argument, NULL, OPT_SCALE_OFFSET},
     {"scale-factor", required_argument, NULL, OPT_SCALE_FACTOR},
     {"batch", required_argument, NULL, OPT_BATCH},
-    {"kernels", required_argument, NULL, OPT_KERNELS},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT_BYTES},
+    RUN_LONG_OPTIONS,
     CSV_LONG_OPTIONS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -229,12 +227,10 @@ int eval_command(int argc, char *argv[]) {
     status = paths_check(COMMAND, &paths);
     if (status != EXIT_OK)
         return status;
-    if (c.common.threads > 0 && bp_blas_set_threads(c.common.threads) != BP_OK)
-        return library_error(BP_EINVAL);
     bp_net *net = NULL;
-    const int rc = bp_net_load(&net, c.model, (bp_kernels)c.common.kernels);
-    if (rc != BP_OK)
-        return library_error(rc);
+    status = load_model(&c.common, c.model, &net);
+    if (status != EXIT_OK)
+        return status;
     bp_dataset data = {0};
     const bp_preprocessing *p = bp_net_preprocessing(net);
     if (p && c.scaling_given)

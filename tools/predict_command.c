@@ -55,9 +55,7 @@ static const struct option long_options[] = {
     {"test-csv", required_argument, NULL, OPT_CSV},
     {"out", required_argument, NULL, OPT_OUT},
     {"proba", no_argument, NULL, OPT_PROBA},
-    {"kernels", required_argument, NULL, OPT_KERNELS},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT_BYTES},
+    RUN_LONG_OPTIONS,
     CSV_LONG_OPTIONS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -261,12 +259,10 @@ int predict_command(int argc, char *argv[]) {
     int status = parse_options(&c, argc, argv);
     if (status != EXIT_OK)
         return status == HELP_SHOWN ? EXIT_OK : status;
-    if (c.common.threads > 0 && bp_blas_set_threads(c.common.threads) != BP_OK)
-        return library_error(BP_EINVAL);
     bp_net *net = NULL;
-    int rc = bp_net_load(&net, c.model, (bp_kernels)c.common.kernels);
-    if (rc != BP_OK)
-        return library_error(rc);
+    status = load_model(&c.common, c.model, &net);
+    if (status != EXIT_OK)
+        return status;
     bp_csv_options o;
     bp_csv_options_default(&o);
     o.delimiter = c.settings.delimiter;
@@ -274,7 +270,7 @@ int predict_command(int argc, char *argv[]) {
     o.skip_columns = c.settings.skip_columns;
     o.max_input_bytes = c.common.max_input_bytes;
     bp_csv_reader *reader = NULL;
-    rc = bp_csv_reader_open(&reader, c.csv, &o);
+    const int rc = bp_csv_reader_open(&reader, c.csv, &o);
     status = rc == BP_OK ? EXIT_OK : library_error(rc);
     output out = {0};
     if (status == EXIT_OK)

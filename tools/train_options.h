@@ -1,0 +1,88 @@
+/* The train command's options: the default recipe, the settings the options make, their parse and
+ * the checks of their combinations. */
+#ifndef BACKPROP_TOOL_TRAIN_OPTIONS_H
+#define BACKPROP_TOOL_TRAIN_OPTIONS_H
+
+#include <backprop.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common_options.h"
+#include "csv_data.h"
+
+/* The default recipe, all in one place: with no options, a 784-256-128-10
+ * ReLU network with a softmax output and the cross-entropy cost, He
+ * initialization, Adam at 0.001 decayed to 0 along a cosine over all steps,
+ * 15 epochs of batches of 32 (DEFAULT_BATCH). */
+typedef struct train_recipe {
+    size_t hidden[2]; /* between the data's features and its classes */
+    bp_activation activation;
+    bp_loss loss;
+    bp_optimizer_kind optimizer;
+    float adam_rate, rate; /* Adam; every other optimizer */
+    float momentum, weight_decay;
+    bp_schedule schedule;
+    size_t step_epochs; /* step schedule: epochs between decays */
+    float gamma;        /* step schedule: decay factor */
+    size_t epochs, batch;
+    uint64_t seed;
+} train_recipe;
+
+extern const train_recipe default_recipe;
+
+enum { SCALE_MINMAX = BP_SCALE_MINMAX, SCALE_STANDARDIZE = BP_SCALE_STANDARDIZE, SCALE_NONE = 100 };
+
+/* Everything the options say; *_given marks an option that was present. */
+typedef struct train_config {
+    /* data */
+    const char *data_dir, *train_images, *train_labels, *test_images, *test_labels;
+    const char *train_csv, *test_csv;
+    int scale;
+    bool scale_given;
+    /* CSV: --task, --target-columns, --header, ...; --label-column is in common */
+    csv_settings csv;
+    double val_split; /* 0: none */
+    size_t patience;  /* --early-stopping; 0: none */
+    /* what loading found: the task, the preprocessing fitted on the training
+     * set (CSV), and the validation set (a view of the training set's tail) */
+    bp_task task;
+    bp_preprocessing prep;
+    bool has_prep;
+    bp_dataset val;
+    /* network */
+    size_t *layers, n_layers;
+    int activation, loss, init;
+    bool activation_given, loss_given, init_given;
+    const char *resume;
+    /* optimizer */
+    int optimizer, schedule;
+    float rate, momentum, weight_decay, gamma;
+    bool rate_given;
+    size_t step_epochs;
+    const char *resume_optimizer, *save_optimizer;
+    /* run */
+    size_t epochs;
+    uint64_t seed;
+    const char *save, *metrics;
+    /* --checkpoint DIR; --resume DIR sets first_epoch, the epochs it holds */
+    const char *checkpoint;
+    size_t first_epoch;
+    /* {rank} in the data paths: each rank loads its own shard */
+    bool sharded;
+    char *owned[7]; /* paths with the rank substituted, to free */
+    /* --label-column, --batch, --kernels, --threads */
+    common_options common;
+    /* --workers N (0: auto), and what was chosen (choose_parallelism) */
+    size_t workers;
+    bp_parallelism parallel;
+    bool quiet;
+} train_config;
+
+/* Parses train's argv (argv[0] is "train") into *c, the default recipe
+ * where an option is absent, and checks the combinations. c->layers is
+ * the caller's to free, whatever the result. EXIT_OK, a usage error's
+ * status, or HELP_SHOWN. */
+int parse_train_options(train_config *c, int argc, char *argv[]);
+
+#endif
