@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "directory_sync.h"
+#include "errors.h"
 #include "options.h"
 
 bool checkpoint_is_directory(const char *path) {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "errors.h"
 #include "names.h"
 #include "options.h"
 
@@ -42,7 +43,7 @@ int take_common_option(const char *command, common_options *o, int option, const
         break;
     case OPT_BATCH:
         if (!parse_size(value, 1, INT_MAX, &o->batch))
-            return usage_error(command, "invalid --batch '%s' (expected 1 to %d)", value, INT_MAX);
+            return bad_range(command, "--batch", value, 1, INT_MAX);
         break;
     case OPT_KERNELS:
         if (!parse_name(kernels_names, value, &o->kernels))
@@ -50,7 +51,7 @@ int take_common_option(const char *command, common_options *o, int option, const
         break;
     case OPT_THREADS:
         if (!parse_int(value, 1, 1024, &o->threads))
-            return usage_error(command, "invalid --threads '%s' (expected 1 to 1024)", value);
+            return bad_range(command, "--threads", value, 1, 1024);
         break;
     case OPT_MAX_INPUT_BYTES:
         if (!parse_bytes(value, &o->max_input_bytes) || o->max_input_bytes == 0)

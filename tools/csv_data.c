@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errors.h"
 #include "options.h"
 
 void csv_settings_default(csv_settings *s) {
@@ -34,7 +35,7 @@ int take_csv_option(const char *command, csv_settings *s, int option, const char
     case OPT_MAX_CLASSES:
         s->max_classes_given = true;
         if (!parse_size(value, 2, 65536, &s->max_classes))
-            return usage_error(command, "invalid --max-classes '%s' (expected 2 to 65536)", value);
+            return bad_range(command, "--max-classes", value, 2, 65536);
         s->given = s->given ? s->given : "--max-classes";
         return EXIT_OK;
     case OPT_HEADER:
@@ -44,8 +45,7 @@ int take_csv_option(const char *command, csv_settings *s, int option, const char
         return EXIT_OK;
     case OPT_SKIP_COLUMNS:
         if (!parse_size(value, 0, 1000000, &s->skip_columns))
-            return usage_error(command, "invalid --skip-columns '%s' (expected 0 to 1000000)",
-                               value);
+            return bad_range(command, "--skip-columns", value, 0, 1000000);
         s->given = s->given ? s->given : "--skip-columns";
         return EXIT_OK;
     case OPT_DELIMITER:

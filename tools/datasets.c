@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "options.h"
 
 /* dir/name in a new string, or NULL when out of memory. */

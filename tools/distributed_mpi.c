@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "distributed.h"
+#include "errors.h"
 #include "options.h"
 
 static bool started;

@@ -9,6 +9,7 @@
 #include "common_options.h"
 #include "csv_data.h"
 #include "datasets.h"
+#include "errors.h"
 #include "options.h"
 #include "paths.h"
 

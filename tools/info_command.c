@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "csv_data.h"
 #include "describe.h"
+#include "errors.h"
 #include "names.h"
 #include "options.h"
 #include "paths.h"

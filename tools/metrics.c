@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "directory_sync.h"
+#include "errors.h"
 #include "options.h"
 
 static const char CLOSING[] = "\n]}\n";

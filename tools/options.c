@@ -1,8 +1,7 @@
-/* Option parsing shared by the backprop program's commands: the command line, numbers, lists,
- * names, messages. */
+/* Command-line parsing shared by the backprop program and the bench programs: getopt_long, numbers,
+ * lists, names, usage errors. */
 #include "options.h"
 
-#include <backprop.h>
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
@@ -15,39 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *program = "backprop";
+static bool quiet;
+
+void set_program_name(const char *name) { program = name; }
+
+void silence_usage_errors(void) { quiet = true; }
+
 int usage_error(const char *command, const char *format, ...) {
+    if (quiet)
+        return EXIT_USAGE;
     va_list args;
     va_start(args, format);
-    fprintf(stderr, "backprop%s%s: ", command ? " " : "", command ? command : "");
+    fprintf(stderr, "%s%s%s: ", program, command ? " " : "", command ? command : "");
     vfprintf(stderr, format, args);
     va_end(args);
-    fprintf(stderr, "\ntry 'backprop%s%s --help'\n", command ? " " : "", command ? command : "");
+    fprintf(stderr, "\ntry '%s%s%s --help'\n", program, command ? " " : "", command ? command : "");
     return EXIT_USAGE;
 }
 
-/* The last runtime error's text, for distributed_agree to pass to the
- * other ranks, and the prefix that names this rank under mpirun. */
-/* Room for the library's longest message (bp_errmsg holds up to 9215
- * bytes) and a prefix, so that no message loses its reason here. */
-static char last_error[16384];
-static const char *error_prefix = "";
-
-void set_error_prefix(const char *prefix) { error_prefix = prefix; }
-
-const char *last_error_message(void) { return last_error; }
-
-int runtime_error(const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(last_error, sizeof last_error, format, args);
-    va_end(args);
-    fprintf(stderr, "backprop: %s%s\n", error_prefix, last_error);
-    return EXIT_RUNTIME;
-}
-
-int library_error(int code) {
-    const char *detail = bp_errmsg();
-    return runtime_error("%s", detail[0] ? detail : bp_strerror(code));
+int bad_range(const char *command, const char *option, const char *value, unsigned long long min,
+              unsigned long long max) {
+    return usage_error(command, "invalid %s '%s' (expected %llu to %llu)", option, value, min, max);
 }
 
 int option_error(const char *command, int c, char *const argv[], const struct option *options) {
@@ -159,16 +147,46 @@ bool parse_int(const char *text, int min, int max, int *out) {
     return true;
 }
 
-bool parse_float(const char *text, float *out) {
+bool parse_double(const char *text, double *out) {
     if (!text || text[0] == '\0' || isspace((unsigned char)text[0]))
         return false;
     char *end;
     errno = 0;
     const double value = strtod(text, &end);
     /* ERANGE on underflow too: 1e-400 is not a value anyone means. */
-    if (errno != 0 || *end != '\0' || !isfinite(value) || fabs(value) > FLT_MAX)
+    if (errno != 0 || *end != '\0' || !isfinite(value))
+        return false;
+    *out = value;
+    return true;
+}
+
+bool parse_float(const char *text, float *out) {
+    double value;
+    if (!parse_double(text, &value) || fabs(value) > FLT_MAX)
         return false;
     *out = (float)value;
+    return true;
+}
+
+bool parse_size_list(const char *text, size_t min, size_t max, size_t *values, size_t capacity,
+                     size_t *count) {
+    if (!text)
+        return false;
+    size_t n = 0;
+    for (const char *field = text;; n++) {
+        const size_t length = strcspn(field, ",");
+        char digits[32];
+        if (n == capacity || length == 0 || length >= sizeof digits)
+            return false;
+        memcpy(digits, field, length);
+        digits[length] = '\0';
+        if (!parse_size(digits, min, max, &values[n]))
+            return false;
+        if (field[length] == '\0')
+            break;
+        field += length + 1;
+    }
+    *count = n + 1;
     return true;
 }
 
@@ -181,27 +199,11 @@ bool parse_layers(const char *text, size_t **sizes, size_t *count) {
     if (n < 2)
         return false;
     size_t *list = malloc(n * sizeof *list);
-    if (!list)
+    if (!list || !parse_size_list(text, 1, INT_MAX, list, n, count)) {
+        free(list);
         return false;
-    const char *field = text;
-    for (size_t i = 0; i < n; i++) {
-        const char *comma = strchr(field, ',');
-        const size_t length = comma ? (size_t)(comma - field) : strlen(field);
-        char digits[32];
-        if (length == 0 || length >= sizeof digits) {
-            free(list);
-            return false;
-        }
-        memcpy(digits, field, length);
-        digits[length] = '\0';
-        if (!parse_size(digits, 1, INT_MAX, &list[i])) {
-            free(list);
-            return false;
-        }
-        field += length + 1;
     }
     *sizes = list;
-    *count = n;
     return true;
 }
 

@@ -1,5 +1,5 @@
-/* Option parsing shared by the backprop program's commands: the command line, numbers, lists,
- * names, messages. */
+/* Command-line parsing shared by the backprop program and the bench programs: getopt_long, numbers,
+ * lists, names, usage errors. Needs nothing from the library. */
 #ifndef BACKPROP_TOOL_OPTIONS_H
 #define BACKPROP_TOOL_OPTIONS_H
 
@@ -22,25 +22,23 @@ typedef struct name_value {
     int value;
 } name_value;
 
-/* Prints "backprop COMMAND: message" and the line pointing at COMMAND's
- * --help to stderr; returns EXIT_USAGE. */
+/* Names the program in usage errors: "backprop" unless set (the string
+ * must stay valid). */
+void set_program_name(const char *name);
+
+/* From now on usage errors print nothing (an MPI rank other than 0, whose
+ * command line rank 0 has already judged aloud); they still return
+ * EXIT_USAGE. */
+void silence_usage_errors(void);
+
+/* Prints "PROGRAM COMMAND: message" (or "PROGRAM: message" for COMMAND
+ * NULL) and the line pointing at its --help to stderr; returns EXIT_USAGE. */
 int usage_error(const char *command, const char *format, ...) TOOL_PRINTF_LIKE(2, 3);
 
-/* Prints "backprop: message" to stderr (with the prefix, "rank 1: " under
- * mpirun) and keeps the message; returns EXIT_RUNTIME. */
-int runtime_error(const char *format, ...) TOOL_PRINTF_LIKE(1, 2);
-
-/* The last runtime error's message, "" before any. */
-const char *last_error_message(void);
-
-/* Put before every runtime error's message from now on; the string must
- * stay valid. */
-void set_error_prefix(const char *prefix);
-
-/* Prints "backprop: " and the library's message for the failure `code`
- * (bp_errmsg(), or bp_strerror() when the library left none); returns
- * EXIT_RUNTIME. */
-int library_error(int code);
+/* The usage error for a number outside its range or no number at all:
+ * "invalid --epochs 'x' (expected 1 to 100000)". */
+int bad_range(const char *command, const char *option, const char *value, unsigned long long min,
+              unsigned long long max);
 
 struct option;
 
@@ -75,8 +73,15 @@ int parse_command_line(const command_line *line, int argc, char *argv[], void *s
 bool parse_size(const char *text, size_t min, size_t max, size_t *out);
 bool parse_u64(const char *text, uint64_t *out);
 bool parse_int(const char *text, int min, int max, int *out);
+/* A finite number (an underflow to 0 is refused too). */
+bool parse_double(const char *text, double *out);
 /* A finite number that is also finite as a float. */
 bool parse_float(const char *text, float *out);
+
+/* "784,256,10": 1 to `capacity` comma-separated sizes from min to max, into
+ * values[0 .. *count - 1]; false for anything else. */
+bool parse_size_list(const char *text, size_t min, size_t max, size_t *values, size_t capacity,
+                     size_t *count);
 
 /* "784,256,128,10": at least 2 comma-separated sizes from 1 to INT_MAX.
  * On success *sizes is a new array (the caller frees it) of *count sizes;

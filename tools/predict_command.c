@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "common_options.h"
 #include "csv_data.h"
+#include "errors.h"
 #include "options.h"
 #include "paths.h"
 

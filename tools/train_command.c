@@ -17,6 +17,7 @@
 #include "datasets.h"
 #include "describe.h"
 #include "distributed.h"
+#include "errors.h"
 #include "metrics.h"
 #include "names.h"
 #include "options.h"

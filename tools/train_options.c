@@ -318,7 +318,7 @@ static int take_option(void *settings, int option, const char *value) {
         break;
     case OPT_STEP_EPOCHS:
         if (!parse_size(value, 1, 100000, &c->step_epochs))
-            return usage_error(COMMAND, "invalid --step-epochs '%s' (expected 1 to 100000)", value);
+            return bad_range(COMMAND, "--step-epochs", value, 1, 100000);
         break;
     case OPT_GAMMA:
         if (!parse_float(value, &c->gamma) || !(c->gamma > 0.0f) || c->gamma > 1.0f)
@@ -333,12 +333,11 @@ static int take_option(void *settings, int option, const char *value) {
         break;
     case OPT_EPOCHS:
         if (!parse_size(value, 1, 100000, &c->epochs))
-            return usage_error(COMMAND, "invalid --epochs '%s' (expected 1 to 100000)", value);
+            return bad_range(COMMAND, "--epochs", value, 1, 100000);
         break;
     case OPT_SEED:
         if (!parse_u64(value, &c->seed))
-            return usage_error(COMMAND, "invalid --seed '%s' (expected 0 to %llu)", value,
-                               (unsigned long long)UINT64_MAX);
+            return bad_range(COMMAND, "--seed", value, 0, UINT64_MAX);
         break;
     case OPT_SAVE:
         c->save = value;
