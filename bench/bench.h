@@ -52,8 +52,9 @@ typedef struct bench_options {
     unsigned long long seed;
 } bench_options;
 
-/* Parses argv into *options. Returns 0 to go on, 1 when --help was printed
- * (exit 0), 2 after printing a message about a bad option (exit 2). */
+/* Parses argv into *options with the backprop program's parser
+ * (tools/options.h). Returns EXIT_OK to go on, HELP_SHOWN when --help was
+ * printed (exit 0), or EXIT_USAGE after printing a usage error. */
 int bench_parse_options(int argc, char **argv, bench_options *options);
 
 /* The name of a case kind as on the command line ("forward", ...). */

@@ -5,6 +5,7 @@
 
 #include "bench.h"
 #include "core/rng.h"
+#include "options.h"
 #include "support/alloc.h"
 
 /* The standard training-step configurations of the issue. */
@@ -145,10 +146,8 @@ int main(int argc, char **argv) {
     bench_memory_setup();
     bench_options options;
     const int parsed = bench_parse_options(argc, argv, &options);
-    if (parsed == 1)
-        return 0;
-    if (parsed != 0)
-        return 2;
+    if (parsed != EXIT_OK)
+        return parsed == HELP_SHOWN ? EXIT_OK : parsed;
     if (options.threads > 0 && bp_blas_set_threads(options.threads) != BP_OK) {
         fprintf(stderr, "bp-bench: %s\n", bp_errmsg());
         return 2;

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,8 @@
 
 #include <floatfann.h>
 
+#include "options.h"
+#include "random.h"
 #include "samples.h"
 
 #ifndef FANN_BENCH_VERSION
@@ -50,146 +51,89 @@ typedef struct options {
     int verbose;
 } options;
 
-static void usage(FILE *to) {
-    fprintf(to, "usage: fann-bench [options]\n"
-                "Times FANN's per-example training (fann_train, FANN_TRAIN_INCREMENTAL) on a\n"
-                "network of sigmoid layers, as bp-bench's batch-1 training step.\n"
-                "\n"
-                "  --sizes N,N,...   the inputs, then each layer's width (default 784,128,10)\n"
-                "  --seconds S       timing budget (default 1)\n"
-                "  --seed N          seed of the weights and the data (default 42)\n"
-                "  --examples N      distinct training examples, cycled (default 16)\n"
-                "  --json FILE       write the result as a JSON object\n"
-                "  --verbose         the configuration and the MSE before and after\n"
-                "  --help            this text\n");
+static void usage(void) {
+    printf("usage: fann-bench [options]\n"
+           "Times FANN's per-example training (fann_train, FANN_TRAIN_INCREMENTAL) on a\n"
+           "network of sigmoid layers, as bp-bench's batch-1 training step.\n"
+           "\n"
+           "  --sizes N,N,...   the inputs, then each layer's width (default 784,128,10)\n"
+           "  --seconds S       timing budget (default 1)\n"
+           "  --seed N          seed of the weights and the data (default 42)\n"
+           "  --examples N      distinct training examples, cycled (default 16)\n"
+           "  --json FILE       write the result as a JSON object\n"
+           "  --verbose         the configuration and the MSE before and after\n"
+           "  -h, --help        this text\n"
+           "\n"
+           "Exit status: 0 success, 1 a failure (memory, the JSON file), 2 usage error.\n");
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-/* Prints "fann-bench: <message>" and the hint; returns 2 (bad usage). */
-static int
-bad(const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    fputs("fann-bench: ", stderr);
-    vfprintf(stderr, format, args);
-    fputs("\n(fann-bench --help lists the options)\n", stderr);
-    va_end(args);
-    return 2;
+enum { OPT_SIZES = 256, OPT_SECONDS, OPT_SEED, OPT_EXAMPLES, OPT_JSON, OPT_VERBOSE };
+
+static const struct option long_options[] = {
+    {"sizes", required_argument, NULL, OPT_SIZES},
+    {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"examples", required_argument, NULL, OPT_EXAMPLES},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The most neurons in a layer, and distinct examples. */
+#define MAX_COUNT (1u << 20)
+
+static int take_sizes(options *o, const char *value) {
+    size_t sizes[MAX_SIZES], count;
+    if (!parse_size_list(value, 1, MAX_COUNT, sizes, MAX_SIZES, &count) || count < 2)
+        return usage_error(NULL,
+                           "invalid --sizes '%s' (expected 2 to %d comma-separated sizes from 1 "
+                           "to %u: the inputs, then each layer)",
+                           value, MAX_SIZES, MAX_COUNT);
+    for (size_t i = 0; i < count; i++)
+        o->sizes[i] = (unsigned)sizes[i];
+    o->count = (unsigned)count;
+    return EXIT_OK;
 }
 
-/* A whole decimal number in [1, max], or 0. */
-static unsigned long long parse_count(const char *text, unsigned long long max) {
-    if (text[0] < '0' || text[0] > '9')
-        return 0;
-    char *end;
-    errno = 0;
-    const unsigned long long value = strtoull(text, &end, 10);
-    return errno == 0 && *end == '\0' && value <= max ? value : 0;
-}
-
-static int parse_sizes(const char *text, options *o) {
-    o->count = 0;
-    const char *p = text;
-    for (;;) {
-        if (o->count == MAX_SIZES)
-            return bad("--sizes '%s': at most %d sizes", text, MAX_SIZES);
-        const size_t length = strcspn(p, ",");
-        char word[32];
-        if (length == 0 || length >= sizeof word)
-            return bad("--sizes '%s': need positive integers separated by commas", text);
-        memcpy(word, p, length);
-        word[length] = '\0';
-        const unsigned long long size = parse_count(word, 1u << 20);
-        if (size == 0)
-            return bad("--sizes '%s': '%s' is not a size from 1 to %u", text, word, 1u << 20);
-        o->sizes[o->count++] = (unsigned)size;
-        if (p[length] == '\0')
-            break;
-        p += length + 1;
+static int take_option(void *settings, int option, const char *value) {
+    options *o = settings;
+    uint64_t seed;
+    size_t examples;
+    switch (option) {
+    case OPT_SIZES:
+        return take_sizes(o, value);
+    case OPT_SECONDS:
+        if (!parse_double(value, &o->seconds) || !(o->seconds > 0.0) || o->seconds > 1e6)
+            return usage_error(NULL,
+                               "invalid --seconds '%s' (expected a number of seconds above 0, at "
+                               "most 1000000)",
+                               value);
+        return EXIT_OK;
+    case OPT_SEED:
+        if (!parse_u64(value, &seed))
+            return bad_range(NULL, "--seed", value, 0, UINT64_MAX);
+        o->seed = seed;
+        return EXIT_OK;
+    case OPT_EXAMPLES:
+        if (!parse_size(value, 1, MAX_COUNT, &examples))
+            return bad_range(NULL, "--examples", value, 1, MAX_COUNT);
+        o->examples = (unsigned)examples;
+        return EXIT_OK;
+    case OPT_JSON:
+        o->json = value;
+        return EXIT_OK;
+    default: /* OPT_VERBOSE */
+        o->verbose = 1;
+        return EXIT_OK;
     }
-    if (o->count < 2)
-        return bad("--sizes '%s': need at least 2 sizes (the inputs and a layer)", text);
-    return 0;
 }
 
-/* 0 to go on, 1 after --help, 2 after a bad option. */
-static int parse_options(int argc, char **argv, options *o) {
-    enum { OPT_SIZES = 256, OPT_SECONDS, OPT_SEED, OPT_EXAMPLES, OPT_JSON, OPT_VERBOSE, OPT_HELP };
-    static const struct option long_options[] = {
-        {"sizes", required_argument, NULL, OPT_SIZES},
-        {"seconds", required_argument, NULL, OPT_SECONDS},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"examples", required_argument, NULL, OPT_EXAMPLES},
-        {"json", required_argument, NULL, OPT_JSON},
-        {"verbose", no_argument, NULL, OPT_VERBOSE},
-        {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
-    };
-    *o = (options){.sizes = {784, 128, 10}, .count = 3, .seconds = 1.0, .seed = 42, .examples = 16};
-    opterr = 0;
-    int option;
-    while ((option = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
-        switch (option) {
-        case OPT_SIZES: {
-            const int rc = parse_sizes(optarg, o);
-            if (rc != 0)
-                return rc;
-            break;
-        }
-        case OPT_SECONDS: {
-            char *end;
-            errno = 0;
-            o->seconds = strtod(optarg, &end);
-            if (end == optarg || *end != '\0' || errno != 0 || !(o->seconds > 0.0) ||
-                o->seconds > 1e6)
-                return bad("--seconds '%s': need a number of seconds above 0", optarg);
-            break;
-        }
-        case OPT_SEED: {
-            char *end;
-            errno = 0;
-            o->seed = strtoull(optarg, &end, 10);
-            if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || errno != 0)
-                return bad("--seed '%s': need a non-negative integer", optarg);
-            break;
-        }
-        case OPT_EXAMPLES:
-            o->examples = (unsigned)parse_count(optarg, 1u << 20);
-            if (o->examples == 0)
-                return bad("--examples '%s': need an integer from 1 to %u", optarg, 1u << 20);
-            break;
-        case OPT_JSON:
-            o->json = optarg;
-            break;
-        case OPT_VERBOSE:
-            o->verbose = 1;
-            break;
-        case OPT_HELP:
-            usage(stdout);
-            return 1;
-        case ':':
-            return bad("%s needs a value", argv[optind - 1]);
-        default:
-            return bad("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return bad("unexpected argument '%s'", argv[optind]);
-    return 0;
-}
-
-/* splitmix64: the data do not depend on the C library's rand(). */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1), 24 bits: every value is a float. */
-static float uniform(uint64_t *state) { return (float)(next_random(state) >> 40) * 0x1p-24f; }
+static const command_line fann_line = {
+    .options = long_options,
+    .help = usage,
+    .take = take_option,
+};
 
 /* Each weight (biases included) uniform in +-1/sqrt(inputs of its neuron),
  * as bp_net_create and PyTorch's nn.Linear draw them. FANN keeps each
@@ -204,7 +148,7 @@ static void init_weights(struct fann *ann, uint64_t *state) {
                 continue;
             const float bound = 1.0f / sqrtf((float)(last - first - 1));
             for (unsigned c = first; c < last; c++)
-                ann->weights[c] = bound * (2.0f * uniform(state) - 1.0f);
+                ann->weights[c] = bound * (2.0f * bench_random_uniform(state) - 1.0f);
         }
     }
 }
@@ -293,9 +237,9 @@ static int run(const options *o) {
     init_weights(ann, &state);
     state = o->seed ^ 0x5eedda7aull;
     for (size_t i = 0; i < (size_t)o->examples * n_in; i++)
-        inputs[i] = uniform(&state);
+        inputs[i] = bench_random_uniform(&state);
     for (unsigned e = 0; e < o->examples; e++)
-        targets[(size_t)e * n_out + next_random(&state) % n_out] = 1.0f;
+        targets[(size_t)e * n_out + bench_random_next(&state) % n_out] = 1.0f;
 
     result r = {0};
     r.mse_initial = mse(ann, inputs, targets, o->examples, n_in, n_out);
@@ -364,9 +308,10 @@ static int run(const options *o) {
 }
 
 int main(int argc, char **argv) {
-    options o;
-    const int rc = parse_options(argc, argv, &o);
-    if (rc != 0)
-        return rc == 1 ? 0 : rc;
+    options o = {.sizes = {784, 128, 10}, .count = 3, .seconds = 1.0, .seed = 42, .examples = 16};
+    set_program_name("fann-bench");
+    const int status = parse_command_line(&fann_line, argc, argv, &o, NULL);
+    if (status != EXIT_OK)
+        return status == HELP_SHOWN ? EXIT_OK : status;
     return run(&o);
 }

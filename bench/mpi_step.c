@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "options.h"
+#include "random.h"
 #include "samples.h"
 
 #define MAX_SIZES 16
@@ -62,59 +64,116 @@ static double quantile(double *values, size_t n, double p) {
     return bench_quantile(values, n, p);
 }
 
-static void usage(FILE *to) {
-    fprintf(to,
-            "usage: mpirun -np N bp-bench-mpi [options]\n"
-            "Times bp_mpi_train's training steps (sigmoid hidden layers, softmax output,\n"
-            "cross-entropy, SGD) on random data, and a blocking MPI_Allreduce of the whole\n"
-            "gradient, in alternating rounds.\n"
-            "\n"
-            "  --sizes N,N,...      the network: inputs, then each layer (default 784,128,10)\n"
-            "  --batch N[,N...]     global batches, each a configuration (default 256)\n"
-            "  --steps N            timed steps per round (default 20)\n"
-            "  --rounds N           rounds, 1 to 64 (default 5)\n"
-            "  --threads N          OpenBLAS threads per rank (default 1)\n"
-            "  --bucket-bytes N     gradient bytes per allreduce (default %zu)\n"
-            "  --seed N             seed of the network and the data (default 42)\n"
-            "  --json FILE          write the figures as JSON (rank 0)\n"
-            "  --allreduce-sweep    instead: MPI_Allreduce alone, 4 B to 64 MiB\n"
-            "  --help               this text\n",
-            (size_t)BP_MPI_DEFAULT_BUCKET_BYTES);
+static void usage(void) {
+    if (rank != 0)
+        return;
+    printf("usage: mpirun -np N bp-bench-mpi [options]\n"
+           "Times bp_mpi_train's training steps (sigmoid hidden layers, softmax output,\n"
+           "cross-entropy, SGD) on random data, and a blocking MPI_Allreduce of the whole\n"
+           "gradient, in alternating rounds.\n"
+           "\n"
+           "  --sizes N,N,...      the network: inputs, then each layer (default 784,128,10)\n"
+           "  --batch N[,N...]     global batches, each a configuration (default 256)\n"
+           "  --steps N            timed steps per round (default 20)\n"
+           "  --rounds N           rounds, 1 to 64 (default 5)\n"
+           "  --threads N          OpenBLAS threads per rank (default 1)\n"
+           "  --bucket-bytes N     gradient bytes per allreduce (default %zu)\n"
+           "  --seed N             seed of the network and the data (default 42)\n"
+           "  --json FILE          write the figures as JSON (rank 0)\n"
+           "  --allreduce-sweep    instead: MPI_Allreduce alone, 4 B to 64 MiB\n"
+           "  -h, --help           this text\n"
+           "\n"
+           "Exit status: 0 success, 1 a failure (the library, MPI, the JSON file), 2 usage "
+           "error.\n",
+           (size_t)BP_MPI_DEFAULT_BUCKET_BYTES);
 }
 
-/* A whole-string integer in [low, high]. */
-static bool parse_size(const char *text, unsigned long long low, unsigned long long high,
-                       size_t *out) {
-    char *end;
-    errno = 0;
-    if (*text == '-' || *text == '\0')
-        return false;
-    const unsigned long long value = strtoull(text, &end, 10);
-    if (*end != '\0' || errno == ERANGE || value < low || value > high)
-        return false;
-    *out = (size_t)value;
-    return true;
+enum {
+    OPT_SIZES = 256,
+    OPT_BATCH,
+    OPT_STEPS,
+    OPT_ROUNDS,
+    OPT_THREADS,
+    OPT_BUCKET_BYTES,
+    OPT_SEED,
+    OPT_JSON,
+    OPT_SWEEP,
+};
+
+static const struct option long_options[] = {
+    {"sizes", required_argument, NULL, OPT_SIZES},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"steps", required_argument, NULL, OPT_STEPS},
+    {"rounds", required_argument, NULL, OPT_ROUNDS},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"bucket-bytes", required_argument, NULL, OPT_BUCKET_BYTES},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"allreduce-sweep", no_argument, NULL, OPT_SWEEP},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The most neurons in a layer, and the largest global batch. */
+#define MAX_COUNT (1u << 20)
+
+/* --sizes and --batch: 1 to `capacity` sizes from 1 to MAX_COUNT, at least
+ * `least` of them. */
+static int take_list(const char *option, const char *value, size_t least, size_t *values,
+                     size_t capacity, size_t *count) {
+    if (!parse_size_list(value, 1, MAX_COUNT, values, capacity, count) || *count < least)
+        return usage_error(NULL,
+                           "invalid %s '%s' (expected %zu to %zu comma-separated sizes from 1 "
+                           "to %u)",
+                           option, value, least, capacity, MAX_COUNT);
+    return EXIT_OK;
 }
 
-/* "a,b,c" into at most `max` values in [low, high]. */
-static bool parse_list(const char *text, size_t low, size_t high, size_t *out, size_t max,
-                       size_t *count) {
-    char buffer[256];
-    if (strlen(text) >= sizeof buffer)
-        return false;
-    strcpy(buffer, text);
-    *count = 0;
-    char *save = NULL;
-    for (char *item = strtok_r(buffer, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        if (*count == max || !parse_size(item, low, high, &out[*count]))
-            return false;
-        (*count)++;
+/* A count option from min to max. */
+static int take_size(const char *option, const char *value, size_t min, size_t max, size_t *out) {
+    return parse_size(value, min, max, out) ? EXIT_OK : bad_range(NULL, option, value, min, max);
+}
+
+static int take_option(void *settings, int option, const char *value) {
+    options *o = settings;
+    uint64_t seed;
+    switch (option) {
+    case OPT_SIZES:
+        return take_list("--sizes", value, 2, o->sizes, MAX_SIZES, &o->n_sizes);
+    case OPT_BATCH:
+        return take_list("--batch", value, 1, o->batches, MAX_BATCHES, &o->n_batches);
+    case OPT_STEPS:
+        return take_size("--steps", value, 1, 100000, &o->steps);
+    case OPT_ROUNDS:
+        return take_size("--rounds", value, 1, 64, &o->rounds);
+    case OPT_THREADS:
+        return parse_int(value, 1, 1024, &o->threads)
+                   ? EXIT_OK
+                   : bad_range(NULL, "--threads", value, 1, 1024);
+    case OPT_BUCKET_BYTES:
+        return take_size("--bucket-bytes", value, 4, (size_t)INT_MAX * 4, &o->bucket_bytes);
+    case OPT_SEED:
+        if (!parse_u64(value, &seed))
+            return bad_range(NULL, "--seed", value, 0, UINT64_MAX);
+        o->seed = seed;
+        return EXIT_OK;
+    case OPT_JSON:
+        o->json_path = value;
+        return EXIT_OK;
+    default: /* OPT_SWEEP */
+        o->sweep = true;
+        return EXIT_OK;
     }
-    return *count > 0;
 }
 
-/* Returns 0 to go on, 1 after --help, 2 after a message about a bad option. */
+/* Every rank parses the same command line; rank 0 alone prints. Returns
+ * EXIT_OK, HELP_SHOWN or EXIT_USAGE. */
 static int parse_options(int argc, char **argv, options *o) {
+    static const command_line line = {
+        .options = long_options,
+        .help = usage,
+        .take = take_option,
+    };
     *o = (options){.sizes = {784, 128, 10},
                    .n_sizes = 3,
                    .batches = {256},
@@ -124,87 +183,10 @@ static int parse_options(int argc, char **argv, options *o) {
                    .threads = 1,
                    .bucket_bytes = BP_MPI_DEFAULT_BUCKET_BYTES,
                    .seed = 42};
-    enum { SIZES = 256, BATCH, STEPS, ROUNDS, THREADS, BUCKET, SEED, JSON, SWEEP, HELP };
-    static const struct option longs[] = {
-        {"sizes", required_argument, NULL, SIZES},
-        {"batch", required_argument, NULL, BATCH},
-        {"steps", required_argument, NULL, STEPS},
-        {"rounds", required_argument, NULL, ROUNDS},
-        {"threads", required_argument, NULL, THREADS},
-        {"bucket-bytes", required_argument, NULL, BUCKET},
-        {"seed", required_argument, NULL, SEED},
-        {"json", required_argument, NULL, JSON},
-        {"allreduce-sweep", no_argument, NULL, SWEEP},
-        {"help", no_argument, NULL, HELP},
-        {NULL, 0, NULL, 0},
-    };
-    opterr = 0;
-    int c;
-    size_t value;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        const char *arg = optarg;
-        bool ok = true;
-        switch (c) {
-        case SIZES:
-            ok = parse_list(arg, 1, 1u << 20, o->sizes, MAX_SIZES, &o->n_sizes) && o->n_sizes >= 2;
-            break;
-        case BATCH:
-            ok = parse_list(arg, 1, 1u << 20, o->batches, MAX_BATCHES, &o->n_batches);
-            break;
-        case STEPS:
-            ok = parse_size(arg, 1, 100000, &o->steps);
-            break;
-        case ROUNDS:
-            ok = parse_size(arg, 1, 64, &o->rounds);
-            break;
-        case THREADS:
-            ok = parse_size(arg, 1, 1024, &value);
-            o->threads = (int)value;
-            break;
-        case BUCKET:
-            ok = parse_size(arg, 4, (unsigned long long)INT_MAX * 4ull, &o->bucket_bytes);
-            break;
-        case SEED:
-            ok = parse_size(arg, 0, ULLONG_MAX, &value);
-            o->seed = value;
-            break;
-        case JSON:
-            o->json_path = arg;
-            break;
-        case SWEEP:
-            o->sweep = true;
-            break;
-        case HELP:
-            if (rank == 0)
-                usage(stdout);
-            return 1;
-        default:
-            if (rank == 0)
-                fprintf(stderr, "bp-bench-mpi: unknown option or missing value: %s\n",
-                        argv[optind - 1]);
-            return 2;
-        }
-        if (!ok) {
-            if (rank == 0)
-                fprintf(stderr, "bp-bench-mpi: invalid value '%s' for --%s\n", arg,
-                        longs[c - SIZES].name);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        if (rank == 0)
-            fprintf(stderr, "bp-bench-mpi: unexpected operand '%s'\n", argv[optind]);
-        return 2;
-    }
-    return 0;
-}
-
-/* splitmix64: the data's random numbers, the same on every rank. */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    set_program_name("bp-bench-mpi");
+    if (rank != 0)
+        silence_usage_errors();
+    return parse_command_line(&line, argc, argv, o, NULL);
 }
 
 /* count examples: inputs uniform in [0, 1), labels uniform over min(10, outputs) classes. */
@@ -218,9 +200,9 @@ static int make_data(bp_dataset *data, size_t count, size_t features, size_t out
         return BP_ENOMEM;
     uint64_t state = seed;
     for (size_t i = 0; i < count * features; i++)
-        data->inputs[i] = (float)(next_random(&state) >> 40) * 0x1p-24f;
+        data->inputs[i] = bench_random_uniform(&state);
     for (size_t i = 0; i < count; i++)
-        data->labels[i] = (uint32_t)(next_random(&state) % classes);
+        data->labels[i] = (uint32_t)(bench_random_next(&state) % classes);
     return BP_OK;
 }
 
@@ -502,9 +484,9 @@ int main(int argc, char **argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
     options o;
     const int parsed = parse_options(argc, argv, &o);
-    if (parsed != 0) {
+    if (parsed != EXIT_OK) {
         MPI_Finalize();
-        return parsed == 1 ? 0 : 2;
+        return parsed == HELP_SHOWN ? EXIT_OK : parsed;
     }
     bp_blas_set_threads(o.threads);
     char cpu[256], library[256], shape[256];

@@ -1,15 +1,16 @@
 /* The ceiling: bp-bench's training step (sigmoid layers, quadratic cost, SGD) on oneDNN's JIT
  * primitives. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
 #include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <dnnl.h>
+
+#include "options.h"
+#include "samples.h"
 
 #define MAX_LAYERS 15
 #define LEARNING_RATE 0.01f
@@ -169,55 +170,95 @@ static void step(layer *layers, size_t count, dnnl_memory_t x, const float *y, d
     CHECK(dnnl_stream_wait(stream));
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+static void usage(void) {
+    printf("usage: onednn-step --sizes N,N,... [options]\n"
+           "Times bp-bench's training step (sigmoid layers, quadratic cost, SGD) on oneDNN's\n"
+           "inner-product primitives.\n"
+           "\n"
+           "  --sizes N,N,...   the network: inputs, then each layer (2 to %d sizes; required)\n"
+           "  --batch N         examples per step (default 32)\n"
+           "  --threads N       OpenMP threads (default 1)\n"
+           "  --format F        plain (row-major weights) or any (oneDNN's choice of\n"
+           "                    layout; default plain)\n"
+           "  --seconds S       timing budget (default 1)\n"
+           "  -h, --help        this text\n"
+           "\n"
+           "Exit status: 0 success, 1 a oneDNN failure, 2 usage error.\n",
+           MAX_LAYERS + 1);
 }
 
-static int compare(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+/* The command line, parsed. */
+typedef struct options {
+    size_t sizes[MAX_LAYERS + 1], count, batch;
+    int threads, any; /* any: oneDNN chooses the weights' layout */
+    double seconds;
+} options;
+
+enum { OPT_SIZES = 256, OPT_BATCH, OPT_THREADS, OPT_FORMAT, OPT_SECONDS };
+
+static const struct option long_options[] = {
+    {"sizes", required_argument, NULL, OPT_SIZES},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const name_value formats[] = {{"plain", 0}, {"any", 1}, {NULL, 0}};
+
+/* The most neurons in a layer, and the largest batch. */
+#define MAX_COUNT (1u << 20)
+
+static int take_option(void *settings, int option, const char *value) {
+    options *o = settings;
+    switch (option) {
+    case OPT_SIZES:
+        if (!parse_size_list(value, 1, MAX_COUNT, o->sizes, MAX_LAYERS + 1, &o->count) ||
+            o->count < 2)
+            return usage_error(NULL,
+                               "invalid --sizes '%s' (expected 2 to %d comma-separated sizes "
+                               "from 1 to %u)",
+                               value, MAX_LAYERS + 1, MAX_COUNT);
+        return EXIT_OK;
+    case OPT_BATCH:
+        return parse_size(value, 1, MAX_COUNT, &o->batch)
+                   ? EXIT_OK
+                   : bad_range(NULL, "--batch", value, 1, MAX_COUNT);
+    case OPT_THREADS:
+        return parse_int(value, 1, 1024, &o->threads)
+                   ? EXIT_OK
+                   : bad_range(NULL, "--threads", value, 1, 1024);
+    case OPT_FORMAT:
+        return parse_name(formats, value, &o->any) ? EXIT_OK
+                                                   : bad_name(NULL, "--format", value, formats);
+    default: /* OPT_SECONDS */
+        if (!parse_double(value, &o->seconds) || !(o->seconds > 0.0) || o->seconds > 3600.0)
+            return usage_error(NULL,
+                               "invalid --seconds '%s' (expected a number of seconds above 0, at "
+                               "most 3600)",
+                               value);
+        return EXIT_OK;
+    }
 }
 
 int main(int argc, char **argv) {
-    size_t sizes[MAX_LAYERS + 1], count = 0, batch = 32;
-    int threads = 1, any = 0;
-    double seconds = 1.0;
-    static const struct option options[] = {
-        {"sizes", required_argument, NULL, 's'},   {"batch", required_argument, NULL, 'b'},
-        {"threads", required_argument, NULL, 't'}, {"format", required_argument, NULL, 'f'},
-        {"seconds", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            for (char *p = optarg; *p && count <= MAX_LAYERS; p += strspn(p, ","))
-                sizes[count++] = strtoul(p, &p, 10);
-            break;
-        case 'b':
-            batch = strtoul(optarg, NULL, 10);
-            break;
-        case 't':
-            threads = atoi(optarg);
-            break;
-        case 'f':
-            any = strcmp(optarg, "any") == 0;
-            break;
-        case 'S':
-            seconds = atof(optarg);
-            break;
-        default:
-            fprintf(stderr, "usage: onednn-step --sizes N,N,... --batch N --threads N "
-                            "--format plain|any [--seconds S]\n");
-            return 2;
-        }
-    }
-    if (count < 2 || batch < 1 || threads < 1) {
-        fprintf(stderr,
-                "onednn-step: need --sizes with at least 2 sizes, --batch and --threads >= 1\n");
-        return 2;
-    }
+    static const command_line line = {
+        .options = long_options,
+        .help = usage,
+        .take = take_option,
+    };
+    options o = {.batch = 32, .threads = 1, .seconds = 1.0};
+    set_program_name("onednn-step");
+    int status = parse_command_line(&line, argc, argv, &o, NULL);
+    if (status == EXIT_OK && o.count == 0)
+        status = usage_error(NULL, "--sizes is required (the inputs, then each layer)");
+    if (status != EXIT_OK)
+        return status == HELP_SHOWN ? EXIT_OK : status;
+    const size_t *sizes = o.sizes, count = o.count, batch = o.batch;
+    const int threads = o.threads, any = o.any;
+    const double seconds = o.seconds;
     omp_set_num_threads(threads);
     CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));
     CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
@@ -236,22 +277,23 @@ int main(int argc, char **argv) {
         y[i * sizes[count - 1] + i % sizes[count - 1]] = 1.0f;
     /* Warm-up, then samples of enough steps to last a few milliseconds. */
     size_t per = 1;
-    double start = now();
+    double start = bench_now();
     step(layers, count - 1, x, y, n);
-    const double first = now() - start;
+    const double first = bench_now() - start;
     while (per * first < 0.002)
         per *= 2;
-    for (start = now(); now() - start < 0.1 * seconds;)
+    for (start = bench_now(); bench_now() - start < 0.1 * seconds;)
         step(layers, count - 1, x, y, n);
     double samples[1000];
     size_t taken = 0;
-    for (start = now(); taken < 1000 && (taken < 5 || now() - start < seconds); taken++) {
-        const double t0 = now();
+    for (start = bench_now(); taken < 1000 && (taken < 5 || bench_now() - start < seconds);
+         taken++) {
+        const double t0 = bench_now();
         for (size_t i = 0; i < per; i++)
             step(layers, count - 1, x, y, n);
-        samples[taken] = (now() - t0) / (double)per;
+        samples[taken] = (bench_now() - t0) / (double)per;
     }
-    qsort(samples, taken, sizeof *samples, compare);
+    bench_sort(samples, taken);
     const double median = samples[taken / 2];
     printf("onednn_step ");
     for (size_t i = 0; i < count; i++)

@@ -1,4 +1,4 @@
-/* The clock, the CPU's name and quantiles, shared by bp-bench and bp-bench-mpi. */
+/* The clock, the CPU's name and quantiles, shared by the bench programs. */
 #define _POSIX_C_SOURCE 200809L
 #include "samples.h"
 

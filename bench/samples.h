@@ -1,4 +1,4 @@
-/* The clock, the CPU's name and quantiles: what bp-bench and bp-bench-mpi share. */
+/* The clock, the CPU's name and quantiles: what the bench programs share. */
 #ifndef BP_BENCH_SAMPLES_H
 #define BP_BENCH_SAMPLES_H
 
