@@ -195,6 +195,121 @@ static int finish(FILE *out, const char *path) {
     return 0;
 }
 
+/* One member of a JSON object, "key": value. */
+typedef struct json_member {
+    const char *key;
+    enum { JSON_TEXT, JSON_NUMBER, JSON_COUNT, JSON_LITERAL } type;
+    const char *text; /* JSON_TEXT: a string; JSON_LITERAL: written as is (true, null) */
+    double number;    /* JSON_NUMBER: null when not finite */
+    long long count;  /* JSON_COUNT */
+} json_member;
+
+/* Writes n members, `first` before the first and `separator` before each
+ * other. */
+static void json_members(FILE *out, const char *first, const char *separator,
+                         const json_member *members, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const json_member *m = &members[i];
+        fprintf(out, "%s\"%s\": ", i ? separator : first, m->key);
+        if (m->type == JSON_TEXT)
+            json_string(out, m->text);
+        else if (m->type == JSON_NUMBER)
+            json_number(out, m->number);
+        else if (m->type == JSON_COUNT)
+            fprintf(out, "%lld", m->count);
+        else
+            fputs(m->text, out);
+    }
+}
+
+#define JSON_MEMBERS(out, first, separator, ...)                                                   \
+    do {                                                                                           \
+        const json_member members_[] = {__VA_ARGS__};                                              \
+        json_members(out, first, separator, members_, sizeof members_ / sizeof members_[0]);       \
+    } while (0)
+
+/* The run's machine, build, budgets and peak, up to the results' array. */
+static void json_header(FILE *out, const bench_header *h) {
+    fprintf(out, "{\n  \"program\": \"bp-bench\"");
+    JSON_MEMBERS(
+        out, ",\n  ", ",\n  ", {"library_version", JSON_TEXT, .text = h->version},
+        {"date", JSON_TEXT, .text = h->date}, {"cpu_model", JSON_TEXT, .text = h->cpu_model},
+        {"cores", JSON_COUNT, .count = h->cores},
+        {"openblas_config", JSON_TEXT, .text = h->blas_config},
+        {"core", JSON_TEXT, .text = h->core},
+        {"openblas_coretype_env", JSON_TEXT, .text = h->coretype_env},
+        {"threads", JSON_COUNT, .count = h->threads}, {"compiler", JSON_TEXT, .text = h->compiler},
+        {"build", JSON_TEXT, .text = h->build}, {"seconds", JSON_NUMBER, .number = h->seconds},
+        {"naive_seconds", JSON_NUMBER, .number = h->naive_seconds},
+        {"quick", JSON_LITERAL, .text = h->quick ? "true" : "false"},
+        {"timing", JSON_TEXT,
+         .text = "median seconds per step after warm-up; spread p25..p75 of the "
+                 "measured steps"});
+    fprintf(out, ",\n  \"peak\": {");
+    JSON_MEMBERS(out, "", ", ", {"routine", JSON_TEXT, .text = "cblas_sgemm"},
+                 {"m", JSON_COUNT, .count = PEAK_ORDER}, {"n", JSON_COUNT, .count = PEAK_ORDER},
+                 {"k", JSON_COUNT, .count = PEAK_ORDER},
+                 {"gflops", JSON_NUMBER, .number = h->peak_gflops},
+                 {"gflops_fastest", JSON_NUMBER, .number = PEAK_FLOPS / h->peak.min / 1e9},
+                 {"seconds_fastest", JSON_NUMBER, .number = h->peak.min},
+                 {"seconds_median", JSON_NUMBER, .number = h->peak.median},
+                 {"repetitions", JSON_COUNT, .count = h->peak.reps},
+                 {"threads", JSON_COUNT, .count = h->threads});
+    fprintf(out, "},\n  \"results\": [");
+}
+
+/* A training step's phases and memory, when it has them. */
+static void json_profile(FILE *out, const bench_result *r) {
+    if (!isfinite(r->phase_seconds[0]))
+        return;
+    fprintf(out, ",\n     \"phase_seconds\": {");
+    for (size_t p = 0; p < BP_PHASES; p++)
+        JSON_MEMBERS(out, p ? ", " : "", "",
+                     {bp__phase_name((bp__phase)p), JSON_NUMBER, .number = r->phase_seconds[p]});
+    fprintf(out, "}");
+    JSON_MEMBERS(out, ",\n     ", ", ",
+                 {"resident_growth_bytes", JSON_NUMBER, .number = r->resident_growth_bytes},
+                 {"needed_bytes", JSON_NUMBER, .number = r->needed_bytes});
+}
+
+/* One record of the results' array, in four lines (five with a profile). */
+static void json_result(FILE *out, const bench_header *h, const bench_result *r) {
+    JSON_MEMBERS(out, "{", "", {"case", JSON_TEXT, .text = bench_case_name(r->kind)});
+    fprintf(out, ", \"sizes\": [");
+    for (size_t j = 0; j < r->shape.count; j++)
+        fprintf(out, "%s%zu", j ? ", " : "", r->shape.sizes[j]);
+    fprintf(out, "]");
+    JSON_MEMBERS(out, ", ", ", ", {"batch", JSON_COUNT, .count = r->batch},
+                 {"kernels", JSON_TEXT, .text = r->naive ? "naive" : "openblas"},
+                 {"threads", JSON_COUNT, .count = r->threads},
+                 {"workers", JSON_COUNT, .count = r->workers},
+                 {"core", JSON_TEXT, .text = h->core});
+    JSON_MEMBERS(out, ",\n     ", ", ",
+                 {"seconds_per_step", JSON_NUMBER, .number = r->seconds_per_step},
+                 {"examples_per_second", JSON_NUMBER, .number = r->examples_per_second},
+                 {"gflops", JSON_NUMBER, .number = r->gflops},
+                 {"flops_per_step", JSON_NUMBER, .number = r->flops});
+    JSON_MEMBERS(
+        out, ",\n     ", ", ", {"speedup_vs_naive", JSON_NUMBER, .number = r->speedup},
+        {"percent_of_peak", JSON_NUMBER, .number = r->percent_of_peak},
+        {"peak_gflops", JSON_NUMBER, .number = r->peak_gflops},
+        {"measured_batch", JSON_COUNT, .count = r->measured_batch},
+        {"estimated", JSON_LITERAL, .text = r->measured_batch != r->batch ? "true" : "false"},
+        r->naive_measured_batch
+            ? (json_member){"naive_measured_batch", JSON_COUNT, .count = r->naive_measured_batch}
+            : (json_member){"naive_measured_batch", JSON_LITERAL, .text = "null"});
+    JSON_MEMBERS(out, ",\n     ", ", ",
+                 {"measured_seconds_median", JSON_NUMBER, .number = r->stats.median},
+                 {"measured_seconds_p25", JSON_NUMBER, .number = r->stats.p25},
+                 {"measured_seconds_p75", JSON_NUMBER, .number = r->stats.p75},
+                 {"measured_seconds_min", JSON_NUMBER, .number = r->stats.min},
+                 {"measured_seconds_max", JSON_NUMBER, .number = r->stats.max},
+                 {"repetitions", JSON_COUNT, .count = r->stats.reps},
+                 {"steps_per_repetition", JSON_COUNT, .count = r->stats.steps_each});
+    json_profile(out, r);
+    fputc('}', out);
+}
+
 int bench_write_json(const char *path, const bench_header *h, const bench_result *results,
                      size_t count) {
     FILE *out = fopen(path, "w");
@@ -202,97 +317,10 @@ int bench_write_json(const char *path, const bench_header *h, const bench_result
         fprintf(stderr, "bp-bench: cannot open %s for writing\n", path);
         return -1;
     }
-    fprintf(out, "{\n  \"program\": \"bp-bench\",\n  \"library_version\": ");
-    json_string(out, h->version);
-    fprintf(out, ",\n  \"date\": ");
-    json_string(out, h->date);
-    fprintf(out, ",\n  \"cpu_model\": ");
-    json_string(out, h->cpu_model);
-    fprintf(out, ",\n  \"cores\": %ld,\n  \"openblas_config\": ", h->cores);
-    json_string(out, h->blas_config);
-    fprintf(out, ",\n  \"core\": ");
-    json_string(out, h->core);
-    fprintf(out, ",\n  \"openblas_coretype_env\": ");
-    json_string(out, h->coretype_env);
-    fprintf(out, ",\n  \"threads\": %d,\n  \"compiler\": ", h->threads);
-    json_string(out, h->compiler);
-    fprintf(out, ",\n  \"build\": ");
-    json_string(out, h->build);
-    fprintf(out, ",\n  \"seconds\": ");
-    json_number(out, h->seconds);
-    fprintf(out, ",\n  \"naive_seconds\": ");
-    json_number(out, h->naive_seconds);
-    fprintf(out, ",\n  \"quick\": %s", h->quick ? "true" : "false");
-    fprintf(out, ",\n  \"timing\": \"median seconds per step after warm-up; spread p25..p75 "
-                 "of the measured steps\",\n");
-    fprintf(out, "  \"peak\": {\"routine\": \"cblas_sgemm\", \"m\": 2048, \"n\": 2048, \"k\": "
-                 "2048, \"gflops\": ");
-    json_number(out, h->peak_gflops);
-    fprintf(out, ", \"gflops_fastest\": ");
-    json_number(out, PEAK_FLOPS / h->peak.min / 1e9);
-    fprintf(out, ", \"seconds_fastest\": ");
-    json_number(out, h->peak.min);
-    fprintf(out, ", \"seconds_median\": ");
-    json_number(out, h->peak.median);
-    fprintf(out, ", \"repetitions\": %zu, \"threads\": %d},\n", h->peak.reps, h->threads);
-    fprintf(out, "  \"results\": [");
+    json_header(out, h);
     for (size_t i = 0; i < count; i++) {
-        const bench_result *r = &results[i];
-        fprintf(out, "%s\n    {\"case\": \"%s\", \"sizes\": [", i ? "," : "",
-                bench_case_name(r->kind));
-        for (size_t j = 0; j < r->shape.count; j++)
-            fprintf(out, "%s%zu", j ? ", " : "", r->shape.sizes[j]);
-        fprintf(out,
-                "], \"batch\": %zu, \"kernels\": \"%s\", \"threads\": %d, \"workers\": %zu, "
-                "\"core\": ",
-                r->batch, r->naive ? "naive" : "openblas", r->threads, r->workers);
-        json_string(out, h->core);
-        fprintf(out, ",\n     \"seconds_per_step\": ");
-        json_number(out, r->seconds_per_step);
-        fprintf(out, ", \"examples_per_second\": ");
-        json_number(out, r->examples_per_second);
-        fprintf(out, ", \"gflops\": ");
-        json_number(out, r->gflops);
-        fprintf(out, ", \"flops_per_step\": ");
-        json_number(out, r->flops);
-        fprintf(out, ",\n     \"speedup_vs_naive\": ");
-        json_number(out, r->speedup);
-        fprintf(out, ", \"percent_of_peak\": ");
-        json_number(out, r->percent_of_peak);
-        fprintf(out, ", \"peak_gflops\": ");
-        json_number(out, r->peak_gflops);
-        fprintf(out, ", \"measured_batch\": %zu, \"estimated\": %s, \"naive_measured_batch\": ",
-                r->measured_batch, r->measured_batch != r->batch ? "true" : "false");
-        if (r->naive_measured_batch)
-            fprintf(out, "%zu", r->naive_measured_batch);
-        else
-            fputs("null", out);
-        fprintf(out, ",\n     \"measured_seconds_median\": ");
-        json_number(out, r->stats.median);
-        fprintf(out, ", \"measured_seconds_p25\": ");
-        json_number(out, r->stats.p25);
-        fprintf(out, ", \"measured_seconds_p75\": ");
-        json_number(out, r->stats.p75);
-        fprintf(out, ", \"measured_seconds_min\": ");
-        json_number(out, r->stats.min);
-        fprintf(out, ", \"measured_seconds_max\": ");
-        json_number(out, r->stats.max);
-        fprintf(out, ", \"repetitions\": %zu, \"steps_per_repetition\": %zu", r->stats.reps,
-                r->stats.steps_each);
-        if (isfinite(r->phase_seconds[0])) {
-            fprintf(out, ",\n     \"phase_seconds\": {");
-            for (size_t p = 0; p < BP_PHASES; p++) {
-                fprintf(out, "%s", p ? ", " : "");
-                json_string(out, bp__phase_name((bp__phase)p));
-                fprintf(out, ": ");
-                json_number(out, r->phase_seconds[p]);
-            }
-            fprintf(out, "},\n     \"resident_growth_bytes\": ");
-            json_number(out, r->resident_growth_bytes);
-            fprintf(out, ", \"needed_bytes\": ");
-            json_number(out, r->needed_bytes);
-        }
-        fputc('}', out);
+        fprintf(out, "%s\n    ", i ? "," : "");
+        json_result(out, h, &results[i]);
     }
     fprintf(out, "\n  ]\n}\n");
     return finish(out, path);
