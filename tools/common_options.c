@@ -72,6 +72,19 @@ int check_common_options(const char *command, const common_options *o, bool csv)
     return EXIT_OK;
 }
 
+int take_data_option(const char *command, common_options *common, csv_settings *csv, int option,
+                     const char *value) {
+    if (is_csv_option(option))
+        return take_csv_option(command, csv, option, value);
+    return take_common_option(command, common, option, value);
+}
+
+int check_data_options(const char *command, const common_options *common, const csv_settings *csv,
+                       bool csv_data) {
+    const int status = check_common_options(command, common, csv_data);
+    return status == EXIT_OK ? check_csv_settings(command, csv, csv_data) : status;
+}
+
 int check_idx_pair(const char *command, const char *images, const char *labels,
                    const char *images_option, const char *labels_option) {
     if (!images != !labels)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "csv_data.h"
+
 /* Their getopt_long values. A command numbers its own options from
  * COMMON_OPTIONS_END, so that its switch can hand these on. */
 enum {
@@ -44,6 +46,16 @@ int take_common_option(const char *command, common_options *o, int option, const
 /* What the parse of one option cannot see: --label-column without CSV data.
  * EXIT_OK or the usage error's status. */
 int check_common_options(const char *command, const common_options *o, bool csv);
+
+/* For a command that reads data as train does (train, eval): a CSV option
+ * into *csv (take_csv_option), any other into *common. */
+int take_data_option(const char *command, common_options *common, csv_settings *csv, int option,
+                     const char *value);
+
+/* check_common_options, then check_csv_settings, for CSV data or not.
+ * EXIT_OK or the usage error's status. */
+int check_data_options(const char *command, const common_options *common, const csv_settings *csv,
+                       bool csv_data);
 
 /* IDX images and labels name a set only together: images from one place and
  * labels from another would pair wrongly. EXIT_OK or the usage error's

@@ -118,9 +118,7 @@ static int take_option(void *settings, int option, const char *value) {
                                value);
         break;
     default:
-        if (is_csv_option(option))
-            return take_csv_option(COMMAND, &c->csv, option, value);
-        return take_common_option(COMMAND, &c->common, option, value);
+        return take_data_option(COMMAND, &c->common, &c->csv, option, value);
     }
     return EXIT_OK;
 }
@@ -153,9 +151,7 @@ static int parse_options(eval_config *c, int argc, char *argv[]) {
         return usage_error(COMMAND, "--csv does not go with --data-dir, --images or --labels");
     status = check_idx_pair(COMMAND, c->data.images, c->data.labels, "--images", "--labels");
     if (status == EXIT_OK)
-        status = check_common_options(COMMAND, &c->common, c->data.csv != NULL);
-    if (status == EXIT_OK)
-        status = check_csv_settings(COMMAND, &c->csv, c->data.csv != NULL);
+        status = check_data_options(COMMAND, &c->common, &c->csv, c->data.csv != NULL);
     if (status == EXIT_OK && c->csv.task != -1)
         status = usage_error(COMMAND, "--task comes from the model");
     if (status != EXIT_OK)

@@ -372,9 +372,7 @@ static int take_option(void *settings, int option, const char *value) {
                                BP_WORKERS_MAX);
         break;
     default:
-        if (is_csv_option(option))
-            return take_csv_option(COMMAND, &c->csv, option, value);
-        return take_common_option(COMMAND, &c->common, option, value);
+        return take_data_option(COMMAND, &c->common, &c->csv, option, value);
     }
     return EXIT_OK;
 }
@@ -407,9 +405,7 @@ static int check_combinations(const train_config *c) {
     if (!csv && c->scale_given)
         return usage_error(COMMAND,
                            "--scale is for CSV data; IDX inputs are always scaled by 1/255");
-    status = check_common_options(COMMAND, &c->common, csv);
-    if (status == EXIT_OK)
-        status = check_csv_settings(COMMAND, &c->csv, csv);
+    status = check_data_options(COMMAND, &c->common, &c->csv, csv);
     if (status != EXIT_OK)
         return status;
     if (c->resume && (c->layers || c->activation_given || c->loss_given || c->init_given))
