@@ -2601,10 +2601,11 @@ static void remove_files(void) {
 
 /* One test per case: Criterion runs each in a worker process of its own, so
  * that a case that crashes, hangs (it times out after 30 s) or fails an
- * assertion hides none of the others. A worker gets a copy of its parameter's bytes in a process
- * whose addresses differ from the runner's (Criterion starts the program anew), so the parameter is
- * the case's index, not a pointer. Each worker makes its own files, fixture and scratch directory.
- */
+ * assertion hides none of the others. A worker gets a copy of its
+ * parameter's bytes in a process whose addresses differ from the runner's
+ * (Criterion starts the program anew), so the parameter is the case's
+ * index, not a pointer. Each worker makes its own files, fixture and
+ * scratch directory. */
 static size_t case_index[N_CASES];
 
 ParameterizedTestParameters(bad_args, each_gets_its_documented_code) {
