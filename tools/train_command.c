@@ -23,24 +23,11 @@
 #include "options.h"
 #include "paths.h"
 #include "progress.h"
-#include "rank_paths.h"
 #include "signals.h"
+#include "train_data.h"
 #include "train_options.h"
 
 static const char *const COMMAND = "train";
-
-/* Each rank's own files: {rank} in a data path becomes the rank's number.
- * Any path that names it makes the run sharded. */
-static int substitute_ranks(train_config *c) {
-    const char **paths[] = {&c->train_csv,   &c->test_csv,    &c->train_images, &c->train_labels,
-                            &c->test_images, &c->test_labels, &c->data_dir};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        c->sharded = c->sharded || path_names_rank(*paths[i]);
-        if (!substitute_rank(paths[i], distributed_rank(), &c->owned[i]))
-            return runtime_error("out of memory");
-    }
-    return EXIT_OK;
-}
 
 /* --resume DIR: the newest checkpoint's model and optimizer state, and the
  * epoch to go on from. */
@@ -97,155 +84,6 @@ static int check_train_paths(const train_config *c) {
         paths_add(&list, PATH_OUTPUT_DIR, "--checkpoint", c->checkpoint);
     }
     return paths_check(COMMAND, &list);
-}
-
-/* CSV: the training set (task and labels decided), the validation split,
- * per-feature scaling fitted on what remains and stored for the model,
- * then the test set (optional) read with the training set's classes. */
-/* *to = a scaler of its own with from's numbers: bp_scaler_fit on one row
- * allocates its arrays the library's way (bp_scaler_free releases them),
- * then they take from's values. */
-static int copy_scaler(const bp_scaler *from, bp_scaler *to) {
-    *to = (bp_scaler){0};
-    if (from->columns == 0)
-        return BP_OK;
-    const int rc = bp_scaler_fit(to, from->kind, from->offset, 1, from->columns);
-    if (rc == BP_OK) {
-        memcpy(to->offset, from->offset, from->columns * sizeof *to->offset);
-        memcpy(to->scale, from->scale, from->columns * sizeof *to->scale);
-    }
-    return rc;
-}
-
-/* c->prep's own copy of rank 0's preprocessing; the class names stay
- * borrowed, as fit_preprocessing's do (from the carrier, which lives until
- * distributed_finish). */
-static int copy_preprocessing(const bp_preprocessing *from, bp_preprocessing *to) {
-    *to = (bp_preprocessing){
-        .task = from->task, .classes = from->classes, .class_names = from->class_names};
-    int rc = copy_scaler(&from->inputs, &to->inputs);
-    if (rc == BP_OK)
-        rc = copy_scaler(&from->targets, &to->targets);
-    if (rc != BP_OK) {
-        free_preprocessing(to);
-        return library_error(rc);
-    }
-    return EXIT_OK;
-}
-
-/* A sharded run's CSV sets on more than one rank: rank 0 has loaded its
- * shard and fitted the preprocessing (status says how that went on this
- * rank); it is shared with every rank, and the others load their shards
- * again with it (a label rank 0's shard lacks is an error naming the
- * line). The validation split, if any, is taken after. */
-static int load_shard_as_rank_0(train_config *c, int status, bp_dataset *train, bp_dataset *test) {
-    status = distributed_agree(status);
-    if (status != EXIT_OK)
-        return status;
-    const size_t width = c->task == BP_TASK_REGRESSION ? train->outputs : train->classes;
-    const bp_preprocessing *shared = &c->prep;
-    status = distributed_share_preprocessing(&shared, train->features, width);
-    if (status != EXIT_OK)
-        return status;
-    if (distributed_rank() != 0) {
-        free_preprocessing(&c->prep);
-        status = copy_preprocessing(shared, &c->prep);
-        c->task = c->prep.task;
-        bp_dataset_free(train);
-        bp_dataset_free(&c->val);
-        if (status == EXIT_OK)
-            status = load_csv_for_model(&c->csv, c->train_csv, &c->prep, train);
-        if (status == EXIT_OK && c->val_split > 0)
-            status = split_validation(train, c->val_split, c->seed, &c->val);
-    } else {
-        int rc = apply_preprocessing(&c->prep, train);
-        if (rc == BP_OK && c->val.count)
-            rc = apply_preprocessing(&c->prep, &c->val);
-        if (rc != BP_OK)
-            status = library_error(rc);
-    }
-    c->has_prep = status == EXIT_OK;
-    if (status == EXIT_OK && c->test_csv)
-        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, test);
-    if (status == EXIT_OK && !c->quiet && distributed_speaks()) {
-        printf("preprocessing (fitted on rank 0's shard, used by every rank, stored in the "
-               "model):\n");
-        print_preprocessing(stdout, &c->prep);
-        fflush(stdout);
-    }
-    return status;
-}
-
-static int load_csv_sets(train_config *c, bp_dataset *train, bp_dataset *test) {
-    int status = load_training_csv(&c->csv, c->train_csv, train, &c->task);
-    /* A regression's small tabular sets overfit sooner from He's larger
-     * first weights (diabetes, 15 epochs: test R^2 0.16 against 0.31 with
-     * Xavier, the Glorot draw scikit-learn's MLPs use): Xavier unless asked. */
-    if (c->task == BP_TASK_REGRESSION && !c->init_given)
-        c->init = BP_INIT_XAVIER;
-    if (status == EXIT_OK && c->val_split > 0)
-        status = split_validation(train, c->val_split, c->seed, &c->val);
-    if (status == EXIT_OK)
-        status =
-            fit_preprocessing(train, c->task, c->scale == SCALE_NONE ? -1 : c->scale, &c->prep);
-    /* Shards: every rank scales and names classes as rank 0 fitted on its
-     * shard, or the same label could be another class on another rank. */
-    if (c->sharded && distributed_size() > 1)
-        return load_shard_as_rank_0(c, status, train, test);
-    if (status != EXIT_OK)
-        return status;
-    c->has_prep = true;
-    int rc = apply_preprocessing(&c->prep, train);
-    if (rc == BP_OK && c->val.count)
-        rc = apply_preprocessing(&c->prep, &c->val);
-    if (rc != BP_OK)
-        return library_error(rc);
-    if (c->test_csv)
-        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, test);
-    if (status == EXIT_OK && c->test_csv && test->features != train->features)
-        status = runtime_error("the test set has %zu features per example; the training set has "
-                               "%zu",
-                               test->features, train->features);
-    if (status == EXIT_OK && !c->quiet && distributed_speaks()) {
-        printf("preprocessing (stored in the model; eval and predict apply it):\n");
-        print_preprocessing(stdout, &c->prep);
-        fflush(stdout);
-    }
-    return status;
-}
-
-/* Loads the sets: IDX scaled by 1/255 (in load_data), CSV as above. */
-static int load_sets(train_config *c, bp_dataset *train, bp_dataset *test) {
-    if (c->train_csv)
-        return load_csv_sets(c, train, test);
-    const data_source train_source = {
-        .max_input_bytes = c->common.max_input_bytes,
-        .images = c->train_images,
-        .labels = c->train_labels,
-        .data_dir = c->data_dir,
-        .default_images = TRAIN_IMAGES_FILE,
-        .default_labels = TRAIN_LABELS_FILE,
-    };
-    const data_source test_source = {
-        .max_input_bytes = c->common.max_input_bytes,
-        .images = c->test_images,
-        .labels = c->test_labels,
-        .data_dir = c->data_dir,
-        .default_images = TEST_IMAGES_FILE,
-        .default_labels = TEST_LABELS_FILE,
-    };
-    int status = load_data(&train_source, train);
-    if (status == EXIT_OK)
-        status = load_data(&test_source, test);
-    if (status == EXIT_OK && c->val_split > 0)
-        status = split_validation(train, c->val_split, c->seed, &c->val);
-    if (status != EXIT_OK)
-        return status;
-    if (test->features != train->features)
-        return runtime_error("the test set has %zu features per example; the training set has "
-                             "%zu",
-                             test->features, train->features);
-    return EXIT_OK;
 }
 
 static int make_net(const train_config *c, const bp_dataset *train, const bp_dataset *test,
@@ -678,7 +516,7 @@ int train_command(int argc, char *argv[]) {
      * shard, a damaged checkpoint) is agreed on before the next, so every
      * rank stops, saying which rank failed and why, and none waits. */
     if (status == EXIT_OK)
-        status = distributed_agree(load_sets(&c, &train, &test));
+        status = distributed_agree(load_train_sets(&c, &train, &test));
     if (status == EXIT_OK)
         status = distributed_agree(resume_checkpoint(&c, &checkpoint_model, &checkpoint_optimizer));
     if (status == EXIT_OK)
