@@ -20,14 +20,19 @@ static atomic_uint_least64_t allocations;
 static atomic_uint_least64_t injected;
 static atomic_int_least64_t live;
 
-/* Whether this allocation is the one bp__alloc_fail_nth chose. One relaxed
- * load when the hook is off. */
+/* Counts an allocation, and whether it is the one bp__alloc_fail_nth chose
+ * (counted as injected too). One relaxed load when the hook is off. */
 static bool injected_failure(void) {
+    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
     uint_least64_t left = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
     while (left != 0) {
         if (atomic_compare_exchange_weak_explicit(&fail_countdown, &left, left - 1,
-                                                  memory_order_relaxed, memory_order_relaxed))
-            return left == 1;
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+            if (left != 1)
+                return false;
+            atomic_fetch_add_explicit(&injected, 1, memory_order_relaxed);
+            return true;
+        }
     }
     return false;
 }
@@ -44,11 +49,8 @@ void *bp__alloc(size_t bytes) {
     const size_t rounded = whole_lines(bytes);
     if (!rounded)
         return NULL;
-    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
-    if (injected_failure()) {
-        atomic_fetch_add_explicit(&injected, 1, memory_order_relaxed);
+    if (injected_failure())
         return NULL;
-    }
     void *block = aligned_alloc(BP_ALIGNMENT, rounded);
     if (block)
         atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
@@ -65,11 +67,8 @@ void *bp__alloc_zeroed(size_t bytes) {
 void *bp__realloc(void *block, size_t bytes) {
     if (bytes == 0)
         return NULL;
-    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
-    if (injected_failure()) {
-        atomic_fetch_add_explicit(&injected, 1, memory_order_relaxed);
+    if (injected_failure())
         return NULL;
-    }
     void *moved = realloc(block, bytes);
     if (moved && !block)
         atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
