@@ -185,6 +185,14 @@ static void json_number(FILE *out, double x) {
         fputs("null", out);
 }
 
+/* Opens path for writing; NULL after saying why. */
+static FILE *open_report(const char *path) {
+    FILE *out = fopen(path, "w");
+    if (!out)
+        fprintf(stderr, "bp-bench: cannot open %s for writing\n", path);
+    return out;
+}
+
 /* Closes `out` and reports a write error; 0 or -1. */
 static int finish(FILE *out, const char *path) {
     const int failed = ferror(out);
@@ -312,11 +320,9 @@ static void json_result(FILE *out, const bench_header *h, const bench_result *r)
 
 int bench_write_json(const char *path, const bench_header *h, const bench_result *results,
                      size_t count) {
-    FILE *out = fopen(path, "w");
-    if (!out) {
-        fprintf(stderr, "bp-bench: cannot open %s for writing\n", path);
+    FILE *out = open_report(path);
+    if (!out)
         return -1;
-    }
     json_header(out, h);
     for (size_t i = 0; i < count; i++) {
         fprintf(out, "%s\n    ", i ? "," : "");
@@ -349,11 +355,9 @@ static void csv_number(FILE *out, double x) {
 
 int bench_write_csv(const char *path, const bench_header *h, const bench_result *results,
                     size_t count) {
-    FILE *out = fopen(path, "w");
-    if (!out) {
-        fprintf(stderr, "bp-bench: cannot open %s for writing\n", path);
+    FILE *out = open_report(path);
+    if (!out)
         return -1;
-    }
     fputs("case,sizes,batch,kernels,threads,core,seconds_per_step,examples_per_second,gflops,"
           "flops_per_step,speedup_vs_naive,percent_of_peak,measured_batch,estimated,"
           "naive_measured_batch,measured_seconds_median,measured_seconds_p25,"
