@@ -91,8 +91,11 @@ train() {
     "$bp" train $common --layers 8,16,3 --batch 16 "$@"
 }
 
-# An old model and metrics file that later attacks must not damage.
-train --epochs 1 --save old.bin --metrics old.json --save-optimizer old.opt >/dev/null
+# An old model and metrics file that later attacks must not damage. A
+# constant schedule keeps old.opt resumable: the signal checks resume it
+# when a signal lands before the first step, and a cosine over its one
+# epoch would have ended at 0, which --resume-optimizer refuses.
+train --epochs 1 --schedule constant --save old.bin --metrics old.json --save-optimizer old.opt >/dev/null
 cp old.bin old.bin.orig
 
 # --- 1. paths checked before any work ---------------------------------------
