@@ -360,6 +360,66 @@ static void test_nonfinite(void) {
     bp_net_destroy(net);
 }
 
+/* A finite cost whose summed gradient overflows: inputs near 1e38 on a
+ * one-layer identity network with zero weights. Every example adds
+ * delta * x = 0.5 * 3e38 = 1.5e38 to the weights of feature 0, so each
+ * worker's share of two examples sums to 3e38 (finite, below FLT_MAX =
+ * 3.4e38), and only the sum over the workers overflows to Inf. Those
+ * weights (elements 0, 32, 64 and 96 of 132) lie in the bodies of the
+ * workers' slices, none in the tail past the last multiple of 16 (the
+ * biases, 128 to 131): the whole sum must be checked. With 2 and 3
+ * workers: BP_ENONFINITE, a finite cost, the parameters and the
+ * optimizer's step count unchanged. */
+static void test_summed_overflow(void) {
+    enum { IN = 32, OUT = 4 };
+    for (size_t count = 2; count <= 3; count++) {
+        const size_t n = 2 * count; /* two examples per worker */
+        const size_t sizes[] = {IN, OUT};
+        const bp_activation acts[] = {BP_ACT_IDENTITY};
+        bp_net *net = NULL;
+        REQUIRE_OK(bp_net_create(&net, 1, sizes, acts, BP_KERNELS_OPENBLAS, 3));
+        REQUIRE_OK(bp_net_set_loss(net, BP_LOSS_QUADRATIC));
+        REQUIRE_OK(bp_net_reserve(net, n));
+        float *params;
+        size_t n_params;
+        REQUIRE_OK(bp_net_params(net, &params, &n_params));
+        memset(params, 0, n_params * sizeof *params);
+        float x[6 * IN], y[6 * OUT], share[2 * OUT];
+        for (size_t i = 0; i < n * IN; i++)
+            x[i] = i % IN == 0 ? 3e38f : 1.0f;
+        /* The output is 0, so delta = 2 (0 - y) / n = 0.5 for y = -n / 4. */
+        for (size_t i = 0; i < n * OUT; i++)
+            y[i] = -(float)n / 4.0f;
+        /* The construction: two examples alone, with targets -0.5 (the same
+         * delta over 2), give a finite gradient, as each worker's share does. */
+        for (size_t i = 0; i < 2 * OUT; i++)
+            share[i] = -0.5f;
+        float cost;
+        CHECK(bp_net_gradient(net, x, share, 2, &cost) == BP_OK, "%zu workers: one share: %s",
+              count, bp_errmsg());
+        bp_optimizer_config config;
+        bp_optimizer_config_default(&config, BP_OPT_SGD);
+        bp_optimizer *opt = NULL;
+        REQUIRE_OK(bp_optimizer_create(&opt, net, &config));
+        bp_workers *workers = NULL;
+        REQUIRE_OK(bp_workers_create(&workers, net, count, n));
+        cost = NAN;
+        CHECK(bp_workers_train_step(workers, opt, x, y, n, &cost) == BP_ENONFINITE,
+              "%zu workers: the summed gradient overflows: %s", count, bp_errmsg());
+        CHECK(isfinite(cost), "%zu workers: the cost is %g", count, (double)cost);
+        CHECK(strstr(bp_errmsg(), "not finite") != NULL, "message: %s", bp_errmsg());
+        CHECK(max_abs(params, n_params) == 0.0f, "%zu workers: a parameter became %g", count,
+              (double)max_abs(params, n_params));
+        CHECK(bp_optimizer_steps(opt) == 0, "%zu workers: %llu steps", count,
+              (unsigned long long)bp_optimizer_steps(opt));
+        CHECK(bp_workers_gradient(workers, x, y, n, &cost) == BP_ENONFINITE,
+              "%zu workers: the gradient alone: %s", count, bp_errmsg());
+        bp_workers_destroy(workers);
+        bp_optimizer_destroy(opt);
+        bp_net_destroy(net);
+    }
+}
+
 /* A batch callback stops training mid-epoch with workers. */
 static void test_callback_stops(void) {
     bp_net *net = make_net(BP_KERNELS_OPENBLAS, true);
@@ -482,6 +542,7 @@ int main(void) {
     test_step_is_bitwise();
     test_fused_step();
     test_nonfinite();
+    test_summed_overflow();
     test_callback_stops();
     test_hook();
     test_auto();
