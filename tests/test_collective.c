@@ -994,13 +994,14 @@ Test(collective, resume_two_then_three_equals_one) {
 /* 6. Agreement: every failure on every participant, no hang                 */
 /* ------------------------------------------------------------------------ */
 
-/* Three participants on the shared set, participant `odd` changed by
- * `change`; every one must fail with BP_EINVAL naming `field`, untrained. */
-static void disagreement(void (*change)(participant *), const char *field) {
-    bp_dataset train = make_set(60, 61);
+/* Three participants on the shared set (and test set, with `test`),
+ * participant 1 changed by `change`; every one must fail with BP_EINVAL
+ * naming `field`, untrained. */
+static void disagreement_on(void (*change)(participant *), const char *field, bool test) {
+    bp_dataset train = make_set(60, 61), tests = make_set(20, 62);
     const bp_train_options o = base_options(2, 16, 1);
     participant p[3];
-    make_participants(p, 3, &train, NULL, &o, 2);
+    make_participants(p, 3, &train, test ? &tests : NULL, &o, 2);
     change(&p[1]);
     run_group(p, 3, 0, 0);
     for (size_t r = 0; r < 3; r++) {
@@ -1013,6 +1014,11 @@ static void disagreement(void (*change)(participant *), const char *field) {
     }
     free_participants(p, 3);
     free_set(&train);
+    free_set(&tests);
+}
+
+static void disagreement(void (*change)(participant *), const char *field) {
+    disagreement_on(change, field, false);
 }
 
 static void other_seed(participant *p) { p->options.seed++; }
@@ -1034,6 +1040,20 @@ static void other_shape(participant *p) {
     p->opt = make_momentum(p->net, 0.1f);
 }
 static void with_test_set(participant *p) { p->test = p->train; }
+/* One row fewer of the same data: 59 rows still make the same 4 batches of
+ * 16, so without the check the participants would train on different
+ * batches without noticing. */
+static bp_dataset shorter;
+static void shorter_train_set(participant *p) {
+    shorter = *p->train;
+    shorter.count--;
+    p->train = &shorter;
+}
+static void shorter_test_set(participant *p) {
+    shorter = *p->test;
+    shorter.count--;
+    p->test = &shorter;
+}
 
 Test(collective, differing_participants_all_fail_naming_the_field) {
     disagreement(other_seed, "seed");
@@ -1044,6 +1064,8 @@ Test(collective, differing_participants_all_fail_naming_the_field) {
     disagreement(other_rate, "optimizer");
     disagreement(other_shape, "activations");
     disagreement(with_test_set, "test set");
+    disagreement(shorter_train_set, "training-set size");
+    disagreement_on(shorter_test_set, "test-set size", true);
 }
 
 /* Participant `who` failed with `code`, every other with BP_EPEER, before
