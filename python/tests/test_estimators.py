@@ -166,6 +166,33 @@ def test_partial_fit_and_warm_start(iris):
     assert regressor.predict(X).shape == (150,)
 
 
+@pytest.mark.parametrize("estimator, solver", [
+    (MLPClassifier, "adam"), (MLPRegressor, "adam"), (MLPClassifier, "sgd")])
+def test_partial_fits_continue_the_optimizer(iris, estimator, solver):
+    # k partial_fit calls are k epochs of one fit(max_iter=k): the same
+    # seed, shuffles and batches, and the optimizer (Adam's moments and step
+    # count, or the momentum) carried from call to call. Compared bitwise:
+    # one process, one kernel set, the same batch shapes and one thread
+    # (conftest.py), so every float operation is the same in the same order.
+    X, y = iris
+    y = y if estimator is MLPClassifier else y.astype(float)
+    k = 6
+    params = dict(hidden_layer_sizes=(10,), batch_size=32, solver=solver,
+                  learning_rate_init=0.01, random_state=0)
+    whole = estimator(max_iter=k, n_iter_no_change=k + 1, **params).fit(X, y)
+    parts = estimator(**params)
+    for _ in range(k):
+        if estimator is MLPClassifier:
+            parts.partial_fit(X, y, classes=[0, 1, 2])
+        else:
+            parts.partial_fit(X, y)
+    assert parts.n_iter_ == whole.n_iter_ == k
+    np.testing.assert_array_equal(parts._net.params, whole._net.params)
+    assert parts._optimizer.steps == whole._optimizer.steps == k * 5  # 150 rows: 5 batches
+    assert parts._optimizer.to_bytes() == whole._optimizer.to_bytes()
+    np.testing.assert_array_equal(parts.loss_curve_, whole.loss_curve_)
+
+
 def test_multioutput_regression(diabetes):
     X, y = diabetes
     Y = np.column_stack([y, -y])
