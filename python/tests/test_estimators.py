@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -124,14 +124,30 @@ def test_stopping_rule_and_convergence_warning(iris):
         MLPClassifier(max_iter=3, random_state=0).fit(X, y)
 
 
-def test_early_stopping_keeps_the_best_validation_model(iris, diabetes):
-    for make, (X, y) in ((MLPClassifier, iris), (MLPRegressor, diabetes)):
+def test_early_stopping_keeps_the_best_validation_model(diabetes):
+    # Labels 20% flipped: the validation accuracy moves from epoch to epoch.
+    X, y = make_classification(n_samples=500, n_features=10, n_informative=4, flip_y=0.2,
+                               random_state=0)
+    noisy = StandardScaler().fit_transform(X), y
+    for make, (X, y) in ((MLPClassifier, noisy), (MLPRegressor, diabetes)):
         model = make(early_stopping=True, max_iter=300, n_iter_no_change=5,
                      random_state=0).fit(X, y)
         assert len(model.validation_scores_) == model.n_iter_
         assert model.best_validation_score_ == max(model.validation_scores_)
         assert model.n_iter_ < 300
         assert model.best_validation_score_ > 0.3  # accuracy, or R^2
+        # The model kept is the best epoch's: its score on the validation
+        # rows (the split _fit draws after the network's seed) is the best
+        # score, not the last epoch's. The same parameters scored in
+        # another batch shape: equal to float rounding of a mean over 50
+        # or 45 rows, far below 1e-4.
+        rng = np.random.RandomState(0)
+        rng.randint(np.iinfo(np.int32).max)
+        _, X_val, _, y_val = train_test_split(X, y, random_state=rng, test_size=0.1,
+                                              stratify=y if make is MLPClassifier else None)
+        assert model.validation_scores_[-1] != pytest.approx(model.best_validation_score_,
+                                                             abs=1e-3)
+        assert model.score(X_val, y_val) == pytest.approx(model.best_validation_score_, abs=1e-4)
 
 
 def test_sgd_learning_rate_schedules(diabetes):
