@@ -138,9 +138,21 @@ expect 1 'stores its preprocessing' "$bp" eval "$dir/wine.bin" --csv "$dir/wine-
 expect 0 '^label$' "$bp" predict "$dir/wine.bin" --csv "$dir/wine-x.csv"
 has '^[123]$'
 [ "$(grep -c . "$dir/last")" -eq 31 ] || { echo "FAIL: predict wrote $(grep -c . "$dir/last") lines"; failures=$((failures + 1)); }
+cp "$dir/last" "$dir/labels.csv"
 expect 0 '' "$bp" predict "$dir/wine.bin" --csv "$dir/wine-x.csv" --proba --out "$dir/pred.csv"
 expect 0 '^label,p_1,p_2,p_3$' cat "$dir/pred.csv"
 has '^[123],[0-9.e-]+,[0-9.e-]+,[0-9.e-]+$'
+# The values: each row's probabilities sum to 1 (a softmax; 3 values of 6
+# digits each), its label is the class of the largest, the one predict
+# without --proba gives that row.
+expect 0 '' python3 -c 'import sys
+rows = [l.split(",") for l in open(sys.argv[1]).read().split()[1:]]
+labels = open(sys.argv[2]).read().split()[1:]
+assert len(rows) == len(labels) == 30, (len(rows), len(labels))
+for i, (row, label) in enumerate(zip(rows, labels)):
+    p = [float(v) for v in row[1:]]
+    assert abs(sum(p) - 1) < 1e-5, (i, p)
+    assert row[0] == label == str(1 + p.index(max(p))), (i, row, label)' "$dir/pred.csv" "$dir/labels.csv"
 cp "$dir/wine-x.csv" "$dir/keep.csv"
 expect 2 'the same file as the input --csv' "$bp" predict "$dir/wine.bin" --csv "$dir/wine-x.csv" --out "$dir/wine-x.csv"
 cmp -s "$dir/wine-x.csv" "$dir/keep.csv" || { echo "FAIL: predict changed its input"; failures=$((failures + 1)); }
@@ -185,11 +197,24 @@ expect 0 'test r2: 0\.9[0-9]*$' "$bp" train --train-csv "$dir/reg-train.csv" \
     --test-csv "$dir/reg-test.csv" --target-columns last --epochs 60 --save "$dir/reg.bin"
 expect 0 '^r2 0\.9' "$bp" eval "$dir/reg.bin" --csv "$dir/reg-test.csv" --target-columns last
 has 'mae '
+cp "$dir/last" "$dir/eval.out"
 expect 0 'task +regression' "$bp" info "$dir/reg.bin"
 has 'target 0 +standardized: offset'
 # Predictions in the targets' own units (around 100, not standardized).
 expect 0 '^target_0$' "$bp" predict "$dir/reg.bin" --csv "$dir/reg-x.csv"
 has '^-?[0-9]{2,3}\.'
+# By value: predict's outputs for the test rows, against their targets, have
+# the mean absolute error eval reports (eval prints 6 digits; predict 9).
+mae=$(sed -n 's/^mae //p' "$dir/eval.out")
+cut -d, -f1-5 "$dir/reg-test.csv" >"$dir/reg-test-x.csv"
+expect 0 '' "$bp" predict "$dir/reg.bin" --csv "$dir/reg-test-x.csv" --out "$dir/reg-pred.csv"
+expect 0 '' python3 -c 'import sys
+predicted = [float(v) for v in open(sys.argv[1]).read().split()[1:]]
+targets = [float(l.rsplit(",", 1)[1]) for l in open(sys.argv[2]).read().split()]
+assert len(predicted) == len(targets) == 100
+mae = sum(abs(p - t) for p, t in zip(predicted, targets)) / 100
+assert abs(mae - float(sys.argv[3])) <= 1e-4 * float(sys.argv[3]), (mae, sys.argv[3])' \
+    "$dir/reg-pred.csv" "$dir/reg-test.csv" "$mae"
 expect 2 'is for --task regression' "$bp" train --train-csv "$dir/reg-train.csv" \
     --task classification --target-columns 5
 expect 1 'quadratic cost' "$bp" train --train-csv "$dir/reg-train.csv" --target-columns last \
