@@ -171,7 +171,8 @@ typedef enum bp_struct_id {
     BP_STRUCT_TRAIN_OPTIONS = 10,
     BP_STRUCT_REGRESSION_METRICS = 11,
     BP_STRUCT_PARALLELISM = 12,
-    BP_STRUCT_PREPROCESSING = 13
+    BP_STRUCT_PREPROCESSING = 13,
+    BP_STRUCT_SCHEMA = 14
 } bp_struct_id;
 
 /* The size in bytes of the struct `which` in the library actually linked:
@@ -666,9 +667,21 @@ typedef struct bp_dataset {
      * bp_labels_map: class c stands for the label text class_names[c]
      * (classes entries, in the order of the classes). NULL otherwise. */
     char **class_names;
+    /* Sets made by bp_dataset_load_csv_with: header is 1 when the file's
+     * first line was a header, 0 when it was data. With a header, the
+     * names of the feature columns (features entries, in the order of the
+     * inputs), of the label column or the target columns (1 or outputs
+     * entries, in the order of the targets) and of the skipped leading
+     * columns (bp_csv_options.skip_columns entries), each as the header
+     * has it (blanks and surrounding quotes removed; maybe empty); NULL
+     * without a header. Each array is one block freed by bp_dataset_free. */
+    size_t header;
+    char **feature_names;
+    char **output_names;
+    char **skipped_names;
     /* Reserved for fields of later versions: must be zero. The loaders
      * zero it; the functions that read a set check it. See the ABI policy. */
-    uint64_t reserved[8];
+    uint64_t reserved[4];
 } bp_dataset;
 
 /* Loads IDX files (the MNIST format): `images` of unsigned bytes with 1 to
@@ -742,10 +755,13 @@ typedef enum bp_task {
 /* Whether the first line of a CSV file is a header. */
 typedef enum bp_csv_header {
     /* A header when every field of the first line is a word (not a
-     * number; empty fields aside), or when its fields are exactly the
-     * column indices 0, 1, .., k (empty fields aside) as dataframe writers
-     * emit them. A first line with numbers and words is a data row, and
-     * its words are errors naming the line and column. */
+     * number; empty fields aside); data when it holds numbers. A first
+     * line whose fields are exactly the column indices 0, 1, .., k (empty
+     * fields aside), as dataframe writers emit them, could be either: it
+     * is an error (BP_EFORMAT) asking for BP_CSV_HEADER_PRESENT or
+     * BP_CSV_HEADER_ABSENT, never a guess. A first line with numbers and
+     * words is a data row, and its words are errors naming the line and
+     * column. */
     BP_CSV_HEADER_AUTO = 0,
     BP_CSV_HEADER_PRESENT = 1, /* the first line is a header, whatever it holds */
     BP_CSV_HEADER_ABSENT = 2   /* the first line is data */
@@ -779,9 +795,22 @@ typedef struct bp_csv_options {
      * is an error naming its line. NULL: classes from this file. */
     char *const *class_names;
     size_t classes;
+    /* Inputs by name (a trained model's input columns, feature_count of
+     * them). When the file has a header, feature j is the column named
+     * feature_names[j], wherever it stands; a column that is none of
+     * them, nor the label or a target, nor skipped, is an error naming
+     * it, and so is a name no column has or two columns of one name.
+     * Without a header the columns are taken in order and there must be
+     * feature_count of them. NULL: every other column is a feature, in
+     * order. */
+    char *const *feature_names;
+    size_t feature_count;
+    /* Classification: a row whose label is missing (empty, NA, N/A, NaN
+     * or ?) is left out. 0 (false): it is an error naming its line. */
+    int drop_missing_labels;
     /* Reserved for fields of later versions: must be zero (the loaders
      * check; bp_csv_options_default zeroes it). See the ABI policy. */
-    uint64_t reserved[8];
+    uint64_t reserved[5];
 } bp_csv_options;
 
 /* Fills *options with the defaults above. Does nothing for NULL. */
@@ -832,6 +861,10 @@ BP_API int bp_csv_reader_open(bp_csv_reader **out, const char *path, const bp_cs
 
 /* Features per row (0 for NULL). */
 BP_API size_t bp_csv_reader_features(const bp_csv_reader *reader);
+
+/* 1 when the file's first line was read as a header, 0 when it was data
+ * (and for NULL), so that a program can say which. */
+BP_API int bp_csv_reader_header(const bp_csv_reader *reader);
 
 /* Reads up to max_rows rows into inputs (max_rows x features floats).
  *   rows  [out] the rows read; 0 at the end of the file.
@@ -914,16 +947,19 @@ BP_API int bp_scaler_inverse(const bp_scaler *s, float *x, size_t rows);
 BP_API void bp_scaler_free(bp_scaler *s);
 
 /* Maps n label texts to dense classes 0 .. k-1, k the number of distinct
- * labels, in sorted order: numerically when every label is a number
- * ("2" < "10"; "1" and "1.0" are one class, named by its shortest form
- * "%.17g" gives), as text (strcmp) otherwise ("class_1" < "setosa").
- * Blanks around a label are ignored; an empty label is an error.
+ * labels. A label is its text: two spellings are two classes ("01" and
+ * "1", "-0" and "0", "1.0" and "1"), and a class is named as its labels
+ * are written ("007" stays "007"). The classes are in numeric order when
+ * every label is a decimal number ("2" < "10"; two spellings of one
+ * number in text order), in text order (strcmp) otherwise ("class_1" <
+ * "setosa"). Blanks around a label are ignored.
  *   out  [out] a classification set of n examples and 0 features: labels
  *        and classes set, class_names[c] the text of class c, inputs
  *        NULL. Left empty on failure. Release with bp_dataset_free.
  * Returns BP_OK; BP_EINVAL for a NULL pointer (out, labels, or one of the
- * n labels), an empty label (naming its index), n == 0, or more than
- * max_classes distinct labels (0: no limit); BP_ENOMEM. */
+ * n labels), a missing label (empty, NA, N/A, NaN, nan or ?; naming its
+ * index), n == 0, one class only, or more than max_classes distinct labels
+ * (0: no limit); BP_ENOMEM. */
 BP_API int bp_labels_map(bp_dataset *out, const char *const *labels, size_t n, size_t max_classes);
 
 /* Writes the one-hot rows of n labels: out is n x classes, row i all zero
@@ -1290,8 +1326,10 @@ typedef struct bp_preprocessing {
      * bp_scaler_inverse; columns 0 (none) or the network's outputs. */
     bp_scaler targets;
     /* Classification: class c's label text is class_names[c] (each 1 to
-     * 255 bytes, no control characters); classes 0 (none, the classes are
-     * their numbers) or at most the network's outputs. */
+     * 255 bytes, no control characters, no blanks at either end, not
+     * wrapped in double quotes, not a missing label (NA, N/A, NaN, nan,
+     * ?), all distinct: what a CSV file can spell back); classes 0 (none,
+     * the classes are their numbers) or at most the network's outputs. */
     size_t classes;
     char **class_names;
     /* Reserved for fields of later versions: must be zero, here and in the
@@ -1312,6 +1350,40 @@ BP_API int bp_net_set_preprocessing(bp_net *net, const bp_preprocessing *preproc
  * net). Borrowed until the next bp_net_set_preprocessing or
  * bp_net_destroy on this network. */
 BP_API const bp_preprocessing *bp_net_preprocessing(const bp_net *net);
+
+/* The columns of the file a network was trained on, kept with its
+ * preprocessing (model format: preprocessing section version 2) so that a
+ * program can match another file's columns to the network's by name. */
+typedef struct bp_schema {
+    /* The names of the network's inputs, in order (n_0 entries), or NULL
+     * when the training file had no header line. */
+    char **input_names;
+    /* The name of the label column (classification: 1 entry) or of the
+     * target columns (regression: n_L entries, in output order), or NULL. */
+    char **output_names;
+    /* How many leading columns training skipped (a row index); at most
+     * 1000000. */
+    size_t skipped_columns;
+    /* Reserved for fields of later versions: must be zero. See the ABI
+     * policy. */
+    uint64_t reserved[5];
+} bp_schema;
+
+/* Attaches a copy of *schema to the network's preprocessing (replacing
+ * any), or with NULL removes it. Each name is 1 to 255 bytes without
+ * control characters or blanks at either end, not wrapped in double
+ * quotes (what a CSV header can spell back); the input names are
+ * distinct, and so are the target names. bp_net_set_preprocessing removes
+ * the schema: set it after. Returns BP_OK; BP_EINVAL for a NULL net, a
+ * network without preprocessing, a bad name (naming it), a skip count past
+ * the limit or reserved space not zero; BP_ENOMEM (the network keeps what
+ * it had). */
+BP_API int bp_net_set_schema(bp_net *net, const bp_schema *schema);
+
+/* The network's schema, or NULL when it has none (also for a NULL net).
+ * Borrowed until the next bp_net_set_schema, bp_net_set_preprocessing or
+ * bp_net_destroy on this network. */
+BP_API const bp_schema *bp_net_schema(const bp_net *net);
 
 /* The most layers a model file holds (bp_net_save refuses more), so that a
  * program can refuse such a network before training it. */

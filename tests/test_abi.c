@@ -60,6 +60,7 @@ static const layout layouts[] = {
     RESERVED(BP_STRUCT_REGRESSION_METRICS, bp_regression_metrics, 56),
     RESERVED(BP_STRUCT_PARALLELISM, bp_parallelism, 56),
     RESERVED(BP_STRUCT_PREPROCESSING, bp_preprocessing, 184),
+    RESERVED(BP_STRUCT_SCHEMA, bp_schema, 64),
 };
 enum { STRUCTS = sizeof layouts / sizeof layouts[0] };
 
@@ -125,6 +126,7 @@ typedef struct fixture {
     bp_dataset data, test, regression;
     bp_scaler scaler, target_scaler;
     bp_preprocessing preprocessing;
+    bp_schema schema;
     bp_csv_options csv;
 } fixture;
 
@@ -229,6 +231,10 @@ static int call_scaler_inverse(fixture *f) {
 static int call_set_preprocessing(fixture *f) {
     return bp_net_set_preprocessing(f->net, &f->preprocessing);
 }
+static int call_set_schema(fixture *f) {
+    cr_assert_eq(bp_net_set_preprocessing(f->net, &f->preprocessing), BP_OK);
+    return bp_net_set_schema(f->net, &f->schema);
+}
 static int call_load_csv(fixture *f) {
     bp_dataset d;
     const int rc = bp_dataset_load_csv_memory_with(&d, csv_text, sizeof csv_text - 1, &f->csv);
@@ -262,6 +268,7 @@ enum spoiled {
     PREPROCESSING,
     PREPROCESSING_INPUTS,
     PREPROCESSING_TARGETS,
+    SCHEMA,
     CSV
 };
 
@@ -305,6 +312,9 @@ static uint64_t *word(fixture *f, enum spoiled which, int last) {
     case PREPROCESSING_TARGETS:
         WORDS(f->preprocessing.targets);
         break;
+    case SCHEMA:
+        WORDS(f->schema);
+        break;
     case CSV:
         WORDS(f->csv);
         break;
@@ -341,6 +351,7 @@ static const reserved_case reserved_cases[] = {
      "preprocessing->inputs.reserved"},
     {"bp_net_set_preprocessing", call_set_preprocessing, PREPROCESSING_TARGETS,
      "preprocessing->targets.reserved"},
+    {"bp_net_set_schema", call_set_schema, SCHEMA, "schema->reserved"},
     {"bp_dataset_load_csv_memory_with", call_load_csv, CSV, "options->reserved"},
     {"bp_csv_reader_open", call_csv_reader, CSV, "options->reserved"},
 };

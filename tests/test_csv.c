@@ -39,7 +39,9 @@ Test(csv, word_header_and_index_header_are_skipped) {
     bp_dataset d = load("label,a,b\n1,2,3\n2,5,6\n", &o);
     cr_assert_eq(d.count, 2);
     bp_dataset_free(&d);
-    /* The column indices, as dataframe writers emit them. */
+    /* The column indices, as dataframe writers emit them: a header when
+     * told so. */
+    o.header = BP_CSV_HEADER_PRESENT;
     d = load("0,1,2\n1,2,3\n2,5,6\n", &o);
     cr_assert_eq(d.count, 2, "a header 0,1,2 is not trained on");
     bp_dataset_free(&d);
@@ -55,12 +57,31 @@ Test(csv, word_header_and_index_header_are_skipped) {
 Test(csv, header_present_and_absent) {
     bp_csv_options o = defaults();
     o.header = BP_CSV_HEADER_PRESENT;
-    bp_dataset d = load("7,8,9\n1,2,3\n", &o);
-    cr_assert_eq(d.count, 1);
+    bp_dataset d = load("7,8,9\n1,2,3\n2,2,3\n", &o);
+    cr_assert_eq(d.count, 2);
     bp_dataset_free(&d);
     o.header = BP_CSV_HEADER_ABSENT;
     d = load("0,1,2\n1,2,3\n", &o);
     cr_assert_eq(d.count, 2, "told there is none, 0,1,2 is data");
+    bp_dataset_free(&d);
+}
+
+/* A first row 0,1 could be a header of column numbers or data: not guessed
+ * (issue 22: it was taken for a header, and predict answered for 2 of 3
+ * rows, each one line off). */
+Test(csv, a_first_row_of_column_numbers_is_not_guessed) {
+    bp_csv_options o = defaults();
+    o.features_only = 1;
+    fails("0,1\n2,0\n1,1\n", &o, BP_EFORMAT, "line 1: \"0,1\" could be a header");
+    fails(",0,1\n0,2,0\n", &o, BP_EFORMAT, "--no-header");
+    o.header = BP_CSV_HEADER_ABSENT;
+    bp_dataset d = load("0,1\n2,0\n1,1\n", &o);
+    cr_assert_eq(d.count, 3, "told there is none, 0,1 is a row");
+    cr_assert_eq(d.header, 0);
+    bp_dataset_free(&d);
+    o.header = BP_CSV_HEADER_AUTO;
+    d = load("a,b\n2,0\n", &o);
+    cr_assert_eq(d.header, 1, "the loader says it read a header");
     bp_dataset_free(&d);
 }
 
@@ -75,10 +96,10 @@ Test(csv, a_typo_in_the_first_row_is_an_error_not_a_header) {
 Test(csv, hex_nan_and_out_of_range_are_rejected) {
     bp_csv_options o = defaults();
     fails("0,0x10\n", &o, BP_EFORMAT, "line 1, column 2: not a decimal number");
-    fails("0,1\n1,1e-400\n", &o, BP_EFORMAT, "line 2, column 2: too small");
-    fails("0,1\n1,1e40\n", &o, BP_EFORMAT, "line 2, column 2: not a finite");
-    fails("0,1\n1,nan\n", &o, BP_EFORMAT, "line 2, column 2");
-    bp_dataset d = load("0,1e-40\n", &o); /* a subnormal float is a number */
+    fails("0,2\n1,1e-400\n", &o, BP_EFORMAT, "line 2, column 2: too small");
+    fails("0,2\n1,1e40\n", &o, BP_EFORMAT, "line 2, column 2: not a finite");
+    fails("0,2\n1,nan\n", &o, BP_EFORMAT, "line 2, column 2");
+    bp_dataset d = load("0,1e-40\n1,2\n", &o); /* a subnormal float is a number */
     cr_assert_gt(d.inputs[0], 0.0f);
     bp_dataset_free(&d);
 }

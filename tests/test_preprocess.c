@@ -79,7 +79,7 @@ Test(scaler, refuses_nan_and_empty) {
 }
 
 Test(labels, numbers_sort_numerically) {
-    const char *labels[] = {"10", "2", " 1 ", "2.0", "10", "1"};
+    const char *labels[] = {"10", "2", " 1 ", "2", "10", "1"};
     bp_dataset d;
     cr_assert_eq(bp_labels_map(&d, labels, 6, 0), BP_OK);
     cr_assert_eq(d.classes, 3, "no phantom class 0 from labels 1..10");
@@ -90,6 +90,44 @@ Test(labels, numbers_sort_numerically) {
     for (int i = 0; i < 6; i++)
         cr_assert_eq(d.labels[i], want[i], "label %d", i);
     bp_dataset_free(&d);
+}
+
+/* A label is its text: two spellings of one number are two classes, and a
+ * class is named as it is written (issue 22: "01" and "1" became one class,
+ * and "007" came back as "7"). */
+Test(labels, two_spellings_are_two_classes) {
+    const char *labels[] = {
+        "01", "1", "-0", "0", "1.0", "007", "12345678901234567", "12345678901234568"};
+    bp_dataset d;
+    cr_assert_eq(bp_labels_map(&d, labels, 8, 0), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(d.classes, 8, "every spelling its own class");
+    /* Numeric order; one number's spellings in text order ("-0" < "0",
+     * "01" < "1" < "1.0"); the two long IDs round to one double. */
+    const char *names[] = {
+        "-0", "0", "01", "1", "1.0", "007", "12345678901234567", "12345678901234568"};
+    for (int c = 0; c < 8; c++)
+        cr_assert_str_eq(d.class_names[c], names[c], "class %d", c);
+    cr_assert_eq(d.labels[5], 5, "007 is class \"007\"");
+    bp_dataset_free(&d);
+}
+
+Test(labels, one_class_is_an_error) {
+    const char *labels[] = {"01", "01", " 01"};
+    bp_dataset d;
+    cr_assert_eq(bp_labels_map(&d, labels, 3, 0), BP_EINVAL);
+    cr_assert(strstr(bp_errmsg(), "one class"), "%s", bp_errmsg());
+    cr_assert_null(d.labels);
+}
+
+Test(labels, missing_labels_are_errors) {
+    const char *words[] = {"NA", "?", "", "N/A", "NaN"};
+    for (int i = 0; i < 5; i++) {
+        const char *labels[] = {"a", "b", words[i]};
+        bp_dataset d;
+        cr_assert_eq(bp_labels_map(&d, labels, 3, 0), BP_EINVAL, "\"%s\"", words[i]);
+        cr_assert(strstr(bp_errmsg(), "labels[2]") && strstr(bp_errmsg(), "missing"), "%s",
+                  bp_errmsg());
+    }
 }
 
 Test(labels, words_sort_as_text) {
@@ -112,7 +150,8 @@ Test(labels, limit_and_empty) {
     cr_assert(strstr(bp_errmsg(), "labels[2]"), "%s", bp_errmsg());
     const char *blank[] = {"a", "  "};
     cr_assert_eq(bp_labels_map(&d, blank, 2, 0), BP_EINVAL);
-    cr_assert(strstr(bp_errmsg(), "labels[1]") && strstr(bp_errmsg(), "empty"), "%s", bp_errmsg());
+    cr_assert(strstr(bp_errmsg(), "labels[1]") && strstr(bp_errmsg(), "missing"), "%s",
+              bp_errmsg());
     cr_assert_null(d.labels);
 }
 

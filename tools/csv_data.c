@@ -46,6 +46,7 @@ int take_csv_option(const char *command, csv_settings *s, int option, const char
     case OPT_SKIP_COLUMNS:
         if (!parse_size(value, 0, 1000000, &s->skip_columns))
             return bad_range(command, "--skip-columns", value, 0, 1000000);
+        s->skip_given = true;
         s->given = s->given ? s->given : "--skip-columns";
         return EXIT_OK;
     case OPT_DELIMITER:
@@ -66,6 +67,10 @@ int take_csv_option(const char *command, csv_settings *s, int option, const char
             return usage_error(command, "invalid --impute '%s' (expected mean)", value);
         s->impute = true;
         s->given = s->given ? s->given : "--impute";
+        return EXIT_OK;
+    case OPT_DROP_MISSING:
+        s->drop_missing = true;
+        s->given = s->given ? s->given : "--drop-missing-labels";
         return EXIT_OK;
     default:
         return usage_error(command, "unhandled option"); /* not reached */
@@ -98,6 +103,7 @@ static bp_csv_options options_for(const csv_settings *s, bp_task task) {
     o.label = s->targets ? s->targets : s->label ? s->label : "0";
     o.max_classes = s->max_classes;
     o.max_input_bytes = s->max_input_bytes;
+    o.drop_missing_labels = s->drop_missing;
     return o;
 }
 
@@ -157,8 +163,10 @@ int load_training_csv(const csv_settings *s, const char *path, bp_dataset *out, 
 }
 
 int load_csv_for_model(const csv_settings *s, const char *path, const bp_preprocessing *p,
-                       bp_dataset *out) {
+                       const bp_schema *schema, bp_dataset *out) {
     bp_csv_options o = options_for(s, p ? p->task : BP_TASK_CLASSIFICATION);
+    if (schema && !s->skip_given)
+        o.skip_columns = schema->skipped_columns;
     int rc;
     if (!p || (p->task == BP_TASK_CLASSIFICATION && p->classes == 0)) {
         /* A version-1 model: its classes are the labels' numbers. */
@@ -173,6 +181,12 @@ int load_csv_for_model(const csv_settings *s, const char *path, const bp_preproc
     o.class_names = p->class_names;
     o.classes = p->classes;
     o.max_classes = 0;
+    if (schema && schema->input_names) {
+        o.feature_names = schema->input_names;
+        o.feature_count = 0;
+        while (schema->input_names[o.feature_count])
+            o.feature_count++;
+    }
     rc = bp_dataset_load_csv_with(out, path, &o);
     /* The scaling is per column: a file of another width is not this model's. */
     if (rc == BP_OK && p->inputs.columns && out->features != p->inputs.columns) {
@@ -262,6 +276,7 @@ int split_validation(bp_dataset *train, double fraction, uint64_t seed, bp_datas
         *val = *train;
         val->count = n_val;
         val->class_names = NULL;
+        val->feature_names = val->output_names = val->skipped_names = NULL;
         val->inputs = train->inputs + train->count * in;
         val->targets = out ? train->targets + train->count * out : NULL;
         val->labels = out ? NULL : train->labels + train->count;
@@ -292,4 +307,101 @@ void print_preprocessing(FILE *out, const bp_preprocessing *p) {
             fprintf(out, " %s", p->class_names[c]);
         fprintf(out, "%s\n", p->classes > 20 ? " ..." : "");
     }
+}
+
+/* Whether a header name can be kept in a model (bp_net_set_schema's rule). */
+static bool storable(const char *name) {
+    const size_t n = strlen(name);
+    if (n == 0 || n > 255 || name[0] == ' ' || name[n - 1] == ' ' || name[0] == '\t' ||
+        name[n - 1] == '\t' || (n >= 2 && name[0] == '"' && name[n - 1] == '"'))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            return false;
+    return true;
+}
+
+/* Whether every name of a NULL-terminated list is storable and distinct. */
+static bool storable_names(char *const *names) {
+    for (size_t i = 0; names && names[i]; i++) {
+        if (!storable(names[i]))
+            return false;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(names[k], names[i]) == 0)
+                return false;
+    }
+    return true;
+}
+
+void training_schema(const bp_dataset *train, size_t skipped, bp_schema *schema) {
+    *schema = (bp_schema){.skipped_columns = skipped};
+    if (!train->feature_names)
+        return;
+    if (storable_names(train->feature_names) && storable_names(train->output_names)) {
+        schema->input_names = train->feature_names;
+        schema->output_names = train->output_names;
+    } else {
+        fprintf(stderr, "backprop: warning: the header's column names are not all distinct "
+                        "and 1 to 255 printable bytes; the model keeps no names, and eval and "
+                        "predict will take columns by position\n");
+    }
+}
+
+void say_header(const char *command, const char *path, bool header, const bp_schema *schema) {
+    const bool names = schema && schema->input_names;
+    if (header)
+        fprintf(stderr, "backprop %s: %s: line 1 read as a header%s\n", command, path,
+                names ? "; columns matched to the model's by name" : "");
+    else
+        fprintf(stderr, "backprop %s: %s: no header line; line 1 read as data%s\n", command, path,
+                names ? "" : "; columns taken in order");
+    if (!header && names)
+        fprintf(stderr,
+                "backprop %s: warning: %s has no header, but the model knows its columns' "
+                "names (%s, ...): they are taken by position, in the model's order\n",
+                command, path, schema->input_names[0]);
+}
+
+void print_schema(FILE *out, const bp_schema *schema, bp_task task) {
+    if (!schema) {
+        fprintf(out, "columns     not recorded (columns are taken by position)\n");
+        return;
+    }
+    if (schema->skipped_columns)
+        fprintf(out, "skipped     the first %zu column%s\n", schema->skipped_columns,
+                schema->skipped_columns == 1 ? "" : "s");
+    if (schema->input_names) {
+        size_t n = 0;
+        while (schema->input_names[n])
+            n++;
+        fprintf(out, "columns     %zu inputs by name:", n);
+        for (size_t j = 0; j < n && j < 20; j++)
+            fprintf(out, " %s", schema->input_names[j]);
+        fprintf(out, "%s\n", n > 20 ? " ..." : "");
+    } else {
+        fprintf(out, "columns     no names (the training file had no header)\n");
+    }
+    if (schema->output_names) {
+        fprintf(out, "%s", task == BP_TASK_CLASSIFICATION ? "label      " : "targets    ");
+        for (size_t j = 0; schema->output_names[j]; j++)
+            fprintf(out, " %s", schema->output_names[j]);
+        fprintf(out, "\n");
+    }
+}
+
+void write_csv_field(FILE *out, const char *text) {
+    const size_t n = strlen(text);
+    const bool quote =
+        strpbrk(text, ",;\t\"\r\n") != NULL || (n > 0 && (text[0] == ' ' || text[n - 1] == ' '));
+    if (!quote) {
+        fputs(text, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
 }

@@ -19,6 +19,7 @@ enum {
     OPT_SKIP_COLUMNS,
     OPT_DELIMITER,
     OPT_IMPUTE,
+    OPT_DROP_MISSING,
 };
 
 /* The long options above, for a command's table (label-column is common). */
@@ -29,8 +30,9 @@ enum {
         {"header", no_argument, NULL, OPT_HEADER},                                                 \
         {"no-header", no_argument, NULL, OPT_NO_HEADER},                                           \
         {"skip-columns", required_argument, NULL, OPT_SKIP_COLUMNS},                               \
-        {"delimiter", required_argument, NULL, OPT_DELIMITER}, {                                   \
-        "impute", required_argument, NULL, OPT_IMPUTE                                              \
+        {"delimiter", required_argument, NULL, OPT_DELIMITER},                                     \
+        {"impute", required_argument, NULL, OPT_IMPUTE}, {                                         \
+        "drop-missing-labels", no_argument, NULL, OPT_DROP_MISSING                                 \
     }
 
 /* --max-classes without the option: more distinct labels than this is
@@ -49,6 +51,8 @@ typedef struct csv_settings {
     bp_csv_header header;
     char delimiter;
     size_t skip_columns;
+    bool skip_given;   /* --skip-columns given (else a model's own count applies) */
+    bool drop_missing; /* --drop-missing-labels */
     bool impute;
     uint64_t max_input_bytes; /* --max-input-bytes; 0: the library's default */
     const char *given;        /* the first CSV-only option given, for "is for CSV data" */
@@ -57,7 +61,9 @@ typedef struct csv_settings {
 void csv_settings_default(csv_settings *s);
 
 /* Whether a getopt_long value is one of the CSV options above. */
-static inline bool is_csv_option(int option) { return option >= OPT_TASK && option <= OPT_IMPUTE; }
+static inline bool is_csv_option(int option) {
+    return option >= OPT_TASK && option <= OPT_DROP_MISSING;
+}
 
 /* Parses one CSV option; EXIT_OK, or the usage error's status. */
 int take_csv_option(const char *command, csv_settings *s, int option, const char *value);
@@ -73,10 +79,28 @@ int load_training_csv(const csv_settings *s, const char *path, bp_dataset *out, 
 
 /* A set for a model: its task and class names from the model's
  * preprocessing (a label unseen in training is an error naming its line),
- * and the preprocessing applied. Without preprocessing (a version-1 model)
- * labels are the classes' numbers and nothing is applied. */
+ * its input columns matched by name when the model has a schema with names
+ * and the file a header (else by count), and the preprocessing applied.
+ * Without preprocessing (a version-1 model) labels are the classes'
+ * numbers and nothing is applied. schema may be NULL. */
 int load_csv_for_model(const csv_settings *s, const char *path, const bp_preprocessing *p,
-                       bp_dataset *out);
+                       const bp_schema *schema, bp_dataset *out);
+
+/* The schema of a training set: its header's names (borrowed from train)
+ * when every one can be stored (else none, with a warning on stderr), and
+ * the count of skipped columns. */
+void training_schema(const bp_dataset *train, size_t skipped, bp_schema *schema);
+
+/* Says on stderr how `command` read path's first line, and warns when the
+ * model has names but the file no header (its columns taken in order). */
+void say_header(const char *command, const char *path, bool header, const bp_schema *schema);
+
+/* Prints the schema's lines ("columns ...", "label ...") to out. */
+void print_schema(FILE *out, const bp_schema *schema, bp_task task);
+
+/* Writes text as one field of RFC 4180 CSV: quoted (quotes doubled) when
+ * it holds the delimiter, a double quote, a line end, or blanks at an end. */
+void write_csv_field(FILE *out, const char *text);
 
 /* Fits per-feature input scaling of `scale` (a bp_scaling_kind, or -1 for
  * none) and, for regression, standardized targets, on train; fills *p,

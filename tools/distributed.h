@@ -55,7 +55,8 @@ double distributed_wait_seconds(void);
  * network's outputs (classes, or regression targets), `features` its
  * inputs. Collective; call it only when every rank is well. Prints the
  * error and returns EXIT_RUNTIME, or EXIT_OK; alone it does nothing. */
-int distributed_share_preprocessing(const bp_preprocessing **p, size_t features, size_t width);
+int distributed_share_preprocessing(const bp_preprocessing **p, const bp_schema **schema,
+                                    size_t features, size_t width);
 
 /* The last message of a failed distributed call, or "". */
 const char *distributed_errmsg(void);

@@ -55,8 +55,10 @@ int distributed_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
 
 double distributed_wait_seconds(void) { return 0.0; }
 
-int distributed_share_preprocessing(const bp_preprocessing **p, size_t features, size_t width) {
+int distributed_share_preprocessing(const bp_preprocessing **p, const bp_schema **schema,
+                                    size_t features, size_t width) {
     (void)p;
+    (void)schema;
     (void)features;
     (void)width;
     return EXIT_OK;

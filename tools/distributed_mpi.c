@@ -111,8 +111,8 @@ double distributed_wait_seconds(void) { return stats.wait_seconds; }
 /* Rank 0's preprocessing as the bytes of a model file: a one-layer
  * network of the right shape carries it (bp_net_save_memory writes it,
  * bp_net_load_memory checks every byte of it on the other side). */
-static int preprocessing_bytes(const bp_preprocessing *p, size_t features, size_t width,
-                               unsigned char **bytes, unsigned long long *size) {
+static int preprocessing_bytes(const bp_preprocessing *p, const bp_schema *schema, size_t features,
+                               size_t width, unsigned char **bytes, unsigned long long *size) {
     const size_t sizes[] = {features, width};
     const bp_activation identity = BP_ACT_IDENTITY;
     bp_net *carrier = NULL;
@@ -120,6 +120,8 @@ static int preprocessing_bytes(const bp_preprocessing *p, size_t features, size_
     int rc = bp_net_create(&carrier, 1, sizes, &identity, BP_KERNELS_NAIVE, 0);
     if (rc == BP_OK)
         rc = bp_net_set_preprocessing(carrier, p);
+    if (rc == BP_OK)
+        rc = bp_net_set_schema(carrier, schema);
     if (rc == BP_OK && bp_net_save_memory(carrier, NULL, 0, &length) == BP_EINVAL && length == 0)
         rc = BP_EINVAL;
     *bytes = rc == BP_OK ? malloc(length) : NULL;
@@ -132,12 +134,13 @@ static int preprocessing_bytes(const bp_preprocessing *p, size_t features, size_
     return rc;
 }
 
-int distributed_share_preprocessing(const bp_preprocessing **p, size_t features, size_t width) {
+int distributed_share_preprocessing(const bp_preprocessing **p, const bp_schema **schema,
+                                    size_t features, size_t width) {
     if (!started || size == 1)
         return EXIT_OK;
     unsigned char *bytes = NULL;
     unsigned long long length = 0;
-    int rc = rank == 0 ? preprocessing_bytes(*p, features, width, &bytes, &length) : BP_OK;
+    int rc = rank == 0 ? preprocessing_bytes(*p, *schema, features, width, &bytes, &length) : BP_OK;
     if (rank == 0 && rc != BP_OK)
         runtime_error("cannot pass the preprocessing to the other ranks: %s", bp_errmsg());
     if (distributed_agree(rc == BP_OK ? EXIT_OK : EXIT_RUNTIME) != EXIT_OK) {
@@ -158,9 +161,10 @@ int distributed_share_preprocessing(const bp_preprocessing **p, size_t features,
     MPI_Bcast(bytes, (int)length, MPI_UNSIGNED_CHAR, 0, MPI_COMM_WORLD);
     if (rank != 0) {
         rc = bp_net_load_memory(&shared_preprocessing, bytes, length, BP_KERNELS_NAIVE);
-        if (rc == BP_OK)
+        if (rc == BP_OK) {
             *p = bp_net_preprocessing(shared_preprocessing);
-        else
+            *schema = bp_net_schema(shared_preprocessing);
+        } else
             status = library_error(rc);
     }
     free(bytes);

@@ -234,9 +234,11 @@ int eval_command(int argc, char *argv[]) {
         status = runtime_error("%s stores its preprocessing; --scale-offset and --scale-factor "
                                "are for models saved without it",
                                c.model);
-    else if (c.data.csv)
-        status = load_csv_for_model(&c.csv, c.data.csv, p, &data);
-    else
+    else if (c.data.csv) {
+        status = load_csv_for_model(&c.csv, c.data.csv, p, bp_net_schema(net), &data);
+        if (status == EXIT_OK && p)
+            say_header(COMMAND, c.data.csv, data.header != 0, bp_net_schema(net));
+    } else
         status = load_data(&c.data, &data);
     if (status == EXIT_OK)
         status = evaluate(&c, net, &data);

@@ -59,9 +59,10 @@ static void describe(const char *path, bp_net *net) {
     const size_t params = bp_net_num_params(net);
     printf("parameters  %zu (%zu bytes as float)\n", params, params * sizeof(float));
     const bp_preprocessing *p = bp_net_preprocessing(net);
-    if (p)
+    if (p) {
         print_preprocessing(stdout, p);
-    else
+        print_schema(stdout, bp_net_schema(net), p->task);
+    } else
         printf("preprocessing none stored: inputs go to the network as given (IDX data is "
                "scaled by 1/255 by train, eval and predict)\n");
 }

@@ -93,6 +93,8 @@ static int take_option(void *settings, int option, const char *value) {
     case OPT_MAX_CLASSES:
         return usage_error(COMMAND, "the task and classes come from the model; predict reads "
                                     "features only");
+    case OPT_DROP_MISSING:
+        return usage_error(COMMAND, "predict reads features only: no labels to drop");
     case OPT_IMPUTE:
         return usage_error(COMMAND, "--impute needs the whole file's means; predict streams "
                                     "it (fill the gaps first)");
@@ -177,17 +179,28 @@ static int close_output(const char *path, output *o, int status) {
     return status;
 }
 
-static void write_header(FILE *out, const bp_preprocessing *p, size_t outputs, bool proba) {
+/* The header line, RFC 4180: a name that needs quoting is quoted. */
+static void write_header(FILE *out, const bp_preprocessing *p, const bp_schema *schema,
+                         size_t outputs, bool proba) {
+    char name[300];
     if (p && p->task == BP_TASK_REGRESSION) {
-        for (size_t j = 0; j < outputs; j++)
-            fprintf(out, "%starget_%zu", j ? "," : "", j);
+        for (size_t j = 0; j < outputs; j++) {
+            if (schema && schema->output_names)
+                snprintf(name, sizeof name, "%s", schema->output_names[j]);
+            else
+                snprintf(name, sizeof name, "target_%zu", j);
+            fprintf(out, "%s", j ? "," : "");
+            write_csv_field(out, name);
+        }
     } else {
         fprintf(out, "label");
         for (size_t j = 0; proba && j < outputs; j++) {
             if (p && j < p->classes)
-                fprintf(out, ",p_%s", p->class_names[j]);
+                snprintf(name, sizeof name, "p_%s", p->class_names[j]);
             else
-                fprintf(out, ",p_%zu", j);
+                snprintf(name, sizeof name, "p_%zu", j);
+            fputc(',', out);
+            write_csv_field(out, name);
         }
     }
     fprintf(out, "\n");
@@ -204,7 +217,7 @@ static void write_row(FILE *out, const bp_preprocessing *p, const float *y, size
         for (size_t j = 1; j < outputs; j++)
             best = y[j] > y[best] ? j : best;
         if (p && best < p->classes)
-            fprintf(out, "%s", p->class_names[best]);
+            write_csv_field(out, p->class_names[best]);
         else
             fprintf(out, "%zu", best);
         for (size_t j = 0; proba && j < outputs; j++)
@@ -226,7 +239,7 @@ static int predict_all(const predict_config *c, bp_net *net, bp_csv_reader *read
     float *y = malloc(BLOCK_ROWS * outputs * sizeof(float));
     int status = x && y ? EXIT_OK : runtime_error("out of memory");
     if (status == EXIT_OK)
-        write_header(out, p, outputs, c->proba);
+        write_header(out, p, bp_net_schema(net), outputs, c->proba);
     for (size_t rows = 1, line = 0; status == EXIT_OK && rows > 0;) {
         int rc = bp_csv_reader_read(reader, x, BLOCK_ROWS, &rows, &line);
         if (rc == BP_OK && rows > 0 && p && p->inputs.columns)
@@ -270,9 +283,19 @@ int predict_command(int argc, char *argv[]) {
     o.header = c.settings.header;
     o.skip_columns = c.settings.skip_columns;
     o.max_input_bytes = c.common.max_input_bytes;
+    /* A model that knows its columns: a header is matched by name. */
+    const bp_schema *schema = bp_net_schema(net);
+    if (schema && !c.settings.skip_given)
+        o.skip_columns = schema->skipped_columns;
+    if (schema && schema->input_names) {
+        o.feature_names = schema->input_names;
+        o.feature_count = bp_net_num_inputs(net);
+    }
     bp_csv_reader *reader = NULL;
     const int rc = bp_csv_reader_open(&reader, c.csv, &o);
     status = rc == BP_OK ? EXIT_OK : library_error(rc);
+    if (status == EXIT_OK)
+        say_header(COMMAND, c.csv, bp_csv_reader_header(reader) != 0, schema);
     output out = {0};
     if (status == EXIT_OK)
         status = open_output(c.out, &out);

@@ -107,6 +107,8 @@ static int make_net(const train_config *c, const bp_dataset *train, const bp_dat
         int rc = bp_net_load(net, c->resume, kernels);
         if (rc == BP_OK && c->has_prep)
             rc = bp_net_set_preprocessing(*net, &c->prep);
+        if (rc == BP_OK && c->has_prep)
+            rc = bp_net_set_schema(*net, &c->schema);
         if (rc != BP_OK)
             return library_error(rc);
         return check_fit(bp_net_num_inputs(*net), bp_net_num_outputs(*net), train->features,
@@ -136,6 +138,8 @@ static int make_net(const train_config *c, const bp_dataset *train, const bp_dat
         rc = bp_net_set_loss(*net, regression ? BP_LOSS_QUADRATIC : (bp_loss)c->loss);
     if (rc == BP_OK && c->has_prep)
         rc = bp_net_set_preprocessing(*net, &c->prep);
+    if (rc == BP_OK && c->has_prep)
+        rc = bp_net_set_schema(*net, &c->schema);
     if (rc == BP_OK)
         rc = bp_net_initialize(*net, (bp_init)c->init, c->seed);
     return rc == BP_OK ? EXIT_OK : library_error(rc);
@@ -515,10 +519,12 @@ int train_command(int argc, char *argv[]) {
     /* Under mpirun, every step that can fail on one rank alone (a missing
      * shard, a damaged checkpoint) is agreed on before the next, so every
      * rank stops, saying which rank failed and why, and none waits. */
-    if (status == EXIT_OK)
-        status = distributed_agree(load_train_sets(&c, &train, &test));
+    /* The checkpoint first: a resumed run reads its CSV data with the
+     * model's preprocessing, classes and columns. */
     if (status == EXIT_OK)
         status = distributed_agree(resume_checkpoint(&c, &checkpoint_model, &checkpoint_optimizer));
+    if (status == EXIT_OK)
+        status = distributed_agree(load_train_sets(&c, &train, &test));
     if (status == EXIT_OK)
         status = distributed_agree(make_net(&c, &train, &test, &net));
     /* The workspace for the whole batch (this rank's share of it) now, so
@@ -556,6 +562,7 @@ int train_command(int argc, char *argv[]) {
     bp_dataset_free(&train);
     bp_dataset_free(&test);
     free_preprocessing(&c.prep);
+    bp_net_destroy(c.resumed);
     free(c.layers);
     free(checkpoint_model);
     free(checkpoint_optimizer);

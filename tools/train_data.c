@@ -66,17 +66,21 @@ static int load_shard_as_rank_0(train_config *c, int status, bp_dataset *train, 
         return status;
     const size_t width = c->task == BP_TASK_REGRESSION ? train->outputs : train->classes;
     const bp_preprocessing *shared = &c->prep;
-    status = distributed_share_preprocessing(&shared, train->features, width);
+    const bp_schema *shared_schema = &c->schema;
+    status = distributed_share_preprocessing(&shared, &shared_schema, train->features, width);
     if (status != EXIT_OK)
         return status;
     if (distributed_rank() != 0) {
         free_preprocessing(&c->prep);
         status = copy_preprocessing(shared, &c->prep);
         c->task = c->prep.task;
+        /* Rank 0's schema: this rank's shard is matched to its columns by
+         * name (reordered, or an error naming a column). */
+        c->schema = shared_schema ? *shared_schema : (bp_schema){0};
         bp_dataset_free(train);
         bp_dataset_free(&c->val);
         if (status == EXIT_OK)
-            status = load_csv_for_model(&c->csv, c->train_csv, &c->prep, train);
+            status = load_csv_for_model(&c->csv, c->train_csv, &c->prep, &c->schema, train);
         if (status == EXIT_OK && c->val_split > 0)
             status = split_validation(train, c->val_split, c->seed, &c->val);
     } else {
@@ -88,10 +92,56 @@ static int load_shard_as_rank_0(train_config *c, int status, bp_dataset *train, 
     }
     c->has_prep = status == EXIT_OK;
     if (status == EXIT_OK && c->test_csv)
-        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, test);
+        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, &c->schema, test);
     if (status == EXIT_OK && !c->quiet && distributed_speaks()) {
         printf("preprocessing (fitted on rank 0's shard, used by every rank, stored in the "
                "model):\n");
+        print_preprocessing(stdout, &c->prep);
+        fflush(stdout);
+    }
+    return status;
+}
+
+/* --resume MODEL with CSV data: the model's preprocessing, classes and
+ * schema are the run's. The sets are read as eval reads them: labels mapped
+ * onto the model's classes (one it does not know is an error naming its
+ * line), columns matched by name, the model's scaling applied (not
+ * refitted). Then the validation split. A model without preprocessing
+ * (version 1) keeps the fresh run's way. */
+static int load_csv_sets_resumed(train_config *c, bp_dataset *train, bp_dataset *test, bool *done) {
+    *done = false;
+    int rc = bp_net_load(&c->resumed, c->resume, BP_KERNELS_NAIVE);
+    if (rc != BP_OK)
+        return library_error(rc);
+    const bp_preprocessing *p = bp_net_preprocessing(c->resumed);
+    if (!p)
+        return EXIT_OK;
+    *done = true;
+    if (c->csv.task != -1 && c->csv.task != (int)p->task)
+        return runtime_error("--resume %s: the model is a %s; --task says otherwise", c->resume,
+                             p->task == BP_TASK_REGRESSION ? "regression" : "classification");
+    if (c->scale_given)
+        return runtime_error("--resume %s: the model keeps its own scaling; --scale does not go "
+                             "with it",
+                             c->resume);
+    const bp_schema *schema = bp_net_schema(c->resumed);
+    c->schema = schema ? *schema : (bp_schema){0};
+    c->task = p->task;
+    c->prep =
+        (bp_preprocessing){.task = p->task, .classes = p->classes, .class_names = p->class_names};
+    rc = copy_scaler(&p->inputs, &c->prep.inputs);
+    if (rc == BP_OK)
+        rc = copy_scaler(&p->targets, &c->prep.targets);
+    if (rc != BP_OK)
+        return library_error(rc);
+    c->has_prep = true;
+    int status = load_csv_for_model(&c->csv, c->train_csv, &c->prep, &c->schema, train);
+    if (status == EXIT_OK && c->val_split > 0)
+        status = split_validation(train, c->val_split, c->seed, &c->val);
+    if (status == EXIT_OK && c->test_csv)
+        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, &c->schema, test);
+    if (status == EXIT_OK && !c->quiet && distributed_speaks()) {
+        printf("preprocessing (kept from %s: its scaling, classes and columns):\n", c->resume);
         print_preprocessing(stdout, &c->prep);
         fflush(stdout);
     }
@@ -102,7 +152,15 @@ static int load_shard_as_rank_0(train_config *c, int status, bp_dataset *train, 
  * per-feature scaling fitted on what remains and stored for the model,
  * then the test set (optional) read with the training set's classes. */
 static int load_csv_sets(train_config *c, bp_dataset *train, bp_dataset *test) {
+    if (c->resume && !c->sharded) {
+        bool done;
+        const int resumed = load_csv_sets_resumed(c, train, test, &done);
+        if (resumed != EXIT_OK || done)
+            return resumed;
+    }
     int status = load_training_csv(&c->csv, c->train_csv, train, &c->task);
+    if (status == EXIT_OK)
+        training_schema(train, c->csv.skip_columns, &c->schema);
     /* A regression's small tabular sets overfit sooner from He's larger
      * first weights (diabetes, 15 epochs: test R^2 0.16 against 0.31 with
      * Xavier, the Glorot draw scikit-learn's MLPs use): Xavier unless asked. */
@@ -126,7 +184,7 @@ static int load_csv_sets(train_config *c, bp_dataset *train, bp_dataset *test) {
     if (rc != BP_OK)
         return library_error(rc);
     if (c->test_csv)
-        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, test);
+        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, &c->schema, test);
     if (status == EXIT_OK && c->test_csv && test->features != train->features)
         status = runtime_error("the test set has %zu features per example; the training set has "
                                "%zu",

@@ -49,6 +49,12 @@ typedef struct train_config {
     bp_task task;
     bp_preprocessing prep;
     bool has_prep;
+    /* the training file's columns (names borrowed from the training set, or
+     * from resumed), kept in the model beside prep */
+    bp_schema schema;
+    /* --resume MODEL with CSV data: the model, whose preprocessing, classes
+     * and schema the run keeps (prep's class names are borrowed from it) */
+    bp_net *resumed;
     bp_dataset val;
     /* network */
     size_t *layers, n_layers;

@@ -130,7 +130,9 @@ class Dataset(ctypes.Structure):
     _fields_ = [("count", c_size), ("features", c_size), ("classes", c_size),
                 ("inputs", c_float_p), ("labels", c_u32_p), ("outputs", c_size),
                 ("targets", c_float_p), ("class_names", ctypes.POINTER(ctypes.c_char_p)),
-                _reserved(8)]
+                ("header", c_size), ("feature_names", ctypes.POINTER(ctypes.c_char_p)),
+                ("output_names", ctypes.POINTER(ctypes.c_char_p)),
+                ("skipped_names", ctypes.POINTER(ctypes.c_char_p)), _reserved(4)]
 
 
 class Scaler(ctypes.Structure):

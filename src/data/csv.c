@@ -51,6 +51,9 @@ typedef struct csv {
     size_t columns_line; /* the line that set columns */
     unsigned char *role; /* columns entries */
     size_t *target_of;   /* regression: the target index of each target column */
+    size_t *feature_of;  /* the input index of each feature column */
+    char **names[3];     /* with a header: feature, output and skipped names */
+    bool drop_row;       /* the row being parsed has a missing label, to drop */
     size_t features, outputs;
     float *row;         /* features values of the row being parsed */
     float *row_targets; /* outputs values */
@@ -178,9 +181,13 @@ static bool is_number(const char *start, const char *end, double *value) {
     return *stop == '\0' && isfinite(*value);
 }
 
-/* BP_CSV_HEADER_AUTO's rule: every non-empty field a word, or the fields
- * exactly 0, 1, .., k (empty fields aside). */
-static bool is_header(const csv *c, const char *line, const char *line_end) {
+/* BP_CSV_HEADER_AUTO's verdict on a first line. */
+enum { LINE_DATA, LINE_HEADER, LINE_AMBIGUOUS };
+
+/* BP_CSV_HEADER_AUTO's rule: every non-empty field a word is a header; the
+ * fields exactly 0, 1, .., k (empty fields aside) could be a header of
+ * column numbers or a row, and is not guessed. */
+static int header_verdict(const csv *c, const char *line, const char *line_end) {
     bool all_words = true, indices = true;
     size_t next_index = 0, non_empty = 0;
     for (const char *p = line;; p++) {
@@ -198,7 +205,9 @@ static bool is_header(const csv *c, const char *line, const char *line_end) {
             break;
         p = end;
     }
-    return non_empty > 0 && (all_words || (indices && non_empty >= 2));
+    if (non_empty > 0 && all_words)
+        return LINE_HEADER;
+    return non_empty >= 2 && indices ? LINE_AMBIGUOUS : LINE_DATA;
 }
 
 /* Field [start, end) as a name: trimmed, and without surrounding quotes. */
@@ -238,20 +247,137 @@ static int resolve_column(const csv *c, const char *token, size_t length, const 
         return bp__fail(BP_EINVAL, c->function,
                         "the label column \"%.*s\" is a name, but %s has no header line",
                         (int)length, token, c->path);
-    size_t index = 0;
+    size_t index = 0, found = 0;
     for (const char *p = header;; p++, index++) {
         const char *end = field_end(c, p, header_end), *s = p, *e = end;
         name_of(&s, &e);
         if ((size_t)(e - s) == length && memcmp(s, token, length) == 0) {
+            if (found++)
+                return bp__fail(BP_EINVAL, c->function,
+                                "%s: columns %zu and %zu of the header are both named \"%.*s\"; "
+                                "a name cannot pick one of them",
+                                c->path, *column + 1, index + 1, (int)length, token);
             *column = index;
-            return BP_OK;
         }
         if (end == header_end)
             break;
         p = end;
     }
+    if (found)
+        return BP_OK;
     return bp__fail(BP_EINVAL, c->function, "%s: no column of the header is named \"%.*s\"",
                     c->path, (int)length, token);
+}
+
+/* One block of n + 1 pointers (the last NULL) and the names of the columns
+ * listed in pick, as the header has them. */
+static char **name_block(const char *const *starts, const size_t *lengths, const size_t *pick,
+                         size_t n) {
+    size_t bytes = (n + 1) * sizeof(char *);
+    for (size_t i = 0; i < n; i++)
+        bytes += lengths[pick[i]] + 1;
+    char **block = bp__alloc(bytes);
+    if (!block)
+        return NULL;
+    char *text = (char *)(block + n + 1);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(text, starts[pick[i]], lengths[pick[i]]);
+        text[lengths[pick[i]]] = '\0';
+        block[i] = text;
+        text += lengths[pick[i]] + 1;
+    }
+    block[n] = NULL;
+    return block;
+}
+
+/* Whether column j's name is name. */
+static bool named(const char *const *starts, const size_t *lengths, size_t j, const char *name) {
+    return strlen(name) == lengths[j] && memcmp(starts[j], name, lengths[j]) == 0;
+}
+
+/* With options->feature_names and a header: feature_of[j] is the index of
+ * column j's name among them. */
+static int match_features(csv *c, const char *const *starts, const size_t *lengths) {
+    const size_t want = c->o.feature_count;
+    bool *used = bp__alloc_zeroed(want ? want : 1);
+    if (!used)
+        return bp__fail(BP_ENOMEM, c->function, "no memory for %zu names", want);
+    int rc = BP_OK;
+    for (size_t j = 0; rc == BP_OK && j < c->columns; j++) {
+        if (c->role[j] != ROLE_FEATURE)
+            continue;
+        size_t k = 0;
+        while (k < want && !named(starts, lengths, j, c->o.feature_names[k]))
+            k++;
+        if (k == want)
+            rc = bp__fail(BP_EFORMAT, c->function,
+                          "%s: column %zu of the header, \"%.*s\", is not one of the model's %zu "
+                          "inputs",
+                          c->path, j + 1, (int)lengths[j], starts[j], want);
+        else if (used[k])
+            rc = bp__fail(BP_EFORMAT, c->function,
+                          "%s: two columns of the header are named \"%s\"; a name cannot pick one "
+                          "of them",
+                          c->path, c->o.feature_names[k]);
+        else {
+            used[k] = true;
+            c->feature_of[j] = k;
+        }
+    }
+    for (size_t k = 0; rc == BP_OK && k < want; k++)
+        if (!used[k])
+            rc = bp__fail(BP_EFORMAT, c->function,
+                          "%s: no column of the header is named \"%s\", input %zu of the model",
+                          c->path, c->o.feature_names[k], k + 1);
+    bp__free(used);
+    return rc;
+}
+
+/* The header's names: of the features (in input order), of the label or
+ * targets, and of the skipped columns. */
+static int keep_names(csv *c, const char *line, const char *line_end) {
+    const size_t columns = c->columns;
+    const char **starts = bp__alloc(columns * sizeof *starts);
+    size_t *lengths = bp__alloc(columns * sizeof *lengths);
+    size_t *pick = bp__alloc(3 * columns * sizeof *pick);
+    int rc = starts && lengths && pick
+                 ? BP_OK
+                 : bp__fail(BP_ENOMEM, c->function, "no memory for %zu names", columns);
+    if (rc == BP_OK) {
+        size_t j = 0;
+        for (const char *p = line;; p++, j++) {
+            const char *end = field_end(c, p, line_end), *s = p, *e = end;
+            name_of(&s, &e);
+            starts[j] = s;
+            lengths[j] = (size_t)(e - s);
+            if (end == line_end)
+                break;
+            p = end;
+        }
+    }
+    if (rc == BP_OK && c->o.feature_names)
+        rc = match_features(c, (const char *const *)starts, lengths);
+    if (rc == BP_OK) {
+        size_t *feature = pick, *output = pick + columns, *skipped = pick + 2 * columns;
+        size_t n_feature = 0, n_output = 0, n_skipped = 0;
+        for (size_t j = 0; j < columns; j++) {
+            if (c->role[j] == ROLE_FEATURE)
+                feature[c->feature_of[j]] = j, n_feature++;
+            else if (c->role[j] == ROLE_LABEL)
+                output[c->target_of[j]] = j, n_output++;
+            else
+                skipped[n_skipped++] = j;
+        }
+        c->names[0] = name_block(starts, lengths, feature, n_feature);
+        c->names[1] = name_block(starts, lengths, output, n_output);
+        c->names[2] = name_block(starts, lengths, skipped, n_skipped);
+        if (!c->names[0] || !c->names[1] || !c->names[2])
+            rc = bp__fail(BP_ENOMEM, c->function, "no memory for %zu names", columns);
+    }
+    bp__free(starts);
+    bp__free(lengths);
+    bp__free(pick);
+    return rc;
 }
 
 /* Sets the columns' roles from the first line (a header or a row). */
@@ -261,7 +387,8 @@ static int setup_columns(csv *c, const char *line, const char *line_end, bool he
     const size_t columns = c->columns;
     c->role = bp__alloc_zeroed(columns);
     c->target_of = bp__alloc_zeroed(columns * sizeof(size_t));
-    if (!c->role || !c->target_of)
+    c->feature_of = bp__alloc_zeroed(columns * sizeof(size_t));
+    if (!c->role || !c->target_of || !c->feature_of)
         return bp__fail(BP_ENOMEM, c->function, "no memory for %zu columns", columns);
     if (c->o.skip_columns >= columns)
         return bp__fail(BP_EINVAL, c->function, "skipping %zu columns leaves none of the %zu of %s",
@@ -292,12 +419,22 @@ static int setup_columns(csv *c, const char *line, const char *line_end, bool he
                             c->outputs);
     }
     for (size_t j = 0; j < columns; j++)
-        c->features += c->role[j] == ROLE_FEATURE;
+        if (c->role[j] == ROLE_FEATURE)
+            c->feature_of[j] = c->features++;
     if (c->features == 0)
         return bp__fail(BP_EFORMAT, c->function,
                         c->legacy ? "%s, line %zu: 1 column; need a label and at least one feature"
                                   : "%s, line %zu: no feature column left",
                         c->path, c->line);
+    if (c->o.feature_names && !header && c->features != c->o.feature_count)
+        return bp__fail(BP_EFORMAT, c->function,
+                        "%s, line %zu: %zu feature columns; the model takes %zu", c->path, c->line,
+                        c->features, c->o.feature_count);
+    if (header) {
+        int rc = keep_names(c, line, line_end);
+        if (rc != BP_OK)
+            return rc;
+    }
     if (c->o.task == BP_TASK_CLASSIFICATION)
         c->outputs = 0;
     c->row = bp__alloc(c->features * sizeof(float));
@@ -363,6 +500,10 @@ static int parse_label(csv *c, size_t column, const char *p, const char *end) {
     }
     const char *s = p, *e = end;
     name_of(&s, &e);
+    if (c->o.drop_missing_labels && bp__label_is_missing(s, (size_t)(e - s))) {
+        c->drop_row = true;
+        return BP_OK;
+    }
     const size_t max = c->o.max_classes ? c->o.max_classes : DEFAULT_MAX_CLASSES;
     int rc = bp__labels_add(&c->labels, s, (size_t)(e - s), max, &c->row_label, c->function);
     if (rc != BP_OK) {
@@ -383,13 +524,13 @@ static int parse_row(csv *c, const char *line, const char *line_end) {
     if (c->had_header && !c->rows_seen)
         c->columns_line = c->line; /* name a data row in later messages */
     c->rows_seen = true;
-    size_t feature = 0;
+    c->drop_row = false;
     const char *p = line;
     for (size_t column = 0; column < columns; column++, p++) {
         const char *end = field_end(c, p, line_end);
         int rc = BP_OK;
         if (c->role[column] == ROLE_FEATURE)
-            rc = parse_float(c, column, p, end, true, &c->row[feature++]);
+            rc = parse_float(c, column, p, end, true, &c->row[c->feature_of[column]]);
         else if (c->role[column] == ROLE_LABEL && c->o.task == BP_TASK_REGRESSION)
             rc = parse_float(c, column, p, end, false, &c->row_targets[c->target_of[column]]);
         else if (c->role[column] == ROLE_LABEL)
@@ -424,8 +565,19 @@ static int next_row(csv *c) {
                             "%s, line %zu: empty line before more data (line %zu)", c->path,
                             c->first_empty, c->line);
         if (c->columns == 0) {
-            const bool header = c->o.header == BP_CSV_HEADER_PRESENT ||
-                                (c->o.header == BP_CSV_HEADER_AUTO && is_header(c, text, text_end));
+            const int verdict = c->o.header == BP_CSV_HEADER_PRESENT ? LINE_HEADER
+                                : c->o.header == BP_CSV_HEADER_ABSENT
+                                    ? LINE_DATA
+                                    : header_verdict(c, text, text_end);
+            if (verdict == LINE_AMBIGUOUS)
+                return bp__fail(BP_EFORMAT, c->function,
+                                "%s, line %zu: \"%.*s%s\" could be a header of column numbers or "
+                                "a row of data; say which (the command line's --header or "
+                                "--no-header; bp_csv_options.header)",
+                                c->path, c->line,
+                                (int)(length < QUOTED_CHARS ? length : QUOTED_CHARS), text,
+                                length > QUOTED_CHARS ? "..." : "");
+            const bool header = verdict == LINE_HEADER;
             rc = setup_columns(c, text, text_end, header);
             if (rc != BP_OK)
                 return rc;
@@ -435,6 +587,8 @@ static int next_row(csv *c) {
             }
         }
         rc = parse_row(c, text, text_end);
+        if (rc == BP_OK && c->drop_row)
+            continue;
         return rc == BP_OK ? 1 : rc;
     }
 }
@@ -455,6 +609,11 @@ static int check_options(const bp_csv_options *o, const char *function) {
         return bp__fail(BP_EINVAL, function, "unknown task %d", (int)o->task);
     if (o->class_names && o->classes == 0)
         return bp__fail(BP_EINVAL, function, "class_names with 0 classes");
+    if (o->feature_names && o->feature_count == 0)
+        return bp__fail(BP_EINVAL, function, "feature_names with 0 features");
+    for (size_t k = 0; o->feature_names && k < o->feature_count; k++)
+        if (!o->feature_names[k])
+            return bp__fail(BP_EINVAL, function, "feature_names[%zu] is NULL", k);
     return BP_OK;
 }
 
@@ -464,6 +623,9 @@ static void close_csv(csv *c) {
     bp__free(c->text);
     bp__free(c->role);
     bp__free(c->target_of);
+    bp__free(c->feature_of);
+    for (size_t i = 0; i < 3; i++)
+        bp__free(c->names[i]);
     bp__free(c->row);
     bp__free(c->row_targets);
     bp__labels_free(&c->labels);
@@ -596,7 +758,7 @@ static int load_all(csv *c, bp_dataset *out) {
                       c->had_header ? "a header but no rows of data" : "no rows of data");
     if (rc == BP_OK && c->missing)
         rc = impute(c, &a);
-    bp_dataset set = {.count = a.rows, .features = c->features};
+    bp_dataset set = {.count = a.rows, .features = c->features, .header = c->had_header};
     if (rc == BP_OK && a.labels)
         rc = finish_labels(c, &a, &set);
     if (rc != BP_OK) {
@@ -610,6 +772,10 @@ static int load_all(csv *c, bp_dataset *out) {
     set.labels = a.labels;
     set.targets = a.targets;
     set.outputs = c->outputs;
+    set.feature_names = c->names[0];
+    set.output_names = c->names[1];
+    set.skipped_names = c->names[2];
+    c->names[0] = c->names[1] = c->names[2] = NULL;
     *out = set;
     return BP_OK;
 }
@@ -760,6 +926,8 @@ int bp_csv_reader_open(bp_csv_reader **out, const char *path, const bp_csv_optio
 size_t bp_csv_reader_features(const bp_csv_reader *reader) {
     return reader ? reader->c.features : 0;
 }
+
+int bp_csv_reader_header(const bp_csv_reader *reader) { return reader && reader->c.had_header; }
 
 int bp_csv_reader_read(bp_csv_reader *reader, float *inputs, size_t max_rows, size_t *rows,
                        size_t *line) {

@@ -39,6 +39,9 @@ void bp_dataset_free(bp_dataset *data) {
     bp__free(data->labels);
     bp__free(data->targets);
     bp__free(data->class_names); /* one block: pointers and texts */
+    bp__free(data->feature_names);
+    bp__free(data->output_names);
+    bp__free(data->skipped_names);
     *data = (bp_dataset){0};
 }
 

@@ -23,11 +23,13 @@ void bp__labels_free(bp__labels *set) {
     *set = (bp__labels){0};
 }
 
-/* The canonical text of a label: a finite decimal number in its shortest
- * round-tripping form, anything else as it is. *value is the number, or
- * NaN for a word. Writes at most capacity bytes; false when it does not fit. */
-static bool canonical(const char *start, size_t length, char *text, size_t capacity,
-                      double *value) {
+/* A label is its text, as written: "01" and "1", "-0" and "0", "1.0" and
+ * "1" are two labels, and "007" stays "007". *value is the number the text
+ * reads as when it is a finite decimal number (for the order of the
+ * classes), NaN for a word. Writes at most capacity bytes; false when it
+ * does not fit. */
+static bool label_text(const char *start, size_t length, char *text, size_t capacity,
+                       double *value) {
     *value = NAN;
     if (length + 1 > capacity)
         return false;
@@ -36,26 +38,23 @@ static bool canonical(const char *start, size_t length, char *text, size_t capac
     char *stop;
     const double v = strtod(text, &stop);
     /* Decimal only: "0x10" and "inf" are words. */
-    if (stop == text + length && isfinite(v) && !strpbrk(text, "xXnN")) {
-        /* Integers as integers ("10", not "1e+01"); others in the fewest
-         * digits that read back as the same double. */
-        if (v == floor(v) && fabs(v) < 1e15) {
-            snprintf(text, capacity, "%.0f", v == 0.0 ? 0.0 : v);
-            *value = v;
-            return true;
-        }
-        for (int digits = 1; digits <= 17; digits++) {
-            char shortest[32];
-            snprintf(shortest, sizeof shortest, "%.*g", digits, v == 0.0 ? 0.0 : v);
-            if (strtod(shortest, NULL) == v) {
-                if (strlen(shortest) + 1 <= capacity)
-                    strcpy(text, shortest);
-                break;
-            }
-        }
+    if (stop == text + length && isfinite(v) && !strpbrk(text, "xXnN"))
         *value = v;
-    }
     return true;
+}
+
+bool bp__label_is_missing(const char *start, size_t length) {
+    static const char *const words[] = {"", "NA", "N/A", "NaN", "nan", "?"};
+    while (length > 0 && is_blank(*start)) {
+        start++;
+        length--;
+    }
+    while (length > 0 && is_blank(start[length - 1]))
+        length--;
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strlen(words[i]) == length && memcmp(words[i], start, length) == 0)
+            return true;
+    return false;
 }
 
 /* Position of text in the sorted index (where it is, or would go). */
@@ -135,11 +134,14 @@ int bp__labels_add(bp__labels *set, const char *start, size_t length, size_t max
     }
     while (length > 0 && is_blank(start[length - 1]))
         length--;
-    if (length == 0)
-        return bp__fail(BP_EINVAL, function, "an empty label");
+    if (bp__label_is_missing(start, length))
+        return bp__fail(BP_EINVAL, function,
+                        "the label is missing (\"%.*s\"): give every row a label, or drop "
+                        "such rows (the command line's --drop-missing-labels)",
+                        (int)length, start);
     char text[256];
     double value;
-    if (!canonical(start, length, text, sizeof text, &value))
+    if (!label_text(start, length, text, sizeof text, &value))
         return bp__fail(BP_EINVAL, function, "a label of %zu characters; at most %zu", length,
                         sizeof text - 1);
     bool found;
@@ -187,9 +189,10 @@ typedef struct sort_entry {
     size_t id;
 } sort_entry;
 
+/* Two spellings of one number ("1" and "01") stay two classes, in text order. */
 static int by_value(const void *a, const void *b) {
     const sort_entry *x = a, *y = b;
-    return x->value < y->value ? -1 : x->value > y->value ? 1 : 0;
+    return x->value < y->value ? -1 : x->value > y->value ? 1 : strcmp(x->name, y->name);
 }
 
 static int by_text(const void *a, const void *b) {
@@ -198,6 +201,10 @@ static int by_text(const void *a, const void *b) {
 
 int bp__labels_finish(bp__labels *set, uint32_t *class_of, char ***names, const char *function) {
     const size_t count = set->count;
+    if (!set->frozen && count == 1)
+        return bp__fail(BP_EINVAL, function,
+                        "every label is \"%s\": one class; a classifier needs two or more",
+                        set->names[0]);
     size_t text_bytes = 0;
     for (size_t i = 0; i < count; i++)
         text_bytes += strlen(set->names[i]) + 1;

@@ -6,16 +6,39 @@
 #include <string.h>
 
 #include "core/net.h"
+#include "data/labels.h"
 #include "support/abi.h"
 #include "support/alloc.h"
 #include "support/error.h"
 
-/* The section's own version, first in it, so that it can grow. */
-#define SECTION_VERSION 1
+/* The section's own version, first in it, so that it can grow: 1 without
+ * a schema (byte for byte as before version 2 existed), 2 with one. */
+#define SECTION_VERSION 2
 #define FLAG_INPUTS 1u
 #define FLAG_TARGETS 2u
 #define FLAG_CLASSES 4u
+#define FLAG_INPUT_NAMES 8u   /* version 2: the input columns' names */
+#define FLAG_OUTPUT_NAMES 16u /* version 2: the label or target columns' names */
+#define FLAG_SKIPPED 32u      /* version 2: the count of leading columns skipped */
+#define SCHEMA_FLAGS (FLAG_INPUT_NAMES | FLAG_OUTPUT_NAMES | FLAG_SKIPPED)
 #define MAX_NAME 255
+/* A bound on skipped_columns, so that a forged count means nothing huge. */
+#define MAX_SKIPPED 1000000u
+
+/* What a network holds: its preprocessing and, beside it, its schema (the
+ * network's pointer is to the first member). */
+typedef struct held {
+    bp_preprocessing p;
+    bp_schema schema;
+} held;
+
+static bp_schema *schema_of(const bp_preprocessing *p) { return &((held *)p)->schema; }
+
+static void free_schema(bp_schema *s) {
+    bp__free(s->input_names);
+    bp__free(s->output_names);
+    *s = (bp_schema){0};
+}
 
 void bp__preprocessing_free(bp_preprocessing *p) {
     if (!p)
@@ -23,6 +46,7 @@ void bp__preprocessing_free(bp_preprocessing *p) {
     bp_scaler_free(&p->inputs);
     bp_scaler_free(&p->targets);
     bp__free(p->class_names); /* one block: pointers and texts */
+    free_schema(schema_of(p));
     bp__free(p);
 }
 
@@ -42,7 +66,7 @@ static int check_scaler(const bp_scaler *s, size_t width, const char *which, con
     return BP_OK;
 }
 
-/* A class name: 1 to 255 bytes, none of them a control character. */
+/* A name: 1 to 255 bytes, none of them a control character. */
 static bool good_name(const char *name, size_t length) {
     if (length == 0 || length > MAX_NAME)
         return false;
@@ -50,6 +74,43 @@ static bool good_name(const char *name, size_t length) {
         if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
             return false;
     return true;
+}
+
+/* Why a name cannot be read back from a CSV file as itself, or NULL: a CSV
+ * field loses blanks at either end and surrounding double quotes. A class
+ * name may not be a missing label either. */
+static const char *name_problem(const char *name, bool class_name) {
+    const size_t length = strlen(name);
+    if (!good_name(name, length))
+        return length == 0         ? "empty"
+               : length > MAX_NAME ? "longer than 255 bytes"
+                                   : "holding a control character";
+    if (name[0] == ' ' || name[0] == '\t' || name[length - 1] == ' ' || name[length - 1] == '\t')
+        return "with a blank at an end, which a CSV field loses";
+    if (length >= 2 && name[0] == '"' && name[length - 1] == '"')
+        return "wrapped in double quotes, which a CSV field loses";
+    if (class_name && bp__label_is_missing(name, length))
+        return "a missing label (NA, N/A, NaN, nan, ?)";
+    return NULL;
+}
+
+/* Checks n names (each readable from a CSV file, all distinct); `which`
+ * names the list ("class", "input"). */
+static int check_names(char *const *names, size_t n, const char *which, bool class_name,
+                       const char *fn) {
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i])
+            return bp__fail(BP_EINVAL, fn, "%s name %zu is NULL", which, i);
+        const char *problem = name_problem(names[i], class_name);
+        if (problem)
+            return bp__fail(BP_EINVAL, fn, "%s name %zu (\"%.40s\") is %s", which, i, names[i],
+                            problem);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(names[k], names[i]) == 0)
+                return bp__fail(BP_EINVAL, fn, "%s names %zu and %zu are both \"%s\"", which, k, i,
+                                names[i]);
+    }
+    return BP_OK;
 }
 
 static int check(const bp_net *net, const bp_preprocessing *p, const char *fn) {
@@ -73,13 +134,7 @@ static int check(const bp_net *net, const bp_preprocessing *p, const char *fn) {
     if (p->classes > bp_net_num_outputs(net) || (p->classes && !p->class_names))
         return bp__fail(BP_EINVAL, fn, "%zu class names for %zu outputs%s", p->classes,
                         bp_net_num_outputs(net), p->class_names ? "" : ", and class_names NULL");
-    for (size_t c = 0; c < p->classes; c++)
-        if (!p->class_names[c] || !good_name(p->class_names[c], strlen(p->class_names[c])))
-            return bp__fail(BP_EINVAL, fn,
-                            "class name %zu is %s: each must be 1 to %d bytes, no control "
-                            "characters",
-                            c, p->class_names[c] ? "not" : "NULL", MAX_NAME);
-    return BP_OK;
+    return check_names(p->class_names, p->classes, "class", true, fn);
 }
 
 static bool copy_scaler(bp_scaler *to, const bp_scaler *from) {
@@ -115,6 +170,23 @@ static char **names_block(size_t classes, const char *const *names, const size_t
     return block;
 }
 
+/* A names block of n names (NULL when out of memory). */
+static char **copy_names(char *const *names, size_t n) {
+    size_t *lengths = bp__alloc((n + 1) * sizeof(size_t));
+    if (!lengths)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        lengths[i] = strlen(names[i]);
+    char **block = names_block(n, (const char *const *)names, lengths);
+    bp__free(lengths);
+    return block;
+}
+
+/* How many output names a task has: the label column, or each target. */
+static size_t output_name_count(const bp_net *net, bp_task task) {
+    return task == BP_TASK_CLASSIFICATION ? 1 : bp_net_num_outputs(net);
+}
+
 int bp_net_set_preprocessing(bp_net *net, const bp_preprocessing *preprocessing) {
     const char *fn = __func__;
     if (!net)
@@ -127,7 +199,7 @@ int bp_net_set_preprocessing(bp_net *net, const bp_preprocessing *preprocessing)
     int rc = check(net, preprocessing, fn);
     if (rc != BP_OK)
         return rc;
-    bp_preprocessing *copy = bp__alloc_zeroed(sizeof *copy);
+    bp_preprocessing *copy = bp__alloc_zeroed(sizeof(held));
     size_t *lengths = bp__alloc((preprocessing->classes + 1) * sizeof(size_t));
     bool ok = copy && lengths;
     if (ok) {
@@ -144,6 +216,7 @@ int bp_net_set_preprocessing(bp_net *net, const bp_preprocessing *preprocessing)
         ok = copy->class_names != NULL;
     }
     bp__free(lengths);
+
     if (!ok) {
         bp__preprocessing_free(copy);
         return bp__fail(BP_ENOMEM, fn, "no memory for the preprocessing");
@@ -157,15 +230,86 @@ const bp_preprocessing *bp_net_preprocessing(const bp_net *net) {
     return net ? net->preprocessing : NULL;
 }
 
+int bp_net_set_schema(bp_net *net, const bp_schema *schema) {
+    const char *fn = __func__;
+    if (!net)
+        return bp__fail(BP_EINVAL, fn, "net is NULL");
+    if (!net->preprocessing)
+        return bp__fail(BP_EINVAL, fn,
+                        "the network has no preprocessing to keep a schema with "
+                        "(bp_net_set_preprocessing first)");
+    bp_schema *held_schema = schema_of(net->preprocessing);
+    if (!schema) {
+        free_schema(held_schema);
+        return BP_OK;
+    }
+    const bp_task task = net->preprocessing->task;
+    const size_t n_inputs = bp_net_num_inputs(net), n_outputs = output_name_count(net, task);
+    const char *outputs = task == BP_TASK_CLASSIFICATION ? "label" : "target";
+    int rc = BP__CHECK_RESERVED(schema, "schema->reserved", fn);
+    if (rc == BP_OK && schema->input_names)
+        rc = check_names(schema->input_names, n_inputs, "input", false, fn);
+    if (rc == BP_OK && schema->output_names)
+        rc = check_names(schema->output_names, n_outputs, outputs, false, fn);
+    if (rc == BP_OK && schema->skipped_columns > MAX_SKIPPED)
+        rc = bp__fail(BP_EINVAL, fn, "skipped_columns %zu; at most %u", schema->skipped_columns,
+                      MAX_SKIPPED);
+    if (rc != BP_OK)
+        return rc;
+    bp_schema copy = {.skipped_columns = schema->skipped_columns};
+    bool ok = true;
+    if (schema->input_names)
+        ok = (copy.input_names = copy_names(schema->input_names, n_inputs)) != NULL;
+    if (ok && schema->output_names)
+        ok = (copy.output_names = copy_names(schema->output_names, n_outputs)) != NULL;
+    if (!ok) {
+        free_schema(&copy);
+        return bp__fail(BP_ENOMEM, fn, "no memory for the schema");
+    }
+    free_schema(held_schema);
+    *held_schema = copy;
+    return BP_OK;
+}
+
+const bp_schema *bp_net_schema(const bp_net *net) {
+    if (!net || !net->preprocessing)
+        return NULL;
+    const bp_schema *s = schema_of(net->preprocessing);
+    return s->input_names || s->output_names || s->skipped_columns ? s : NULL;
+}
+
 /* ---- the section ---- */
 
 static uint32_t flags_of(const bp_preprocessing *p) {
+    const bp_schema *s = schema_of(p);
     return (p->inputs.columns ? FLAG_INPUTS : 0) | (p->targets.columns ? FLAG_TARGETS : 0) |
-           (p->classes ? FLAG_CLASSES : 0);
+           (p->classes ? FLAG_CLASSES : 0) | (s->input_names ? FLAG_INPUT_NAMES : 0) |
+           (s->output_names ? FLAG_OUTPUT_NAMES : 0) | (s->skipped_columns ? FLAG_SKIPPED : 0);
+}
+
+/* Bytes of a names list as the section holds it: per name a uint32
+ * length and its bytes (the count is the network's). */
+static uint64_t names_bytes(char *const *names) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; names && names[i]; i++)
+        bytes += 4 + strlen(names[i]);
+    return bytes;
+}
+
+static void write_names(bp__writer *w, char *const *names) {
+    for (size_t i = 0; names && names[i]; i++) {
+        const size_t length = strlen(names[i]);
+        bp__writer_u32(w, (uint32_t)length);
+        bp__writer_bytes(w, names[i], length);
+    }
 }
 
 uint64_t bp__preprocessing_bytes(const bp_preprocessing *p) {
     uint64_t bytes = 12; /* section version, task, flags */
+    const bp_schema *s = schema_of(p);
+    bytes += names_bytes(s->input_names) + names_bytes(s->output_names);
+    if (s->skipped_columns)
+        bytes += 8;
     if (p->inputs.columns)
         bytes += 12 + 8 * (uint64_t)p->inputs.columns;
     if (p->targets.columns)
@@ -186,7 +330,8 @@ static void write_scaler(bp__writer *w, const bp_scaler *s) {
 }
 
 void bp__preprocessing_write(bp__writer *w, const bp_preprocessing *p) {
-    bp__writer_u32(w, SECTION_VERSION);
+    /* Version 1 when there is no schema: such files stay as they were. */
+    bp__writer_u32(w, flags_of(p) & SCHEMA_FLAGS ? SECTION_VERSION : 1);
     bp__writer_u32(w, (uint32_t)p->task);
     bp__writer_u32(w, flags_of(p));
     if (p->inputs.columns)
@@ -201,6 +346,11 @@ void bp__preprocessing_write(bp__writer *w, const bp_preprocessing *p) {
             bp__writer_bytes(w, p->class_names[c], length);
         }
     }
+    const bp_schema *s = schema_of(p);
+    write_names(w, s->input_names);
+    write_names(w, s->output_names);
+    if (s->skipped_columns)
+        bp__writer_u64(w, s->skipped_columns);
 }
 
 /* A cursor over the section's bytes. */
@@ -308,6 +458,49 @@ static int read_names(cursor *c, size_t n_outputs, bp_preprocessing *p) {
     return rc;
 }
 
+/* n column names (each 1 to 255 bytes, no control character, no blank at an
+ * end, distinct) into *out, one block; `which` names them. */
+static int read_column_names(cursor *c, size_t n, const char *which, char ***out) {
+    const char **names = bp__alloc((n ? n : 1) * sizeof(char *));
+    size_t *lengths = bp__alloc((n ? n : 1) * sizeof(size_t));
+    int rc = names && lengths ? BP_OK
+                              : bp__fail(BP_ENOMEM, c->function, "%s: no memory for %zu %s names",
+                                         c->path, n, which);
+    for (size_t k = 0; rc == BP_OK && k < n; k++) {
+        rc = need(c, 4, "column names");
+        if (rc != BP_OK)
+            break;
+        lengths[k] = take_u32(c);
+        rc = need(c, lengths[k], "column names");
+        if (rc == BP_OK && !good_name((const char *)c->at, lengths[k]))
+            rc = bp__fail(BP_EFORMAT, c->function,
+                          "%s: %s name %zu is not 1 to %d bytes without control characters",
+                          c->path, which, k, MAX_NAME);
+        if (rc == BP_OK) {
+            names[k] = (const char *)c->at;
+            c->at += lengths[k];
+            c->left -= lengths[k];
+        }
+    }
+    if (rc == BP_OK) {
+        *out = names_block(n, names, lengths);
+        if (!*out)
+            rc = bp__fail(BP_ENOMEM, c->function, "%s: no memory for the %s names", c->path, which);
+    }
+    if (rc == BP_OK)
+        for (size_t k = 0; rc == BP_OK && k < n; k++) {
+            const char *problem = name_problem((*out)[k], false);
+            for (size_t i = 0; !problem && i < k; i++)
+                problem = strcmp((*out)[i], (*out)[k]) == 0 ? "a repeat of an earlier name" : NULL;
+            if (problem)
+                rc = bp__fail(BP_EFORMAT, c->function, "%s: %s name %zu (\"%.40s\") is %s", c->path,
+                              which, k, (*out)[k], problem);
+        }
+    bp__free(names);
+    bp__free(lengths);
+    return rc;
+}
+
 int bp__preprocessing_read(const unsigned char *bytes, uint64_t size, size_t n_inputs,
                            size_t n_outputs, bp_preprocessing **out, const char *function,
                            const char *path) {
@@ -316,20 +509,22 @@ int bp__preprocessing_read(const unsigned char *bytes, uint64_t size, size_t n_i
     if (rc != BP_OK)
         return rc;
     const uint32_t version = take_u32(&c), task = take_u32(&c), flags = take_u32(&c);
-    if (version != SECTION_VERSION)
+    if (version != 1 && version != SECTION_VERSION)
         return bp__fail(BP_EFORMAT, function,
-                        "%s: preprocessing section version %u; this library reads version %d", path,
-                        (unsigned)version, SECTION_VERSION);
+                        "%s: preprocessing section version %u; this library reads versions 1 to %d",
+                        path, (unsigned)version, SECTION_VERSION);
     if (task != BP_TASK_CLASSIFICATION && task != BP_TASK_REGRESSION)
         return bp__fail(BP_EFORMAT, function, "%s: unknown task %u", path, (unsigned)task);
-    if ((flags & ~(FLAG_INPUTS | FLAG_TARGETS | FLAG_CLASSES)) ||
+    const uint32_t known = FLAG_INPUTS | FLAG_TARGETS | FLAG_CLASSES | SCHEMA_FLAGS;
+    if ((flags & ~known) || (version == 1) != !(flags & SCHEMA_FLAGS) ||
         (task == BP_TASK_CLASSIFICATION && (flags & FLAG_TARGETS)) ||
         (task == BP_TASK_REGRESSION && (flags & FLAG_CLASSES)))
         return bp__fail(BP_EFORMAT, function, "%s: preprocessing flags 0x%x do not fit task %u",
                         path, (unsigned)flags, (unsigned)task);
-    bp_preprocessing *p = bp__alloc_zeroed(sizeof *p);
+    bp_preprocessing *p = bp__alloc_zeroed(sizeof(held));
     if (!p)
         return bp__fail(BP_ENOMEM, function, "%s: no memory for the preprocessing", path);
+    bp_schema *schema = schema_of(p);
     p->task = (bp_task)task;
     if (flags & FLAG_INPUTS)
         rc = read_scaler(&c, n_inputs, "input", &p->inputs);
@@ -337,6 +532,20 @@ int bp__preprocessing_read(const unsigned char *bytes, uint64_t size, size_t n_i
         rc = read_scaler(&c, n_outputs, "target", &p->targets);
     if (rc == BP_OK && (flags & FLAG_CLASSES))
         rc = read_names(&c, n_outputs, p);
+    if (rc == BP_OK && (flags & FLAG_INPUT_NAMES))
+        rc = read_column_names(&c, n_inputs, "input", &schema->input_names);
+    if (rc == BP_OK && (flags & FLAG_OUTPUT_NAMES))
+        rc = read_column_names(&c, task == BP_TASK_CLASSIFICATION ? 1 : n_outputs,
+                               task == BP_TASK_CLASSIFICATION ? "label" : "target",
+                               &schema->output_names);
+    if (rc == BP_OK && (flags & FLAG_SKIPPED)) {
+        rc = need(&c, 8, "skipped column count");
+        const uint64_t skipped = rc == BP_OK ? take_u64(&c) : 0;
+        if (rc == BP_OK && (skipped == 0 || skipped > MAX_SKIPPED))
+            rc = bp__fail(BP_EFORMAT, function, "%s: %llu skipped columns; 1 to %u", path,
+                          (unsigned long long)skipped, MAX_SKIPPED);
+        schema->skipped_columns = (size_t)skipped;
+    }
     if (rc == BP_OK && c.left != 0)
         rc = bp__fail(BP_EFORMAT, function,
                       "%s: %llu bytes after the preprocessing section's fields", path,

@@ -32,6 +32,8 @@ size_t bp_struct_size(bp_struct_id which) {
         return sizeof(bp_parallelism);
     case BP_STRUCT_PREPROCESSING:
         return sizeof(bp_preprocessing);
+    case BP_STRUCT_SCHEMA:
+        return sizeof(bp_schema);
     }
     return 0;
 }
