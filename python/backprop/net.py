@@ -349,6 +349,13 @@ class Net:
             scaler.scale = ctypes.cast(scale.ctypes.data, _lib.c_float_p)
             keep += [offset, scale]
         if class_names is not None:
+            # A NUL would end the name early on the C side: refuse it as
+            # bp_net_set_preprocessing refuses every other control character.
+            for c, name in enumerate(class_names):
+                if "\0" in str(name):
+                    raise _lib.InvalidArgumentError(
+                        -1, f'bp_net_set_preprocessing: class name {c} ("{str(name)[:40]}") is '
+                            "holding a control character")
             names = [str(name).encode() for name in class_names]
             p.classes = len(names)
             p.class_names = (ctypes.c_char_p * len(names))(*names)
@@ -459,6 +466,29 @@ class Optimizer:
         check(lib.bp_optimizer_load_memory(self._handle, data, len(data)))
 
 
+def _class_numbers(labels):
+    """labels as uint32 class numbers, refusing what a cast would change: a
+    fraction (0.9 is not class 0), a negative number, NaN, a number past
+    2^32 - 1, or text (map text labels to classes first)."""
+    raw = np.asarray(labels)
+    if raw.dtype.kind in "US" or raw.dtype == object:
+        raise ValueError("labels are text; give class numbers 0 .. classes - 1 (a classifier "
+                         "such as backprop.MLPClassifier maps text labels to classes)")
+    if raw.dtype.kind not in "biuf":
+        raise ValueError(f"labels of dtype {raw.dtype}; give class numbers 0 .. classes - 1")
+    if raw.dtype.kind in "iuf" and raw.size:
+        flat = raw.ravel()
+        wrong = ~np.isfinite(flat) | (flat < 0) | (flat > 2**32 - 1) if raw.dtype.kind == "f" \
+            else (flat < 0) | (flat > 2**32 - 1)
+        if raw.dtype.kind == "f":
+            wrong |= np.isfinite(flat) & (flat != np.floor(flat))
+        if wrong.any():
+            i = int(np.argmax(wrong))
+            raise ValueError(f"labels[{i}] is {flat[i]!r}: labels are class numbers 0 .. "
+                             f"classes - 1 (whole numbers, not negative, not NaN)")
+    return np.ascontiguousarray(raw, dtype=np.uint32)
+
+
 def _dataset(inputs, labels=None, targets=None, classes=None):
     """A bp_dataset over the caller's arrays (kept in the returned tuple, so
     they live as long as it): labels (integers 0 .. classes - 1) for
@@ -471,10 +501,12 @@ def _dataset(inputs, labels=None, targets=None, classes=None):
     if (labels is None) == (targets is None):
         raise ValueError("give labels (classification) or targets (regression), not both")
     if labels is not None:
-        y = np.ascontiguousarray(labels, dtype=np.uint32)
+        y = _class_numbers(labels)
         if y.shape != (x.shape[0],):
             raise ValueError(f"labels has shape {y.shape}; expected ({x.shape[0]},)")
-        data.classes = int(classes) if classes is not None else int(y.max()) + 1
+        if classes is None and y.size and int(y.max()) == 0:
+            raise ValueError('every label is "0": one class; a classifier needs two or more')
+        data.classes = int(classes) if classes is not None else int(y.max()) + 1 if y.size else 0
         data.labels = ctypes.cast(y.ctypes.data, _lib.c_u32_p)
     else:
         y = as_float32(targets, "targets")
