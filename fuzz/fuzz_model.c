@@ -62,6 +62,23 @@ static void load(const uint8_t *data, size_t size) {
         for (size_t j = 0; j < p->inputs.columns; j++)
             FUZZ_CHECK(p->inputs.scale[j] != 0.0f && isfinite(p->inputs.scale[j]));
     }
+    /* A schema that loaded has one name per input and per label or target,
+     * and bp_net_set_schema takes it back (the same rules both ways). */
+    const bp_schema *schema = bp_net_schema(net);
+    if (schema) {
+        FUZZ_CHECK(p != NULL);
+        size_t n = 0;
+        while (schema->input_names && schema->input_names[n])
+            n++;
+        FUZZ_CHECK(!schema->input_names || n == inputs);
+        n = 0;
+        while (schema->output_names && schema->output_names[n])
+            n++;
+        FUZZ_CHECK(!schema->output_names ||
+                   n == (p->task == BP_TASK_CLASSIFICATION ? 1 : bp_net_num_outputs(net)));
+        bp_schema copy = *schema;
+        FUZZ_CHECK(bp_net_set_schema(net, &copy) == BP_OK);
+    }
     /* Saved again, a loaded model is the same bytes (versions 1 and 2). */
     size_t saved = 0;
     FUZZ_CHECK(bp_net_save_memory(net, NULL, 0, &saved) == BP_OK && saved == size);

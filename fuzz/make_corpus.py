@@ -36,15 +36,28 @@ def scaler(kind, offsets, scales):
             + b"".join(struct.pack("<f", v) for v in scales))
 
 
-def section(task=0, inputs=None, targets=None, names=None, version=1, flags=None):
-    """The preprocessing section of format version 2 (docs/model-format.md)."""
+def section(task=0, inputs=None, targets=None, names=None, version=None, flags=None,
+            input_names=None, output_names=None, skipped=None):
+    """The preprocessing section of format version 2 (docs/model-format.md):
+    section version 1, or 2 with a schema (input and output column names,
+    skipped column count)."""
+    schema = input_names is not None or output_names is not None or skipped is not None
+    if version is None:
+        version = 2 if schema else 1
     if flags is None:
-        flags = (1 if inputs else 0) | (2 if targets else 0) | (4 if names else 0)
+        flags = ((1 if inputs else 0) | (2 if targets else 0) | (4 if names else 0)
+                 | (8 if input_names is not None else 0) | (16 if output_names is not None else 0)
+                 | (32 if skipped is not None else 0))
     body = struct.pack("<III", version, task, flags)
     body += (inputs or b"") + (targets or b"")
     if names:
         body += struct.pack("<Q", len(names))
         body += b"".join(struct.pack("<I", len(n)) + n for n in names)
+    for column_names in (input_names, output_names):
+        if column_names is not None:
+            body += b"".join(struct.pack("<I", len(n)) + n for n in column_names)
+    if skipped is not None:
+        body += struct.pack("<Q", skipped)
     return body
 
 
@@ -115,6 +128,34 @@ def models():
                                                       prep=section(1, names=[b"a"])))
     write("model", "damaged_v2_control_name", model([1, 2], [5], version=2,
                                                     prep=section(0, names=[b"a", b"b\nc"])))
+    # Section version 2: the schema (input names, label or target names,
+    # skipped columns).
+    columns = [b"sepal length", b"sepal width", b"petal"]
+    write("model", "v2_schema_classes", model([3, 4, 3], [3, 5], loss=1, version=2, prep=section(
+        0, standard, names=names, input_names=columns, output_names=[b"species"], skipped=1)))
+    write("model", "v2_schema_regression", model([3, 2, 2], [3, 0], version=2, prep=section(
+        1, standard, scaler(0, [1, 2], [0.5, 4]), input_names=columns,
+        output_names=[b"y1", b"y2"])))
+    write("model", "v2_schema_skipped_only", model([1, 1], [0], version=2,
+                                                   prep=section(skipped=3)))
+    write("model", "damaged_v2_schema_in_version_1", model([3, 4, 3], [3, 5], version=2, prep=section(
+        0, input_names=columns, version=1)))
+    write("model", "damaged_v2_version_2_without_schema", model([1, 1], [0], version=2,
+                                                                prep=section(version=2)))
+    write("model", "damaged_v2_schema_repeated_name", model([3, 4, 3], [3, 5], version=2,
+                                                            prep=section(0, input_names=[
+                                                                b"a", b"b", b"a"])))
+    write("model", "damaged_v2_schema_blank_name", model([3, 4, 3], [3, 5], version=2,
+                                                         prep=section(0, input_names=[
+                                                             b"a", b"b ", b"c"])))
+    write("model", "damaged_v2_schema_short_names", model([3, 4, 3], [3, 5], version=2,
+                                                          prep=section(0, input_names=[b"a", b"b"])))
+    write("model", "damaged_v2_schema_zero_skipped", model([1, 1], [0], version=2,
+                                                           prep=section(skipped=0)))
+    write("model", "damaged_v2_schema_huge_skipped", model([1, 1], [0], version=2,
+                                                           prep=section(skipped=2**63)))
+    write("model", "damaged_v2_schema_name_length", model([1, 1], [0], version=2, prep=section(
+        0, input_names=[b"a"])[:-5] + struct.pack("<I", 0xFFFFFFFF) + b"a"))
 
 
 def optimizers():

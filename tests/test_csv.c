@@ -280,3 +280,79 @@ Test(csv, peak_memory_within_one_and_a_half_times_the_data) {
     remove(path);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 }
+
+/* ---- columns by name (a model's schema) ---- */
+
+Test(csv, header_names_are_kept) {
+    bp_csv_options o = defaults();
+    o.skip_columns = 1;
+    o.label = "y";
+    bp_dataset d = load("id,b,y,a\n0,1,p,2\n1,3,q,4\n", &o);
+    cr_assert_eq(d.header, 1);
+    cr_assert_str_eq(d.feature_names[0], "b");
+    cr_assert_str_eq(d.feature_names[1], "a");
+    cr_assert_null(d.feature_names[2]);
+    cr_assert_str_eq(d.output_names[0], "y");
+    cr_assert_str_eq(d.skipped_names[0], "id");
+    bp_dataset_free(&d);
+}
+
+Test(csv, features_are_matched_by_name) {
+    char *names[] = {"a", "b"};
+    bp_csv_options o = defaults();
+    o.label = "y";
+    o.feature_names = names;
+    o.feature_count = 2;
+    bp_dataset d = load("b,y,a\n1,p,2\n3,q,4\n", &o);
+    cr_assert_eq(d.inputs[0], 2.0f, "column a first, wherever it stands");
+    cr_assert_eq(d.inputs[1], 1.0f);
+    cr_assert_eq(d.inputs[2], 4.0f);
+    cr_assert_str_eq(d.feature_names[0], "a");
+    bp_dataset_free(&d);
+    fails("b,y\n1,p\n3,q\n", &o, BP_EFORMAT, "no column of the header is named \"a\", input 1");
+    fails("b,y,a,c\n1,p,2,5\n3,q,4,5\n", &o, BP_EFORMAT,
+          "column 4 of the header, \"c\", is not one of the model's 2 inputs");
+    fails("a,y,a\n1,p,2\n3,q,4\n", &o, BP_EFORMAT, "two columns of the header are named \"a\"");
+    /* Without a header: by position, and the count must be the model's. */
+    o.header = BP_CSV_HEADER_ABSENT;
+    o.label = "1";
+    d = load("1,p,2\n3,q,4\n", &o);
+    cr_assert_eq(d.inputs[0], 1.0f);
+    bp_dataset_free(&d);
+    fails("1,p\n3,q\n", &o, BP_EFORMAT, "1 feature columns; the model takes 2");
+}
+
+Test(csv, a_duplicate_name_picks_no_column) {
+    bp_csv_options o = defaults();
+    o.task = BP_TASK_REGRESSION;
+    o.label = "y";
+    fails("x,y,y\n1,2,3\n4,5,6\n", &o, BP_EINVAL,
+          "columns 2 and 3 of the header are both named \"y\"");
+}
+
+Test(csv, missing_labels_name_their_line_or_are_dropped) {
+    bp_csv_options o = defaults();
+    o.label = "last";
+    fails("x,y\n1,a\n2,NA\n3,b\n", &o, BP_EINVAL,
+          "line 3, column 2: the label is missing (\"NA\")");
+    fails("x,y\n1,a\n2,\n3,b\n", &o, BP_EINVAL, "line 3, column 2: the label is missing");
+    o.impute_mean = 1;
+    fails("x,y\n1,a\n2,?\n3,b\n", &o, BP_EINVAL, "line 3, column 2: the label is missing");
+    o.drop_missing_labels = 1;
+    bp_dataset d = load("x,y\n1,a\n2,?\n3,b\n4,NA\n", &o);
+    cr_assert_eq(d.count, 2);
+    cr_assert_eq(d.inputs[1], 3.0f, "the row of line 3 is gone");
+    bp_dataset_free(&d);
+}
+
+Test(csv, labels_keep_their_spelling) {
+    bp_csv_options o = defaults();
+    o.label = "last";
+    bp_dataset d = load("x,y\n1,01\n2,1\n3,007\n", &o);
+    cr_assert_eq(d.classes, 3);
+    cr_assert_str_eq(d.class_names[0], "01");
+    cr_assert_str_eq(d.class_names[1], "1");
+    cr_assert_str_eq(d.class_names[2], "007");
+    bp_dataset_free(&d);
+    fails("x,y\n1,01\n2,01\n", &o, BP_EINVAL, "one class");
+}

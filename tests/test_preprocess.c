@@ -474,3 +474,83 @@ Test(model_v2, damaged_sections_with_a_good_crc_are_format_errors) {
     free(good);
     bp_net_destroy(net);
 }
+
+/* ---- the schema: preprocessing section version 2 ---- */
+
+/* Where the section of classifier_with_preprocessing's 3-4-3 file starts:
+ * 48 + 12 L + 4 P with L = 2, P = 31 (docs/model-format.md). */
+enum { SECTION_AT = 48 + 12 * 2 + 4 * 31 };
+
+Test(schema, round_trips_in_section_version_2) {
+    bp_net *net = classifier_with_preprocessing();
+    size_t size;
+    unsigned char *bytes = saved_bytes(net, &size);
+    cr_assert_eq(bytes[SECTION_AT], 1, "without a schema the section stays version 1");
+    free(bytes);
+    cr_assert_null(bp_net_schema(net));
+    char *inputs[] = {"height", "weight", "age"}, *label[] = {"species"};
+    const bp_schema schema = {.input_names = inputs, .output_names = label, .skipped_columns = 1};
+    cr_assert_eq(bp_net_set_schema(net, &schema), BP_OK, "%s", bp_errmsg());
+    bytes = saved_bytes(net, &size);
+    cr_assert_eq(bytes[SECTION_AT], 2, "a schema makes the section version 2");
+    bp_net *loaded;
+    cr_assert_eq(bp_net_load_memory(&loaded, bytes, size, BP_KERNELS_NAIVE), BP_OK, "%s",
+                 bp_errmsg());
+    const bp_schema *s = bp_net_schema(loaded);
+    cr_assert_not_null(s);
+    for (int j = 0; j < 3; j++)
+        cr_assert_str_eq(s->input_names[j], inputs[j]);
+    cr_assert_null(s->input_names[3]);
+    cr_assert_str_eq(s->output_names[0], "species");
+    cr_assert_eq(s->skipped_columns, 1);
+    cr_assert_eq(bp_net_preprocessing(loaded)->classes, 3, "the rest is still there");
+    size_t again_size;
+    unsigned char *again = saved_bytes(loaded, &again_size);
+    cr_assert(again_size == size && memcmp(again, bytes, size) == 0, "saved again, the same bytes");
+    free(again);
+    free(bytes);
+    bp_net_destroy(loaded);
+    bp_net_destroy(net);
+}
+
+Test(schema, bad_schemas_are_refused) {
+    bp_net *net = classifier_with_preprocessing();
+    char *dup[] = {"a", "b", "a"}, *blank[] = {"a", "b ", "c"}, *good[] = {"a", "b", "c"};
+    char *two_labels[] = {"y", "z"};
+    bp_schema s = {.input_names = dup};
+    cr_assert_eq(bp_net_set_schema(net, &s), BP_EINVAL);
+    cr_assert(strstr(bp_errmsg(), "input names 0 and 2 are both \"a\""), "%s", bp_errmsg());
+    s.input_names = blank;
+    cr_assert_eq(bp_net_set_schema(net, &s), BP_EINVAL);
+    cr_assert(strstr(bp_errmsg(), "blank at an end"), "%s", bp_errmsg());
+    s = (bp_schema){.input_names = good, .output_names = two_labels};
+    cr_assert_eq(bp_net_set_schema(net, &s), BP_OK, "a classifier reads the first label name");
+    s = (bp_schema){.skipped_columns = 2000000};
+    cr_assert_eq(bp_net_set_schema(net, &s), BP_EINVAL);
+    bp_net *plain;
+    const size_t sizes[] = {3, 2};
+    const bp_activation acts[] = {BP_ACT_IDENTITY};
+    cr_assert_eq(bp_net_create(&plain, 1, sizes, acts, BP_KERNELS_NAIVE, 1), BP_OK);
+    s = (bp_schema){.input_names = good};
+    cr_assert_eq(bp_net_set_schema(plain, &s), BP_EINVAL, "no preprocessing to keep it with");
+    bp_net_destroy(plain);
+    bp_net_destroy(net);
+}
+
+/* A class name the CLI could not read back as itself is refused, in the
+ * words Python's save_model passes on (issue 22). */
+Test(schema, class_names_a_csv_cannot_spell_are_refused) {
+    bp_net *net = classifier_with_preprocessing();
+    const char *cases[][2] = {{" yes", "blank at an end"},
+                              {"NA", "a missing label"},
+                              {"\"q\"", "wrapped in double quotes"},
+                              {"b", "class names 1 and 2 are both \"b\""}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *names[] = {"a", "b", (char *)cases[i][0]};
+        const bp_preprocessing p = {
+            .task = BP_TASK_CLASSIFICATION, .classes = 3, .class_names = names};
+        cr_assert_eq(bp_net_set_preprocessing(net, &p), BP_EINVAL, "\"%s\"", cases[i][0]);
+        cr_assert(strstr(bp_errmsg(), cases[i][1]), "%s", bp_errmsg());
+    }
+    bp_net_destroy(net);
+}

@@ -516,8 +516,12 @@ int bp__preprocessing_read(const unsigned char *bytes, uint64_t size, size_t n_i
     if (task != BP_TASK_CLASSIFICATION && task != BP_TASK_REGRESSION)
         return bp__fail(BP_EFORMAT, function, "%s: unknown task %u", path, (unsigned)task);
     const uint32_t known = FLAG_INPUTS | FLAG_TARGETS | FLAG_CLASSES | SCHEMA_FLAGS;
-    if ((flags & ~known) || (version == 1) != !(flags & SCHEMA_FLAGS) ||
-        (task == BP_TASK_CLASSIFICATION && (flags & FLAG_TARGETS)) ||
+    if ((version == 1) != !(flags & SCHEMA_FLAGS))
+        return bp__fail(BP_EFORMAT, function,
+                        "%s: preprocessing section version %u with flags 0x%x: the schema's "
+                        "flags (8, 16, 32) come with version 2, and only with it",
+                        path, (unsigned)version, (unsigned)flags);
+    if ((flags & ~known) || (task == BP_TASK_CLASSIFICATION && (flags & FLAG_TARGETS)) ||
         (task == BP_TASK_REGRESSION && (flags & FLAG_CLASSES)))
         return bp__fail(BP_EFORMAT, function, "%s: preprocessing flags 0x%x do not fit task %u",
                         path, (unsigned)flags, (unsigned)task);
