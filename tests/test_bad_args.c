@@ -1076,6 +1076,10 @@ static int reader_features_null(fixture *f) {
     (void)f;
     return documented(bp_csv_reader_features(NULL) == 0);
 }
+static int reader_header_null(fixture *f) {
+    (void)f;
+    return documented(bp_csv_reader_header(NULL) == 0);
+}
 static int reader_read_null(fixture *f) {
     size_t rows;
     return bp_csv_reader_read(NULL, &f->c.batch_inputs[0][0], 1, &rows, NULL);
@@ -1867,6 +1871,26 @@ static int prep_get_null(fixture *f) {
     return documented(!bp_net_preprocessing(NULL) && !bp_net_preprocessing(f->net));
 }
 
+static int schema_null_net(fixture *f) {
+    (void)f;
+    const bp_schema s = {0};
+    return bp_net_set_schema(NULL, &s);
+}
+static int schema_without_preprocessing(fixture *f) {
+    const bp_schema s = {.skipped_columns = 1};
+    return bp_net_set_schema(f->net, &s);
+}
+static int schema_repeated_name(fixture *f) {
+    const bp_preprocessing p = {0};
+    int rc = bp_net_set_preprocessing(f->net, &p);
+    char *names[IN] = {"a", "b", "a"};
+    const bp_schema s = {.input_names = names};
+    return rc != BP_OK ? rc : bp_net_set_schema(f->net, &s);
+}
+static int schema_get_null(fixture *f) {
+    return documented(!bp_net_schema(NULL) && !bp_net_schema(f->net));
+}
+
 /* ---- the table ---- */
 
 #define CASE(fn, what, prepare, call, expect, says, keep)                                          \
@@ -2165,6 +2189,7 @@ static const bad_case cases[] = {
     BAD(bp_csv_reader_open, "missing file", reader_missing, BP_EIO, "missing"),
     BAD(bp_csv_reader_open, "impute_mean", reader_impute, BP_EINVAL, "impute_mean"),
     DOC(bp_csv_reader_features, "NULL", reader_features_null),
+    DOC(bp_csv_reader_header, "NULL", reader_header_null),
     BAD(bp_csv_reader_read, "NULL reader", reader_read_null, BP_EINVAL, "reader"),
     BAD(bp_csv_reader_read, "max_rows 0", reader_read_zero_rows, BP_EINVAL, "max_rows"),
     CASE(bp_csv_reader_read, "every row, then none", NULL, reader_read_all, BP_OK, NULL, KEEP_ALL),
@@ -2358,6 +2383,11 @@ static const bad_case cases[] = {
     CASE(bp_net_set_preprocessing, "set, then removed", NULL, prep_set_and_clear, BP_OK, NULL,
          KEEP_ALL),
     DOC(bp_net_preprocessing, "NULL net, and none set", prep_get_null),
+    BAD(bp_net_set_schema, "NULL net", schema_null_net, BP_EINVAL, "net"),
+    BAD(bp_net_set_schema, "no preprocessing", schema_without_preprocessing, BP_EINVAL,
+        "no preprocessing"),
+    BAD(bp_net_set_schema, "a repeated input name", schema_repeated_name, BP_EINVAL, "both \"a\""),
+    DOC(bp_net_schema, "NULL net, and none set", schema_get_null),
 
     BAD(bp_net_save, "NULL net", save_null_net, BP_EINVAL, "net"),
     BAD(bp_net_save, "NULL path", save_null_path, BP_EINVAL, "path"),
