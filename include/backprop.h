@@ -726,9 +726,10 @@ BP_API int bp_dataset_load_idx_memory(bp_dataset *out, const void *images, size_
 /* Loads a CSV file of numbers, one example per line, comma-separated, with
  * the label (an integer >= 0) in column `label_column` (0-based) and every
  * other column a feature. The first line is a header, and skipped, by
- * BP_CSV_HEADER_AUTO's rule: every field a word ("label,x,y"), or the
- * column indices "0,1,2"; numbers and words mixed ("1,2,x7") are a data
- * row with a mistake. Fields are read as by bp_dataset_load_csv_with, under
+ * BP_CSV_HEADER_AUTO's rule: every field a word ("label,x,y"); the column
+ * indices "0,1,2" are an error (a header or data? use
+ * bp_dataset_load_csv_with to say); numbers and words mixed ("1,2,x7") are
+ * a data row with a mistake. Fields are read as by bp_dataset_load_csv_with, under
  * bp_input_limit_default(). Empty lines at the end are ignored. classes is
  * the largest label + 1 (bp_dataset_load_csv_with maps labels instead). Labels above 65535 are
  * rejected, so a typo cannot make millions of classes. Returns as bp_dataset_load_idx, and

@@ -157,5 +157,37 @@ out=$(run 2 "$backprop" train --train-csv 'narrow-{rank}.csv' --test-csv test.cs
 status=$?
 if [ "$status" -eq 1 ] && echo "$out" | grep -q "features"; then pass "shapes differ: status $status"; else fail "shapes differ: status $status: $out"; fi
 
+# 8. Shards with headers are matched to rank 0's columns by name: swapped
+# columns are reordered (the run learns), an unknown column stops every rank.
+python3 - <<'PY' || exit 1
+import random
+rng = random.Random(7)
+rows = [(rng.uniform(-1, 1), rng.uniform(-1, 1)) for _ in range(400)]
+label = lambda x, y: "hi" if x > 0 else "lo"  # only x matters
+with open("named-0.csv", "w") as f:
+    f.write("x,y,label\n" + "".join(f"{x:.4f},{y:.4f},{label(x, y)}\n" for x, y in rows[:200]))
+with open("named-1.csv", "w") as f:
+    f.write("y,x,label\n" + "".join(f"{y:.4f},{x:.4f},{label(x, y)}\n" for x, y in rows[200:]))
+with open("other-1.csv", "w") as f:
+    f.write("z,x,label\n" + "".join(f"{y:.4f},{x:.4f},{label(x, y)}\n" for x, y in rows[200:]))
+with open("named-test.csv", "w") as f:
+    f.write("y,x,label\n" + "".join(f"{y:.4f},{x:.4f},{label(x, y)}\n" for x, y in rows))
+PY
+out=$(run 2 "$backprop" train --train-csv 'named-{rank}.csv' --test-csv named-test.csv \
+    --label-column label --epochs 30 --batch 32 2>&1)
+if echo "$out" | grep -qE "^test accuracy: (0\.9[5-9]|1\.0)"; then
+    pass "shards with swapped columns: matched by name"
+else
+    fail "shards with swapped columns: $(echo "$out" | tail -n 3)"
+fi
+cp named-0.csv other-0.csv
+out=$(run 2 "$backprop" train --train-csv 'other-{rank}.csv' --label-column label --epochs 1 2>&1)
+status=$?
+if [ "$status" -eq 1 ] && echo "$out" | grep -q '"z", is not one of the model'; then
+    pass "a shard with another column: refused, naming it"
+else
+    fail "a shard with another column: status $status: $(echo "$out" | tail -n 3)"
+fi
+
 echo "$failed failed"
 [ "$failed" -eq 0 ]

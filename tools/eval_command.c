@@ -236,7 +236,7 @@ int eval_command(int argc, char *argv[]) {
                                c.model);
     else if (c.data.csv) {
         status = load_csv_for_model(&c.csv, c.data.csv, p, bp_net_schema(net), &data);
-        if (status == EXIT_OK && p)
+        if (status == EXIT_OK)
             say_header(COMMAND, c.data.csv, data.header != 0, bp_net_schema(net));
     } else
         status = load_data(&c.data, &data);
