@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -46,6 +47,42 @@ static size_t load(const uint8_t *data, size_t size, size_t column) {
     return columns;
 }
 
+/* The set d again with its feature columns asked for by name, in reverse
+ * (a model's columns in another order): the same rows, each reversed; or,
+ * when two feature columns share a name, an error. */
+static void reload_by_name(const uint8_t *data, size_t size, const bp_csv_options *first,
+                           const bp_dataset *d) {
+    const size_t n = d->features;
+    char **reversed = malloc(n * sizeof *reversed);
+    FUZZ_CHECK(reversed != NULL);
+    bool repeated = false;
+    for (size_t j = 0; j < n; j++) {
+        reversed[j] = d->feature_names[n - 1 - j];
+        for (size_t k = 0; k < j; k++)
+            repeated = repeated || strcmp(d->feature_names[k], d->feature_names[j]) == 0;
+    }
+    bp_csv_options o = *first;
+    o.feature_names = reversed;
+    o.feature_count = n;
+    o.class_names = d->class_names;
+    o.classes = d->classes;
+    bp_dataset again;
+    const int rc = bp_dataset_load_csv_memory_with(&again, data, size, &o);
+    FUZZ_CHECK(rc == (repeated ? BP_EFORMAT : BP_OK));
+    if (rc == BP_OK) {
+        FUZZ_CHECK(again.count == d->count && again.features == n && again.header == 1);
+        for (size_t i = 0; i < d->count; i++) {
+            FUZZ_CHECK(again.labels[i] == d->labels[i]);
+            for (size_t j = 0; j < n; j++)
+                FUZZ_CHECK(again.inputs[i * n + j] == d->inputs[i * n + n - 1 - j]);
+        }
+        for (size_t j = 0; j < n; j++)
+            FUZZ_CHECK(strcmp(again.feature_names[j], reversed[j]) == 0);
+    }
+    bp_dataset_free(&again);
+    free(reversed);
+}
+
 /* bp_dataset_load_csv_memory_with: labels mapped to named classes, or the
  * last column as a regression target with missing features imputed. */
 static void load_with(const uint8_t *data, size_t size, bool regression) {
@@ -76,6 +113,13 @@ static void load_with(const uint8_t *data, size_t size, bool regression) {
             FUZZ_CHECK(d.labels[i] < d.classes);
         for (size_t c = 1; c < d.classes; c++)
             FUZZ_CHECK(strcmp(d.class_names[c - 1], d.class_names[c]) != 0);
+        FUZZ_CHECK(d.classes >= 2); /* one class is an error */
+        FUZZ_CHECK((d.header != 0) == (d.feature_names != NULL));
+        if (d.header) {
+            FUZZ_CHECK(d.output_names && d.output_names[0] && !d.output_names[1]);
+            FUZZ_CHECK(!d.feature_names[d.features]);
+            reload_by_name(data, size, &o, &d);
+        }
     }
     bp_dataset_free(&d);
 }

@@ -201,6 +201,11 @@ def csvs():
     write("csv", "index_header", b",0,1,2\n0,1.5,2,3\n1,2.5,NA,4\n")
     write("csv", "damaged_hex_range_typo", b"1,2,x7\n0x10,1e-400,3\n")
     write("csv", "damaged_cr_only", b"a,b\r1,2\r3,4\r")
+    write("csv", "named_columns", b"b,a,c,label\n1,2,3,p\n4,5,6,q\n7,8,9,p\n")
+    write("csv", "named_repeated", b"a,a,label\n1,2,p\n3,4,q\n")
+    write("csv", "labels_spelled_twice", b"x,y\n1,01\n2,1\n3,007\n4,1.0\n5,-0\n6,0\n")
+    write("csv", "damaged_index_header", b"0,1\n2,0\n1,1\n")
+    write("csv", "damaged_one_class", b"x,y\n1,a\n2,a\n")
 
 
 if __name__ == "__main__":
