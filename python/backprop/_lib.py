@@ -146,6 +146,12 @@ class Preprocessing(ctypes.Structure):
                 _reserved(4)]
 
 
+class Schema(ctypes.Structure):
+    _fields_ = [("input_names", ctypes.POINTER(ctypes.c_char_p)),
+                ("output_names", ctypes.POINTER(ctypes.c_char_p)),
+                ("skipped_columns", c_size), _reserved(5)]
+
+
 class EpochReport(ctypes.Structure):
     _fields_ = [("epoch", c_size), ("epochs", c_size), ("train_loss", ctypes.c_double),
                 ("train_accuracy", ctypes.c_double), ("test_loss", ctypes.c_double),
@@ -175,10 +181,11 @@ STRUCT_SCALER = 6
 STRUCT_EPOCH_REPORT = 8
 STRUCT_TRAIN_OPTIONS = 10
 STRUCT_PREPROCESSING = 13
+STRUCT_SCHEMA = 14
 MIRRORS = {
     STRUCT_LAYER: Layer, STRUCT_OPTIMIZER_CONFIG: OptimizerConfig, STRUCT_DATASET: Dataset,
     STRUCT_SCALER: Scaler, STRUCT_EPOCH_REPORT: EpochReport, STRUCT_TRAIN_OPTIONS: TrainOptions,
-    STRUCT_PREPROCESSING: Preprocessing,
+    STRUCT_PREPROCESSING: Preprocessing, STRUCT_SCHEMA: Schema,
 }
 
 
@@ -257,6 +264,8 @@ _PROTOTYPES = {
                         ctypes.POINTER(TrainOptions)]),
     "bp_net_set_preprocessing": (_int, [_vp, ctypes.POINTER(Preprocessing)]),
     "bp_net_preprocessing": (ctypes.POINTER(Preprocessing), [_vp]),
+    "bp_net_set_schema": (_int, [_vp, ctypes.POINTER(Schema)]),
+    "bp_net_schema": (ctypes.POINTER(Schema), [_vp]),
     "bp_blas_set_threads": (_int, [_int]),
     "bp_blas_threads": (_int, []),
     "bp_blas_core": (ctypes.c_char_p, []),

@@ -361,6 +361,51 @@ class Net:
             p.class_names = (ctypes.c_char_p * len(names))(*names)
         check(lib.bp_net_set_preprocessing(self._handle, ctypes.byref(p)))  # copied by C
 
+    @property
+    def schema(self):
+        """The training file's columns kept in the model (bp_net_schema), as
+        a dict, or None: input_names (one per input, or None), output_names
+        (the label's, or one per target, or None), skipped_columns."""
+        pointer = lib.bp_net_schema(self._handle)
+        if not pointer:
+            return None
+        s = pointer.contents
+
+        def names(array, count):
+            return [array[i].decode() for i in range(count)] if array else None
+
+        outputs = 1 if self.preprocessing["task"] == "classification" else self.num_outputs
+        return {"input_names": names(s.input_names, self.num_inputs),
+                "output_names": names(s.output_names, outputs),
+                "skipped_columns": int(s.skipped_columns)}
+
+    def set_schema(self, input_names=None, output_names=None, skipped_columns=0):
+        """Keeps the columns' names with the preprocessing (bp_net_set_schema),
+        so that `backprop predict` and eval match a file's header by name.
+        Call after set_preprocessing, which removes it."""
+        s = _lib.Schema()
+        keep = []
+        prep = self.preprocessing
+        outputs = 1 if prep is None or prep["task"] == "classification" else self.num_outputs
+        for field, names, count in (("input_names", input_names, self.num_inputs),
+                                    ("output_names", output_names, outputs)):
+            if names is None:
+                continue
+            if len(names) != count:
+                raise ValueError(f"{len(names)} {field.replace('_', ' ')}; the network takes "
+                                 f"{count}")
+            for i, name in enumerate(names):
+                if "\0" in str(name):
+                    raise _lib.InvalidArgumentError(
+                        -1, f'bp_net_set_schema: {field[:-6]} name {i} ("{str(name)[:40]}") is '
+                            "holding a control character")
+            encoded = [str(name).encode() for name in names] + [None]
+            array = (ctypes.c_char_p * len(encoded))(*encoded)
+            keep.append(array)
+            setattr(s, field, ctypes.cast(array, ctypes.POINTER(ctypes.c_char_p)))
+        s.skipped_columns = int(skipped_columns)
+        check(lib.bp_net_set_schema(self._handle, ctypes.byref(s)))  # copied by C
+
     # ---- files and bytes ----
 
     def save(self, path):

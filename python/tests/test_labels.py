@@ -72,3 +72,18 @@ def test_train_refuses_one_class():
 
 def test_train_takes_whole_floats():
     assert train(np.array([0.0, 1.0, 2.0]))
+
+
+def test_schema_round_trips_and_the_cli_reads_it(tmp_path):
+    net = two_outputs()
+    assert net.schema is None
+    net.set_preprocessing("classification", class_names=["no", "yes"])
+    net.set_schema(["height", "weight", "age"], ["answer"], skipped_columns=1)
+    net.save(tmp_path / "m.bin")
+    loaded = backprop.Net.load(tmp_path / "m.bin")
+    assert loaded.schema == {"input_names": ["height", "weight", "age"],
+                             "output_names": ["answer"], "skipped_columns": 1}
+    with pytest.raises(ValueError, match='input names 0 and 1 are both "a"'):
+        net.set_schema(["a", "a", "b"])
+    with pytest.raises(ValueError, match="2 input names; the network takes 3"):
+        net.set_schema(["a", "b"])
