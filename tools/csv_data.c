@@ -162,25 +162,43 @@ int load_training_csv(const csv_settings *s, const char *path, bp_dataset *out, 
     return EXIT_OK;
 }
 
+/* One block of the names "0" .. "count - 1" (NULL-terminated), or NULL. */
+static char **number_names(size_t count) {
+    char **block = malloc((count + 1) * sizeof(char *) + count * 8);
+    if (!block)
+        return NULL;
+    char *text = (char *)(block + count + 1);
+    for (size_t c = 0; c < count; c++) {
+        block[c] = text;
+        text += sprintf(text, "%zu", c) + 1;
+    }
+    block[count] = NULL;
+    return block;
+}
+
 int load_csv_for_model(const csv_settings *s, const char *path, const bp_preprocessing *p,
-                       const bp_schema *schema, bp_dataset *out) {
+                       const bp_schema *schema, size_t outputs, bp_dataset *out) {
     bp_csv_options o = options_for(s, p ? p->task : BP_TASK_CLASSIFICATION);
     if (schema && !s->skip_given)
         o.skip_columns = schema->skipped_columns;
-    int rc;
+    /* A model without class names (version 1, or preprocessing without
+     * them): class c is the label "c", as written, read with the same
+     * options (--header, --label-column NAME) as any other. */
+    char **numbers = NULL;
     if (!p || (p->task == BP_TASK_CLASSIFICATION && p->classes == 0)) {
-        /* A version-1 model: its classes are the labels' numbers. */
-        size_t column;
-        if (!parse_size(o.label, 0, SIZE_MAX, &column))
-            return runtime_error("%s: a model saved without its preprocessing takes its labels "
-                                 "by column number (--label-column N), not '%s'",
-                                 path, o.label);
-        rc = bp_dataset_load_csv(out, path, column);
-        return rc == BP_OK ? EXIT_OK : library_error(rc);
+        if (outputs == 0 || outputs > 9999999)
+            return runtime_error("%s: the model has %zu outputs", path, outputs);
+        numbers = number_names(outputs);
+        if (!numbers)
+            return runtime_error("out of memory");
+        o.class_names = numbers;
+        o.classes = outputs;
+    } else {
+        o.class_names = p->class_names;
+        o.classes = p->classes;
     }
-    o.class_names = p->class_names;
-    o.classes = p->classes;
     o.max_classes = 0;
+    int rc;
     if (schema && schema->input_names) {
         o.feature_names = schema->input_names;
         o.feature_count = 0;
@@ -188,6 +206,9 @@ int load_csv_for_model(const csv_settings *s, const char *path, const bp_preproc
             o.feature_count++;
     }
     rc = bp_dataset_load_csv_with(out, path, &o);
+    free(numbers);
+    if (!p)
+        return rc == BP_OK ? EXIT_OK : library_error(rc);
     /* The scaling is per column: a file of another width is not this model's. */
     if (rc == BP_OK && p->inputs.columns && out->features != p->inputs.columns) {
         const size_t features = out->features;

@@ -81,10 +81,10 @@ int load_training_csv(const csv_settings *s, const char *path, bp_dataset *out, 
  * preprocessing (a label unseen in training is an error naming its line),
  * its input columns matched by name when the model has a schema with names
  * and the file a header (else by count), and the preprocessing applied.
- * Without preprocessing (a version-1 model) labels are the classes'
- * numbers and nothing is applied. schema may be NULL. */
+ * A model without class names (version 1: p NULL, and nothing applied)
+ * has `outputs` classes named "0" .. "outputs - 1". schema may be NULL. */
 int load_csv_for_model(const csv_settings *s, const char *path, const bp_preprocessing *p,
-                       const bp_schema *schema, bp_dataset *out);
+                       const bp_schema *schema, size_t outputs, bp_dataset *out);
 
 /* The schema of a training set: its header's names (borrowed from train)
  * when every one can be stored (else none, with a warning on stderr), and

@@ -239,7 +239,8 @@ int eval_command(int argc, char *argv[]) {
                                "are for models saved without it",
                                c.model);
     else if (c.data.csv) {
-        status = load_csv_for_model(&c.csv, c.data.csv, p, bp_net_schema(net), &data);
+        status = load_csv_for_model(&c.csv, c.data.csv, p, bp_net_schema(net),
+                                    bp_net_num_outputs(net), &data);
         if (status == EXIT_OK)
             say_header(COMMAND, c.data.csv, data.header != 0, bp_net_schema(net));
     } else

@@ -80,7 +80,8 @@ static int load_shard_as_rank_0(train_config *c, int status, bp_dataset *train, 
         bp_dataset_free(train);
         bp_dataset_free(&c->val);
         if (status == EXIT_OK)
-            status = load_csv_for_model(&c->csv, c->train_csv, &c->prep, &c->schema, train);
+            status = load_csv_for_model(&c->csv, c->train_csv, &c->prep, &c->schema,
+                                        c->prep.classes, train);
         if (status == EXIT_OK && c->val_split > 0)
             status = split_validation(train, c->val_split, c->seed, &c->val);
     } else {
@@ -92,7 +93,8 @@ static int load_shard_as_rank_0(train_config *c, int status, bp_dataset *train, 
     }
     c->has_prep = status == EXIT_OK;
     if (status == EXIT_OK && c->test_csv)
-        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, &c->schema, test);
+        status =
+            load_csv_for_model(&c->csv, c->test_csv, &c->prep, &c->schema, c->prep.classes, test);
     if (status == EXIT_OK && !c->quiet && distributed_speaks()) {
         printf("preprocessing (fitted on rank 0's shard, used by every rank, stored in the "
                "model):\n");
@@ -135,11 +137,13 @@ static int load_csv_sets_resumed(train_config *c, bp_dataset *train, bp_dataset 
     if (rc != BP_OK)
         return library_error(rc);
     c->has_prep = true;
-    int status = load_csv_for_model(&c->csv, c->train_csv, &c->prep, &c->schema, train);
+    int status = load_csv_for_model(&c->csv, c->train_csv, &c->prep, &c->schema,
+                                    bp_net_num_outputs(c->resumed), train);
     if (status == EXIT_OK && c->val_split > 0)
         status = split_validation(train, c->val_split, c->seed, &c->val);
     if (status == EXIT_OK && c->test_csv)
-        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, &c->schema, test);
+        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, &c->schema,
+                                    bp_net_num_outputs(c->resumed), test);
     if (status == EXIT_OK && !c->quiet && distributed_speaks()) {
         printf("preprocessing (kept from %s: its scaling, classes and columns):\n", c->resume);
         print_preprocessing(stdout, &c->prep);
@@ -184,7 +188,8 @@ static int load_csv_sets(train_config *c, bp_dataset *train, bp_dataset *test) {
     if (rc != BP_OK)
         return library_error(rc);
     if (c->test_csv)
-        status = load_csv_for_model(&c->csv, c->test_csv, &c->prep, &c->schema, test);
+        status =
+            load_csv_for_model(&c->csv, c->test_csv, &c->prep, &c->schema, c->prep.classes, test);
     if (status == EXIT_OK && c->test_csv && test->features != train->features)
         status = runtime_error("the test set has %zu features per example; the training set has "
                                "%zu",
