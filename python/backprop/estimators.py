@@ -395,6 +395,14 @@ class _BaseMLP(BaseEstimator):
             self._net.set_preprocessing("classification", class_names=self.classes_)
         else:
             self._net.set_preprocessing("regression")
+        # Fitted on a DataFrame: its column names, so that `backprop predict`
+        # matches a CSV header by name (as for a model the CLI trained).
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            try:
+                self._net.set_schema(input_names=[str(n) for n in names])
+            except ValueError as e:
+                warnings.warn(f"the model keeps no column names: {e}")
         self._net.save(path)
 
     def _predict_outputs(self, X):

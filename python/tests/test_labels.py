@@ -87,3 +87,14 @@ def test_schema_round_trips_and_the_cli_reads_it(tmp_path):
         net.set_schema(["a", "a", "b"])
     with pytest.raises(ValueError, match="2 input names; the network takes 3"):
         net.set_schema(["a", "b"])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_save_model_keeps_a_dataframes_column_names(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = load_iris(return_X_y=True)
+    frame = pd.DataFrame(X, columns=["sepal length", "sepal width", "petal length", "petal width"])
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=0).fit(frame, y)
+    model.save_model(tmp_path / "m.bin")
+    schema = backprop.Net.load(tmp_path / "m.bin").schema
+    assert schema["input_names"] == list(frame.columns)
