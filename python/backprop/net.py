@@ -354,8 +354,8 @@ class Net:
             for c, name in enumerate(class_names):
                 if "\0" in str(name):
                     raise _lib.InvalidArgumentError(
-                        -1, f'bp_net_set_preprocessing: class name {c} ("{str(name)[:40]}") is '
-                            "holding a control character")
+                        -1, f'bp_net_set_preprocessing: class name {c} ("{str(name)[:40]}") '
+                            "holds a control character")
             names = [str(name).encode() for name in class_names]
             p.classes = len(names)
             p.class_names = (ctypes.c_char_p * len(names))(*names)
@@ -391,14 +391,16 @@ class Net:
                                     ("output_names", output_names, outputs)):
             if names is None:
                 continue
+            which = "input" if field == "input_names" else (
+                "label" if prep is None or prep["task"] == "classification" else "target")
             if len(names) != count:
                 raise ValueError(f"{len(names)} {field.replace('_', ' ')}; the network takes "
                                  f"{count}")
             for i, name in enumerate(names):
                 if "\0" in str(name):
                     raise _lib.InvalidArgumentError(
-                        -1, f'bp_net_set_schema: {field[:-6]} name {i} ("{str(name)[:40]}") is '
-                            "holding a control character")
+                        -1, f'bp_net_set_schema: {which} name {i} ("{str(name)[:40]}") '
+                            "holds a control character")
             encoded = [str(name).encode() for name in names] + [None]
             array = (ctypes.c_char_p * len(encoded))(*encoded)
             keep.append(array)

@@ -23,10 +23,10 @@ def test_spellings_of_one_number_are_two_classes(tmp_path):
 
 
 @pytest.mark.parametrize("names, words", [
-    ([" yes", "yes"], 'class name 0 (" yes") is with a blank at an end'),
-    (["yes", "yes "], "with a blank at an end, which a CSV field loses"),
+    ([" yes", "yes"], 'class name 0 (" yes") has a blank at an end'),
+    (["yes", "yes "], "has a blank at an end, which a CSV field loses"),
     (["a", "a"], 'class names 0 and 1 are both "a"'),
-    (["a\0b", "a"], 'class name 0 ("a\0b") is holding a control character'),
+    (["a\0b", "a"], 'class name 0 ("a\0b") holds a control character'),
     (["NA", "b"], "is a missing label"),
     (["?", "b"], "is a missing label"),
     (['"q"', "b"], "wrapped in double quotes"),
@@ -41,7 +41,7 @@ def test_save_model_refuses_what_the_cli_refuses(tmp_path):
     X, y = load_iris(return_X_y=True)
     labels = np.array([" yes", "yes", "no"])[y]
     model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=0).fit(X, labels)
-    with pytest.raises(ValueError, match="with a blank at an end"):
+    with pytest.raises(ValueError, match="has a blank at an end"):
         model.save_model(tmp_path / "m.bin")
     assert not (tmp_path / "m.bin").exists()
 

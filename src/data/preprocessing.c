@@ -82,15 +82,15 @@ static bool good_name(const char *name, size_t length) {
 static const char *name_problem(const char *name, bool class_name) {
     const size_t length = strlen(name);
     if (!good_name(name, length))
-        return length == 0         ? "empty"
-               : length > MAX_NAME ? "longer than 255 bytes"
-                                   : "holding a control character";
+        return length == 0         ? "is empty"
+               : length > MAX_NAME ? "is longer than 255 bytes"
+                                   : "holds a control character";
     if (name[0] == ' ' || name[0] == '\t' || name[length - 1] == ' ' || name[length - 1] == '\t')
-        return "with a blank at an end, which a CSV field loses";
+        return "has a blank at an end, which a CSV field loses";
     if (length >= 2 && name[0] == '"' && name[length - 1] == '"')
-        return "wrapped in double quotes, which a CSV field loses";
+        return "is wrapped in double quotes, which a CSV field loses";
     if (class_name && bp__label_is_missing(name, length))
-        return "a missing label (NA, N/A, NaN, nan, ?)";
+        return "is a missing label (NA, N/A, NaN, nan, ?)";
     return NULL;
 }
 
@@ -103,7 +103,7 @@ static int check_names(char *const *names, size_t n, const char *which, bool cla
             return bp__fail(BP_EINVAL, fn, "%s name %zu is NULL", which, i);
         const char *problem = name_problem(names[i], class_name);
         if (problem)
-            return bp__fail(BP_EINVAL, fn, "%s name %zu (\"%.40s\") is %s", which, i, names[i],
+            return bp__fail(BP_EINVAL, fn, "%s name %zu (\"%.40s\") %s", which, i, names[i],
                             problem);
         for (size_t k = 0; k < i; k++)
             if (strcmp(names[k], names[i]) == 0)
@@ -491,9 +491,9 @@ static int read_column_names(cursor *c, size_t n, const char *which, char ***out
         for (size_t k = 0; rc == BP_OK && k < n; k++) {
             const char *problem = name_problem((*out)[k], false);
             for (size_t i = 0; !problem && i < k; i++)
-                problem = strcmp((*out)[i], (*out)[k]) == 0 ? "a repeat of an earlier name" : NULL;
+                problem = strcmp((*out)[i], (*out)[k]) == 0 ? "repeats an earlier name" : NULL;
             if (problem)
-                rc = bp__fail(BP_EFORMAT, c->function, "%s: %s name %zu (\"%.40s\") is %s", c->path,
+                rc = bp__fail(BP_EFORMAT, c->function, "%s: %s name %zu (\"%.40s\") %s", c->path,
                               which, k, (*out)[k], problem);
         }
     bp__free(names);
