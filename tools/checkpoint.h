@@ -13,13 +13,31 @@
 #define CHECKPOINT_MODEL "model.bin"
 #define CHECKPOINT_OPTIMIZER "optimizer.bin"
 
-/* Writes the checkpoint of `epoch` into dir (created if missing): both
- * files into a temporary directory dir/.tmp.XXXXXX, flushed to disk, then
- * renamed to dir/epoch-NNNNNN in one step and the directory flushed; then
- * the older checkpoints are removed. A crash at any moment leaves the
- * newest complete checkpoint (and maybe a .tmp. directory to delete).
+/* Beside them: the run's manifest (run_manifest.h) and the lock file, which
+ * holds the process id of the run that has the directory. */
+#define CHECKPOINT_LOCK "lock"
+
+/* Takes dir for this run, without waiting: creates it if missing and
+ * flock's dir/lock, exclusively to write checkpoints (`write`), shared to
+ * read one; a fresh run (`fresh`, one that does not resume from dir) also
+ * needs dir to hold nothing but the lock. *fd is the lock's descriptor, to
+ * keep open while the run uses dir (-1 when a read-only directory has no
+ * lock file to take). Prints the error and returns EXIT_RUNTIME (another
+ * run holds the directory; it holds another run's files), or EXIT_OK. */
+int checkpoint_claim(const char *dir, bool write, bool fresh, int *fd);
+
+/* Releases what checkpoint_claim took (the lock file stays). Accepts -1. */
+void checkpoint_release(int fd);
+
+/* Writes the checkpoint of `epoch` into dir (created if missing): first
+ * the run's manifest, if dir has none yet; then both files into a temporary
+ * directory dir/.tmp.XXXXXX, flushed to disk, then renamed to
+ * dir/epoch-NNNNNN in one step and the directory flushed; then the older
+ * checkpoints are removed. A crash at any moment leaves the newest
+ * complete checkpoint (and maybe a .tmp. directory to delete).
  * Prints the error and returns EXIT_RUNTIME, or returns EXIT_OK. */
-int checkpoint_save(const char *dir, size_t epoch, const bp_net *net, const bp_optimizer *opt);
+int checkpoint_save(const char *dir, size_t epoch, const bp_net *net, const bp_optimizer *opt,
+                    const char *manifest);
 
 /* Whether path is an existing directory. */
 bool checkpoint_is_directory(const char *path);

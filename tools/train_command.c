@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "checkpoint.h"
 #include "commands.h"
@@ -23,6 +24,7 @@
 #include "options.h"
 #include "paths.h"
 #include "progress.h"
+#include "run_manifest.h"
 #include "signals.h"
 #include "train_data.h"
 #include "train_options.h"
@@ -84,6 +86,28 @@ static int check_train_paths(const train_config *c) {
         paths_add(&list, PATH_OUTPUT_DIR, "--checkpoint", c->checkpoint);
     }
     return paths_check(COMMAND, &list);
+}
+
+/* Rank 0 takes the checkpoint directories for this run (a lock each) and
+ * checks them: --checkpoint DIR new and empty unless the run resumes from
+ * it; --resume DIR of this very run by its manifest, whose text *manifest
+ * then holds for the checkpoints to come. */
+static int claim_directories(train_config *c, char **manifest) {
+    *manifest = NULL;
+    if (!distributed_speaks())
+        return EXIT_OK;
+    const bool resume_dir = c->resume && checkpoint_is_directory(c->resume);
+    struct stat a, b;
+    const bool same = resume_dir && c->checkpoint && stat(c->resume, &a) == 0 &&
+                      stat(c->checkpoint, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    int status = EXIT_OK;
+    if (c->checkpoint)
+        status = checkpoint_claim(c->checkpoint, true, !same, &c->checkpoint_lock);
+    if (status == EXIT_OK && resume_dir && !same)
+        status = checkpoint_claim(c->resume, false, false, &c->resume_lock);
+    if (status == EXIT_OK && resume_dir)
+        status = manifest_check(c->resume, c, manifest);
+    return status;
 }
 
 static int make_net(const train_config *c, const bp_dataset *train, const bp_dataset *test,
@@ -235,6 +259,7 @@ typedef struct run_state {
     bool reported;        /* a callback printed an error and stopped training */
     double test_accuracy; /* after the last epoch */
     const char *checkpoint;
+    const char *manifest; /* the run's, for the checkpoint directory */
     const bp_net *net;
     const bp_optimizer *opt;
     double wait_at_epoch_start; /* distributed_wait_seconds() then */
@@ -316,7 +341,8 @@ static int on_epoch(const bp_epoch_report *report, void *user) {
     }
     if (run->checkpoint) {
         signals_save_begin();
-        const int status = checkpoint_save(run->checkpoint, report->epoch, run->net, run->opt);
+        const int status =
+            checkpoint_save(run->checkpoint, report->epoch, run->net, run->opt, run->manifest);
         signals_save_end();
         if (status != EXIT_OK) {
             run->reported = true;
@@ -383,13 +409,14 @@ static int final_scores(const train_config *c, bp_net *net, const bp_dataset *tr
 /* Trains the network and saves what the options ask for; under mpirun,
  * every rank trains and rank 0 alone prints and writes. */
 static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_dataset *train,
-               const bp_dataset *test) {
+               const bp_dataset *test, const char *manifest) {
     const bool speaks = distributed_speaks();
     run_state state = {
         .quiet = c->quiet,
         .train_count = distributed_epoch_examples(train->count, c->common.batch, c->sharded),
         .test_accuracy = NAN,
         .checkpoint = c->checkpoint,
+        .manifest = manifest,
         .net = net,
         .opt = opt,
         .eval_name = c->val.count  ? "val"
@@ -503,7 +530,7 @@ int train_command(int argc, char *argv[]) {
     bp_dataset train = {0}, test = {0};
     bp_net *net = NULL;
     bp_optimizer *opt = NULL;
-    char *checkpoint_model = NULL, *checkpoint_optimizer = NULL;
+    char *checkpoint_model = NULL, *checkpoint_optimizer = NULL, *manifest = NULL;
     if (status == EXIT_OK)
         status = substitute_ranks(&c);
     /* The same verdict on every rank: the arguments are the same. */
@@ -514,6 +541,8 @@ int train_command(int argc, char *argv[]) {
                              c.common.batch, distributed_size());
     if (status == EXIT_OK)
         status = distributed_agree(check_train_paths(&c));
+    if (status == EXIT_OK)
+        status = distributed_agree(claim_directories(&c, &manifest));
     /* From now on SIGINT and SIGTERM stop training after a batch and save. */
     signals_install();
     /* Under mpirun, every step that can fail on one rank alone (a missing
@@ -543,6 +572,11 @@ int train_command(int argc, char *argv[]) {
         status = choose_parallelism(&c, net, share > 0 ? share : 1);
     if (status == EXIT_OK)
         status = distributed_agree(make_optimizer(&c, net, batches, &opt));
+    /* A new run's manifest, for its checkpoint directory. */
+    if (status == EXIT_OK && c.checkpoint && !manifest && distributed_speaks() &&
+        !(manifest = manifest_of_run(&c, net, opt)))
+        status = runtime_error("out of memory");
+    status = distributed_agree(status);
     if (status == EXIT_OK && !c.quiet && distributed_speaks())
         print_header(&c, net, opt, &train, &test, batches);
     /* A signal before the first step: nothing trained, nothing to save. */
@@ -555,7 +589,7 @@ int train_command(int argc, char *argv[]) {
         status = distributed_agree(status);
     }
     if (status == EXIT_OK)
-        status = run(&c, net, opt, &train, &test);
+        status = run(&c, net, opt, &train, &test, manifest);
 
     bp_optimizer_destroy(opt);
     bp_net_destroy(net);
@@ -566,6 +600,9 @@ int train_command(int argc, char *argv[]) {
     free(c.layers);
     free(checkpoint_model);
     free(checkpoint_optimizer);
+    free(manifest);
+    checkpoint_release(c.checkpoint_lock);
+    checkpoint_release(c.resume_lock);
     for (size_t i = 0; i < sizeof c.owned / sizeof c.owned[0]; i++)
         free(c.owned[i]);
     return status;

@@ -241,6 +241,8 @@ static const char *const COMMAND = "train";
  * error's status. */
 static int take_option(void *settings, int option, const char *value) {
     train_config *c = settings;
+    if (option >= 0 && (size_t)option < 64 * sizeof c->given / sizeof c->given[0])
+        c->given[option / 64] |= (uint64_t)1 << (option % 64);
     switch (option) {
     case OPT_DATA_DIR:
         c->data_dir = value;
@@ -412,7 +414,10 @@ static int check_combinations(const train_config *c) {
     status = check_data_options(COMMAND, &c->common, &c->csv, csv);
     if (status != EXIT_OK)
         return status;
-    if (c->resume && (c->layers || c->activation_given || c->loss_given || c->init_given))
+    /* A checkpoint directory's manifest says which network its run has:
+     * these options, given, are checked against it (run_manifest.c). */
+    if (c->resume && !checkpoint_is_directory(c->resume) &&
+        (c->layers || c->activation_given || c->loss_given || c->init_given))
         return usage_error(COMMAND, "--resume takes the network from the model; it does not go "
                                     "with --layers, --activation, --loss or --init");
     if (c->resume && c->resume_optimizer && checkpoint_is_directory(c->resume))
@@ -429,6 +434,16 @@ static int check_combinations(const train_config *c) {
                                     "test shards go with training shards");
     return EXIT_OK;
 }
+
+bool train_option_given(const train_config *c, const char *name) {
+    for (const struct option *o = long_options; o->name; o++)
+        if (strcmp(o->name, name) == 0 && o->val >= 0 &&
+            (size_t)o->val < 64 * sizeof c->given / sizeof c->given[0])
+            return (c->given[o->val / 64] >> (o->val % 64)) & 1;
+    return false;
+}
+
+const char *scale_name(int scale) { return name_of(scale_names, scale); }
 
 static const command_line train_line = {
     .command = COMMAND,
@@ -451,6 +466,8 @@ int parse_train_options(train_config *c, int argc, char *argv[]) {
         .epochs = default_recipe.epochs,
         .seed = default_recipe.seed,
         .common = {.batch = default_recipe.batch, .kernels = BP_KERNELS_OPENBLAS},
+        .checkpoint_lock = -1,
+        .resume_lock = -1,
     };
     csv_settings_default(&c->csv);
     const int status = parse_command_line(&train_line, argc, argv, c, NULL);

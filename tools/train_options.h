@@ -83,6 +83,10 @@ typedef struct train_config {
     size_t workers;
     bp_parallelism parallel;
     bool quiet;
+    /* the options given, by getopt_long value (train_option_given) */
+    uint64_t given[8];
+    /* flock'd lock files of the --checkpoint and --resume directories; -1: none */
+    int checkpoint_lock, resume_lock;
 } train_config;
 
 /* Parses train's argv (argv[0] is "train") into *c, the default recipe
@@ -90,5 +94,11 @@ typedef struct train_config {
  * the caller's to free, whatever the result. EXIT_OK, a usage error's
  * status, or HELP_SHOWN. */
 int parse_train_options(train_config *c, int argc, char *argv[]);
+
+/* Whether the option of this long name ("layers") was on the command line. */
+bool train_option_given(const train_config *c, const char *name);
+
+/* The name of a --scale value: standardize, minmax or none. */
+const char *scale_name(int scale);
 
 #endif
