@@ -462,10 +462,19 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
         if (rc == BP_OK && speaks)
             printf("early stopping: the model of epoch %zu (val loss %.4f)%s\n", state.best_epoch,
                    state.best_loss, state.early_stopped ? "" : "; all epochs trained");
-        if (rc == BP_OK)
+        /* Stopped by a signal or a failed output, too, what is saved is the
+         * best epoch's model, not the last parameters. */
+        if ((rc == BP_OK || rc == BP_ECANCELED) && state.best_epoch > 0)
             memcpy(state.params, state.best_params, state.n_params * sizeof(float));
         free(state.best_params);
     }
+    /* Which model a stop saves, under early stopping: the best epoch's. */
+    char which[128] = " the model";
+    if (c->patience && state.best_epoch > 0)
+        snprintf(which, sizeof which, " the model of epoch %zu (the lowest val loss, %.4f)",
+                 state.best_epoch, state.best_loss);
+    else if (c->patience)
+        snprintf(which, sizeof which, " the model trained so far (no epoch was validated)");
     /* Rank 0's callback stopped every rank (early stopping, a failed output)
      * and its own exit status says how that went: mpirun reports the job
      * failed if any rank fails, so the others succeed unless a signal came. */
@@ -479,13 +488,15 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     if (!speaks)
         return EXIT_OK;
     const int saved = save_outputs(c, net, opt);
+    if (!interrupted && rc == BP_ECANCELED && c->patience && c->save && saved == EXIT_OK)
+        fprintf(stderr, "backprop: saved%s to %s\n", which, c->save);
     if (interrupted) {
         fprintf(stderr, "backprop: interrupted by %s after epoch %zu, batch %zu", signals_name(),
                 state.epoch, state.batch);
         if (saved != EXIT_OK)
             fprintf(stderr, "; saving failed (see above)\n");
         else if (c->save || c->save_optimizer)
-            fprintf(stderr, "; saved%s%s%s%s\n", c->save ? " the model to " : "",
+            fprintf(stderr, "; saved%s%s%s%s%s\n", c->save ? which : "", c->save ? " to " : "",
                     c->save ? c->save : "",
                     c->save_optimizer
                         ? (c->save ? " and the optimizer state to " : " the optimizer state to ")
