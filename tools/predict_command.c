@@ -1,5 +1,5 @@
 /* The predict command: a saved model's outputs for a features-only CSV file, streamed in blocks. */
-#define _POSIX_C_SOURCE 200809L /* mkstemp, fileno, fsync */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fileno, fsync, fchmod */
 
 #include <backprop.h>
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -18,6 +19,7 @@
 #include "errors.h"
 #include "options.h"
 #include "paths.h"
+#include "signal_cleanup.h"
 
 /* Rows read, scaled and predicted at a time: memory stays bounded whatever
  * the file's length. */
@@ -148,12 +150,22 @@ static int open_output(const char *path, output *o) {
         return runtime_error("out of memory");
     sprintf(o->tmp, "%s.tmp.XXXXXX", path);
     const int fd = mkstemp(o->tmp);
+    if (fd >= 0) {
+        /* Removed if a signal ends predict before the rename. */
+        signal_cleanup(o->tmp);
+        /* mkstemp's file is 0600: a replaced file keeps its mode, a new one
+         * is 0644, as the library's saves do. */
+        struct stat old;
+        (void)fchmod(fd,
+                     stat(path, &old) == 0 && S_ISREG(old.st_mode) ? old.st_mode & 07777 : 0644);
+    }
     if (fd < 0 || !(o->file = fdopen(fd, "w"))) {
         const int error = errno;
         if (fd >= 0) {
             close(fd);
             unlink(o->tmp);
         }
+        signal_cleanup(NULL);
         free(o->tmp);
         o->tmp = NULL;
         o->file = NULL;
@@ -179,6 +191,7 @@ static int close_output(const char *path, output *o, int status) {
     }
     if (!ok)
         unlink(o->tmp);
+    signal_cleanup(NULL);
     free(o->tmp);
     return status;
 }
