@@ -37,14 +37,35 @@ static size_t put_number(char *out, size_t room, const char *key, double value,
     return n > 0 && (size_t)n < room ? (size_t)n : 0;
 }
 
+/* ", "<set>_mse": .., "<set>_mae": .., "<set>_r2": .." */
+static size_t put_scores(char *out, size_t room, const char *set, const bp_regression_metrics *m) {
+    char key[16];
+    size_t used = 0;
+    snprintf(key, sizeof key, "%s_mse", set);
+    used += put_number(out + used, room - used, key, m->mse, ", ");
+    snprintf(key, sizeof key, "%s_mae", set);
+    used += put_number(out + used, room - used, key, m->mae, ", ");
+    snprintf(key, sizeof key, "%s_r2", set);
+    used += put_number(out + used, room - used, key, m->r2, ", ");
+    return used;
+}
+
 /* The record, between `before` and the closing brackets, into out. */
-static size_t format(char *out, size_t room, const char *before, const bp_epoch_report *e) {
+static size_t format(char *out, size_t room, const char *before, const bp_epoch_report *e,
+                     const regression_scores *r) {
     int n = snprintf(out, room, "%s  {\"epoch\": %zu, ", before, e->epoch);
     size_t used = n > 0 ? (size_t)n : 0;
     used += put_number(out + used, room - used, "train_loss", e->train_loss, ", ");
     used += put_number(out + used, room - used, "train_accuracy", e->train_accuracy, ", ");
     used += put_number(out + used, room - used, "test_loss", e->test_loss, ", ");
     used += put_number(out + used, room - used, "test_accuracy", e->test_accuracy, ", ");
+    if (r) {
+        used += put_scores(out + used, room - used, "train", &r->train);
+        if (r->has_val)
+            used += put_scores(out + used, room - used, "val", &r->val);
+        if (r->has_test)
+            used += put_scores(out + used, room - used, "test", &r->test);
+    }
     used += put_number(out + used, room - used, "seconds", e->seconds, "}");
     n = snprintf(out + used, room - used, "%s", CLOSING);
     return used + (n > 0 ? (size_t)n : 0);
@@ -102,19 +123,20 @@ static int create(metrics *m, const char *text, size_t length) {
     return EXIT_OK;
 }
 
-int metrics_add(metrics *m, const bp_epoch_report *epoch) {
+int metrics_add(metrics *m, const bp_epoch_report *epoch, const regression_scores *scores) {
     if (!m->path)
         return EXIT_OK;
     char record[1024];
     if (m->fd < 0) {
         const int header = snprintf(record, sizeof record, "{\"epochs\": [\n");
         const size_t length =
-            (size_t)header + format(record + header, sizeof record - (size_t)header, "", epoch);
+            (size_t)header +
+            format(record + header, sizeof record - (size_t)header, "", epoch, scores);
         const int status = create(m, record, length);
         m->count += status == EXIT_OK;
         return status;
     }
-    const size_t length = format(record, sizeof record, ",\n", epoch);
+    const size_t length = format(record, sizeof record, ",\n", epoch, scores);
     int error = write_at(m->fd, record, length, m->tail);
     if (error == 0 && fdatasync(m->fd) != 0)
         error = errno;

@@ -260,7 +260,7 @@ typedef struct run_state {
     double test_accuracy; /* after the last epoch */
     const char *checkpoint;
     const char *manifest; /* the run's, for the checkpoint directory */
-    const bp_net *net;
+    bp_net *net;
     const bp_optimizer *opt;
     double wait_at_epoch_start; /* distributed_wait_seconds() then */
     size_t epoch, batch;        /* the last batch trained */
@@ -269,6 +269,10 @@ typedef struct run_state {
     const char *eval_name;      /* "test" or "val": the set evaluated after each epoch */
     /* --early-stopping: the best epoch so far, its parameters, and whether
      * the callback stopped training for it */
+    /* a regression's metrics file: the sets scored after each epoch, and
+     * the target scaling that gives their units */
+    const bp_dataset *sets[3]; /* train, val, test; NULL when absent */
+    const bp_scaler *targets;
     size_t patience, best_epoch;
     double best_loss;
     float *best_params, *params;
@@ -322,8 +326,17 @@ static int on_epoch(const bp_epoch_report *report, void *user) {
      * file keeps the epochs written before, and training goes on to save
      * the model (the run then exits with 1). */
     if (!run->metrics_failed) {
+        /* A regression's MSE, MAE and R^2 in the targets' units, each set's
+         * (null when an output is not finite). */
+        regression_scores scores = {.has_val = run->sets[1], .has_test = run->sets[2]};
+        bp_regression_metrics *each[3] = {&scores.train, &scores.val, &scores.test};
+        for (int i = 0; i < 3 && run->regression && run->metrics.path; i++)
+            if (run->sets[i] &&
+                bp_evaluate_regression(run->net, run->sets[i], run->targets, each[i]) != BP_OK)
+                each[i]->mse = each[i]->mae = each[i]->r2 = NAN;
         signals_save_begin();
-        run->metrics_failed = metrics_add(&run->metrics, report) != EXIT_OK;
+        run->metrics_failed =
+            metrics_add(&run->metrics, report, run->regression ? &scores : NULL) != EXIT_OK;
         signals_save_end();
         if (run->metrics_failed)
             fprintf(stderr, "backprop: no more metrics are written; training goes on\n");
@@ -423,6 +436,8 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
                      : test->count ? "test"
                                    : NULL,
         .regression = c->task == BP_TASK_REGRESSION,
+        .sets = {train, c->val.count ? &c->val : NULL, test->count ? test : NULL},
+        .targets = c->has_prep ? &c->prep.targets : NULL,
         .patience = c->patience,
         .best_loss = INFINITY,
     };
@@ -432,6 +447,16 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
         if (!state.best_params)
             return runtime_error("out of memory");
         memcpy(state.best_params, state.params, state.n_params * sizeof(float));
+    }
+    /* The regression scores of each epoch evaluate in batches of up to
+     * BP_EVAL_BATCH: room for them now, not in the middle of training. */
+    size_t most = train->count > c->val.count ? train->count : c->val.count;
+    most = most > test->count ? most : test->count;
+    most = most < BP_EVAL_BATCH ? most : BP_EVAL_BATCH;
+    if (state.regression && c->metrics && speaks && bp_net_max_batch(net) < most &&
+        bp_net_reserve(net, most) != BP_OK) {
+        free(state.best_params);
+        return library_error(BP_ENOMEM);
     }
     progress_init(&state.bar, stderr, c->epochs, c->quiet || !speaks);
     int status = metrics_init(&state.metrics, speaks ? c->metrics : NULL);
