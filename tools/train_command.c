@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "commands.h"
@@ -110,6 +111,49 @@ static int claim_directories(train_config *c, char **manifest) {
     return status;
 }
 
+/* Before the network is made: the memory it and its optimizer will hold,
+ * at least (parameters, gradient, the optimizer's moments, the gradient
+ * buffers of --workers, the workspace of a batch), against --max-input-bytes
+ * or, without it, the same default the loaders take (a quarter of the
+ * physical memory, at least 64 MiB): a CSV of a million columns would
+ * otherwise have the default network ask for gigabytes. */
+static int check_network_memory(const train_config *c, const size_t *sizes, size_t n_sizes,
+                                size_t count) {
+    double params = 0.0, neurons = 0.0, widest = 0.0;
+    for (size_t l = 1; l < n_sizes; l++) {
+        params += ((double)sizes[l - 1] + 1.0) * (double)sizes[l];
+        neurons += (double)sizes[l];
+        widest = (double)sizes[l] > widest ? (double)sizes[l] : widest;
+    }
+    const int moments = c->optimizer == BP_OPT_ADAM ? 2 : c->optimizer == BP_OPT_SGD ? 0 : 1;
+    const size_t workers = c->workers > 1 ? c->workers : 1;
+    const size_t batch = c->common.batch < count ? c->common.batch : count;
+    const size_t ranks = (size_t)distributed_size();
+    const double share = (double)((batch + ranks - 1) / ranks);
+    const double need = 4.0 * params * (double)(2 + moments + (workers - 1)) +
+                        4.0 * share * (neurons + 2.0 * widest);
+    double limit = (double)c->common.max_input_bytes;
+    if (limit == 0.0) {
+        const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        limit = pages > 0 && page > 0 ? (double)pages * (double)page / 4.0 : 0.0;
+        limit = limit > 64.0 * 1024 * 1024 ? limit : 64.0 * 1024 * 1024;
+    }
+    if (need <= limit)
+        return EXIT_OK;
+    char shape[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n_sizes && used < sizeof shape; i++)
+        used +=
+            (size_t)snprintf(shape + used, sizeof shape - used, "%s%zu", i ? "-" : "", sizes[i]);
+    return runtime_error("the network %s would need at least %.1f MiB (its parameters, gradient "
+                         "and optimizer state), over the %.1f MiB %s; give a smaller network "
+                         "(--layers) or a larger --max-input-bytes",
+                         shape, need / (1024.0 * 1024.0), limit / (1024.0 * 1024.0),
+                         c->common.max_input_bytes
+                             ? "that --max-input-bytes allows"
+                             : "allowed by default (a quarter of the physical memory)");
+}
+
 static int make_net(const train_config *c, const bp_dataset *train, const bp_dataset *test,
                     bp_net **net) {
     *net = NULL;
@@ -144,6 +188,8 @@ static int make_net(const train_config *c, const bp_dataset *train, const bp_dat
     const size_t n_sizes = c->layers ? c->n_layers : 4;
     int status = check_fit(sizes[0], sizes[n_sizes - 1], train->features, classes,
                            c->layers ? "--layers has" : "the network has");
+    if (status == EXIT_OK)
+        status = check_network_memory(c, sizes, n_sizes, train->count);
     if (status != EXIT_OK)
         return status;
 
