@@ -149,10 +149,12 @@ static int open_output(const char *path, output *o) {
     if (!o->tmp)
         return runtime_error("out of memory");
     sprintf(o->tmp, "%s.tmp.XXXXXX", path);
+    /* Removed if a signal ends predict before the rename; set before
+     * mkstemp, which fills in the name before the file exists, so that no
+     * moment has the file and not the handler. */
+    signal_cleanup(o->tmp);
     const int fd = mkstemp(o->tmp);
     if (fd >= 0) {
-        /* Removed if a signal ends predict before the rename. */
-        signal_cleanup(o->tmp);
         /* mkstemp's file is 0600: a replaced file keeps its mode, a new one
          * is 0644, as the library's saves do. */
         struct stat old;
