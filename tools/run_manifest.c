@@ -98,6 +98,7 @@ static void add_data(text *t, const train_config *c) {
     add(t, "skip-columns", "%zu", s->skip_columns);
     add(t, "delimiter", "0x%02x", (unsigned)(unsigned char)s->delimiter);
     add(t, "impute", "%s", s->impute ? "mean" : "none");
+    add(t, "drop-missing-labels", "%s", s->drop_missing ? "yes" : "no");
     add(t, "scale", "%s", scale_name(c->scale));
     add(t, "val-split", "%.9g", c->val_split);
     add(t, "early-stopping", "%zu", c->patience);
