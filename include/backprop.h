@@ -406,6 +406,46 @@ BP_API int bp_net_cost(bp_net *net, const float *inputs, const float *targets, s
                        float *cost, const float **outputs);
 
 /* ------------------------------------------------------------------------ */
+/* Inference: batch products or row-invariant ones                           */
+/* ------------------------------------------------------------------------ */
+
+/* How the forward-only calls (bp_net_forward, bp_net_cost, bp_net_predict,
+ * bp_evaluate, bp_evaluate_regression, and bp_train's evaluation of its
+ * test set) compute each layer's product Z = A_prev W^T. Training's own
+ * passes (bp_net_gradient, bp_net_train_step, bp_train's steps, the
+ * workers) always use the network's kernel set.
+ *
+ * OpenBLAS's products are not row-invariant: a row's sums are split and
+ * ordered by the product's shape, the row's position in it, the kernel
+ * (OPENBLAS_CORETYPE) and the thread count, so the same example gets
+ * outputs a few float ulps apart alone, in a batch of 100, or in another
+ * order. BP_INFERENCE_INVARIANT computes every element in one fixed order
+ * of float operations that involves only that example's row and the
+ * weights (8 interleaved partial sums, no fused multiply-add, a fixed tree
+ * to add them): each example's outputs are the same bits alone, in any
+ * batch, at any position, under any OPENBLAS_CORETYPE or thread count, with
+ * either kernel set. It runs on one thread, with AVX2 where the CPU has it
+ * (portable loops elsewhere, the same bits); the README gives its speed
+ * against the batch path. It needs no memory beyond the workspace. */
+typedef enum bp_inference {
+    /* The kernel set's products: cblas_sgemm for a batch, cblas_sgemv for
+     * one example (or the naive loops). Fastest; a row's outputs may differ
+     * in the last bits with the batch around it. The default. */
+    BP_INFERENCE_BATCH = 0,
+    /* The fixed-order product above: batch- and order-invariant. */
+    BP_INFERENCE_INVARIANT = 1
+} bp_inference;
+
+/* Sets how the network's forward-only calls compute (see bp_inference).
+ * Not saved with the model: bp_net_create and bp_net_load give
+ * BP_INFERENCE_BATCH. Returns BP_OK; BP_EINVAL for a NULL net or an
+ * unknown mode (the network keeps its mode). */
+BP_API int bp_net_set_inference(bp_net *net, bp_inference mode);
+
+/* The network's inference mode; BP_INFERENCE_BATCH for a NULL net. */
+BP_API bp_inference bp_net_inference(const bp_net *net);
+
+/* ------------------------------------------------------------------------ */
 /* Parameters, gradients and sizes                                           */
 /* ------------------------------------------------------------------------ */
 

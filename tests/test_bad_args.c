@@ -618,6 +618,19 @@ static int loss_null(fixture *f) {
     return documented(bp_net_loss(NULL) == BP_LOSS_QUADRATIC);
 }
 
+static int set_inference_null(fixture *f) {
+    (void)f;
+    return bp_net_set_inference(NULL, BP_INFERENCE_INVARIANT);
+}
+static int set_inference_2(fixture *f) { return bp_net_set_inference(f->net, (bp_inference)2); }
+static int set_inference_negative(fixture *f) {
+    return bp_net_set_inference(f->net, (bp_inference)-1);
+}
+static int inference_null(fixture *f) {
+    (void)f;
+    return documented(bp_net_inference(NULL) == BP_INFERENCE_BATCH);
+}
+
 static int cost_null_net(fixture *f) {
     return bp_net_cost(NULL, f->c.inputs[0], f->c.targets[0], 1, &f->c.cost, &f->c.outputs);
 }
@@ -2015,6 +2028,10 @@ static const bad_case cases[] = {
         "softmax"),
     BAD(bp_net_set_loss, "loss 7 on a softmax net", set_loss_unknown_on_softmax, BP_EINVAL, NULL),
     DOC(bp_net_loss, "NULL", loss_null),
+    BAD(bp_net_set_inference, "NULL net", set_inference_null, BP_EINVAL, "net"),
+    BAD(bp_net_set_inference, "mode 2", set_inference_2, BP_EINVAL, "mode"),
+    BAD(bp_net_set_inference, "mode -1", set_inference_negative, BP_EINVAL, "mode"),
+    DOC(bp_net_inference, "NULL", inference_null),
 
     BAD(bp_net_cost, "NULL net", cost_null_net, BP_EINVAL, "net"),
     BAD(bp_net_cost, "NULL inputs", cost_null_inputs, BP_EINVAL, "inputs"),
@@ -2443,6 +2460,7 @@ typedef struct snapshot {
     float *params, *grads;
     size_t count, max_batch, files, opt_bytes;
     bp_loss loss;
+    bp_inference inference;
     uint64_t steps;
     bp_optimizer_config config;
     caller c;
@@ -2464,6 +2482,7 @@ static void take(const fixture *f, snapshot *s) {
     memcpy(s->grads, g, s->count * sizeof *g);
     s->max_batch = bp_net_max_batch(f->net);
     s->loss = bp_net_loss(f->net);
+    s->inference = bp_net_inference(f->net);
     s->steps = bp_optimizer_steps(f->opt);
     s->opt_bytes = bp_optimizer_memory_bytes(f->opt);
     memcpy(&s->config, bp_optimizer_get_config(f->opt), sizeof s->config);
@@ -2484,6 +2503,8 @@ static void expect_kept(const bad_case *k, const fixture *f, const snapshot *s) 
                   bp_optimizer_memory_bytes(f->opt) == s->opt_bytes,
               "%s (%s): the optimizer's config or state changed", fn, what);
     cr_expect_eq(bp_net_loss(f->net), s->loss, "%s (%s): the loss changed", fn, what);
+    cr_expect_eq(bp_net_inference(f->net), s->inference, "%s (%s): the inference mode changed", fn,
+                 what);
     cr_expect(memcmp(&f->c, &s->c, sizeof s->c) == 0, "%s (%s): the caller's memory was written",
               fn, what);
     cr_expect_eq(files_in_scratch(), s->files, "%s (%s): a file was left behind", fn, what);

@@ -144,6 +144,7 @@ int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
     net->n_layers = n_layers;
     net->kernels = kernels == BP_KERNELS_NAIVE ? &bp__kernels_naive : &bp__kernels_openblas;
     net->loss = BP_LOSS_QUADRATIC;
+    net->inference = BP_INFERENCE_BATCH;
 
     size_t offset = 0;
     for (size_t l = 0; l < n_layers; l++) {
@@ -211,6 +212,19 @@ int bp_net_set_gradient_hook(bp_net *net, const bp_gradient_hook *hook) {
 }
 
 bp_loss bp_net_loss(const bp_net *net) { return net ? net->loss : BP_LOSS_QUADRATIC; }
+
+int bp_net_set_inference(bp_net *net, bp_inference mode) {
+    if (!net)
+        return bp__fail(BP_EINVAL, __func__, "net is NULL");
+    if (mode != BP_INFERENCE_BATCH && mode != BP_INFERENCE_INVARIANT)
+        return bp__fail(BP_EINVAL, __func__, "unknown inference mode %d", (int)mode);
+    net->inference = mode;
+    return BP_OK;
+}
+
+bp_inference bp_net_inference(const bp_net *net) {
+    return net ? net->inference : BP_INFERENCE_BATCH;
+}
 
 int bp_net_params(bp_net *net, float **params, size_t *count) {
     if (!net || !params)

@@ -7,6 +7,7 @@
 
 #include "core/activation.h"
 #include "core/finite.h"
+#include "core/invariant_product.h"
 #include "core/loss.h"
 #include "core/net.h"
 #include "core/phase_timer.h"
@@ -59,18 +60,35 @@ static int check_learning_rate(float learning_rate, const char *function) {
     return BP_OK;
 }
 
+/* How forward_pass computes each layer's product. */
+typedef enum products {
+    KERNEL_PRODUCTS,   /* the kernel set's (sgemm, sgemv or loops): training's passes */
+    INFERENCE_PRODUCTS /* as bp_net_set_inference asked: the forward-only calls */
+} products;
+
 /* a^(l) = sigma(W a^(l-1) + b) for every layer, into each layer's output
  * buffer. With keep_logits, the output layer gets z = W a + b only, for a
- * cost that works from the logits (cross-entropy) and applies softmax itself. */
-static void forward_pass(bp_net *net, const float *inputs, size_t n, bool keep_logits) {
+ * cost that works from the logits (cross-entropy) and applies softmax itself.
+ * The activations work row by row, each element by the same function at the
+ * same position in its row (vector_math.c pads a row's tail), so a row's
+ * outputs are batch-invariant exactly when the products are. */
+static void forward_pass(bp_net *net, const float *inputs, size_t n, bool keep_logits,
+                         products which) {
+    const bool invariant = which == INFERENCE_PRODUCTS && net->inference == BP_INFERENCE_INVARIANT;
     const float *a_prev = inputs;
     for (size_t l = 0; l < net->n_layers; l++) {
         const bp__layer *layer = &net->layers[l];
         const bool last = l + 1 == net->n_layers;
+        const float *w = bp__layer_weights(net, layer);
         /* Z = A_prev W^T, then A = sigma(Z + 1 b^T) in one pass over Z. */
-        BP_TIMED(net, BP_PHASE_FORWARD_PRODUCTS,
-                 net->kernels->dense_forward(n, layer->inputs, layer->outputs, a_prev,
-                                             bp__layer_weights(net, layer), layer->output));
+        if (invariant)
+            BP_TIMED(net, BP_PHASE_FORWARD_PRODUCTS,
+                     bp__invariant_dense_forward(n, layer->inputs, layer->outputs, a_prev, w,
+                                                 layer->output));
+        else
+            BP_TIMED(net, BP_PHASE_FORWARD_PRODUCTS,
+                     net->kernels->dense_forward(n, layer->inputs, layer->outputs, a_prev, w,
+                                                 layer->output));
         BP_TIMED(net, BP_PHASE_FORWARD_ACTIVATION,
                  bp__activation_forward(last && keep_logits ? BP_ACT_IDENTITY : layer->activation,
                                         n, layer->outputs, bp__layer_bias(net, layer),
@@ -201,7 +219,7 @@ int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **out
     int rc = check_batch(net, inputs, n, __func__);
     if (rc != BP_OK)
         return rc;
-    forward_pass(net, inputs, n, false);
+    forward_pass(net, inputs, n, false, INFERENCE_PRODUCTS);
     if (outputs)
         *outputs = net->layers[net->n_layers - 1].output;
     return BP_OK;
@@ -249,7 +267,7 @@ static int forward_and_backward(bp_net *net, const float *inputs, const float *t
                         "the %s hold a NaN or an infinity, so the %s would not be finite; no step "
                         "taken",
                         inputs_finite ? "targets" : "inputs", inputs_finite ? "cost" : "gradient");
-    forward_pass(net, inputs, n, uses_logits(net));
+    forward_pass(net, inputs, n, uses_logits(net), KERNEL_PRODUCTS);
     /* The cost, and Delta^(L) = sigma'(Z) (*) 2 (A - Y) / n (quadratic) or
      * softmax(Z) - Y over n (cross-entropy), in one pass. Judged as the
      * float the caller gets: a cost past FLT_MAX is infinite. */
@@ -317,7 +335,7 @@ int bp_net_cost(bp_net *net, const float *inputs, const float *targets, size_t n
         rc = bp__fail(BP_EINVAL, __func__, "cost is NULL");
     if (rc != BP_OK)
         return rc;
-    forward_pass(net, inputs, n, uses_logits(net));
+    forward_pass(net, inputs, n, uses_logits(net), INFERENCE_PRODUCTS);
     *cost = (float)output_cost(net, targets, n, n, NULL);
     if (outputs)
         *outputs = net->layers[net->n_layers - 1].output;
