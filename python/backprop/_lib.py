@@ -231,6 +231,8 @@ _PROTOTYPES = {
                                  ctypes.POINTER(ctypes.c_float)]),
     "bp_net_set_loss": (_int, [_vp, _int]),
     "bp_net_loss": (_int, [_vp]),
+    "bp_net_set_inference": (_int, [_vp, _int]),
+    "bp_net_inference": (_int, [_vp]),
     "bp_net_cost": (_int, [_vp, _vp, _vp, c_size, ctypes.POINTER(ctypes.c_float),
                            ctypes.POINTER(c_float_p)]),
     "bp_net_params": (_int, [_vp, ctypes.POINTER(c_float_p), ctypes.POINTER(c_size)]),

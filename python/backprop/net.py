@@ -16,6 +16,8 @@ _ACTIVATION_NAMES = {0: "identity", 1: "sigmoid", 2: "tanh", 3: "relu", 4: "leak
 LOSSES = {"quadratic": 0, "cross_entropy": 1}
 _LOSS_NAMES = {0: "quadratic", 1: "cross_entropy"}
 KERNELS = {"openblas": 0, "naive": 1}
+INFERENCES = {"batch": 0, "invariant": 1}
+_INFERENCE_NAMES = {0: "batch", 1: "invariant"}
 INITS = {"uniform": 0, "xavier": 1, "he": 2, "orthogonal": 3}
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3}
 SCHEDULES = {"constant": 0, "step": 1, "cosine": 2}
@@ -193,6 +195,18 @@ class Net:
     def loss(self, value):
         check(lib.bp_net_set_loss(self._handle, _choice(LOSSES, value, "loss")))
 
+    @property
+    def inference(self):
+        """How forward() computes (bp_net_set_inference): "batch" (sgemm; a
+        row's last bits may depend on the batch around it) or "invariant"
+        (each row the same bits alone, in any batch or order)."""
+        return _INFERENCE_NAMES[lib.bp_net_inference(self._handle)]
+
+    @inference.setter
+    def inference(self, value):
+        with self._lock:
+            check(lib.bp_net_set_inference(self._handle, _choice(INFERENCES, value, "inference")))
+
     # ---- zero-copy views ----
 
     def _block(self, getter):
@@ -243,13 +257,22 @@ class Net:
         self._fit_batch(x.shape[0])
         return x, y
 
-    def forward(self, inputs):
+    def forward(self, inputs, inference=None):
         """The outputs for a batch (n x n_0), as a new n x n_L float32 array.
-        Batches larger than the reserved workspace are computed in parts."""
+        Batches larger than the reserved workspace are computed in parts.
+        inference: "batch" or "invariant" for this call only (see
+        inference); None keeps the network's own."""
         x, _ = self._batch(inputs)
         out = np.empty((x.shape[0], self.num_outputs), dtype=np.float32)
+        mode = None if inference is None else _choice(INFERENCES, inference, "inference")
         with self._lock:  # the calls share the network's workspace
-            check(lib.bp_net_predict(self._handle, _ptr(x), x.shape[0], _ptr(out)))
+            previous = lib.bp_net_inference(self._handle)
+            if mode is not None:
+                check(lib.bp_net_set_inference(self._handle, mode))
+            try:
+                check(lib.bp_net_predict(self._handle, _ptr(x), x.shape[0], _ptr(out)))
+            finally:
+                lib.bp_net_set_inference(self._handle, previous)
         return out
 
     def gradient(self, inputs, targets):
