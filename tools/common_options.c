@@ -49,6 +49,10 @@ int take_common_option(const char *command, common_options *o, int option, const
         if (!parse_name(kernels_names, value, &o->kernels))
             return bad_name(command, "--kernels", value, kernels_names);
         break;
+    case OPT_INFERENCE:
+        if (!parse_name(inference_names, value, &o->inference))
+            return bad_name(command, "--inference", value, inference_names);
+        break;
     case OPT_THREADS:
         if (!parse_int(value, 1, 1024, &o->threads))
             return bad_range(command, "--threads", value, 1, 1024);
@@ -95,6 +99,10 @@ int check_idx_pair(const char *command, const char *images, const char *labels,
 int load_model(const common_options *o, const char *path, bp_net **net) {
     if (o->threads > 0 && bp_blas_set_threads(o->threads) != BP_OK)
         return library_error(BP_EINVAL);
-    const int rc = bp_net_load(net, path, (bp_kernels)o->kernels);
+    int rc = bp_net_load(net, path, (bp_kernels)o->kernels);
+    if (rc == BP_OK && (rc = bp_net_set_inference(*net, (bp_inference)o->inference)) != BP_OK) {
+        bp_net_destroy(*net);
+        *net = NULL;
+    }
     return rc == BP_OK ? EXIT_OK : library_error(rc);
 }

@@ -17,23 +17,38 @@ enum {
     OPT_KERNELS,
     OPT_THREADS,
     OPT_MAX_INPUT_BYTES,
+    OPT_INFERENCE,
     COMMON_OPTIONS_END
 };
 
-/* --kernels, --threads and --max-input-bytes, which every command that runs
- * a network takes, for its getopt_long table. */
+/* --kernels, --threads, --max-input-bytes and --inference, which every
+ * command that runs a network takes, for its getopt_long table. */
 #define RUN_LONG_OPTIONS                                                                           \
     {"kernels", required_argument, NULL, OPT_KERNELS},                                             \
-        {"threads", required_argument, NULL, OPT_THREADS}, {                                       \
-        "max-input-bytes", required_argument, NULL, OPT_MAX_INPUT_BYTES                            \
+        {"threads", required_argument, NULL, OPT_THREADS},                                         \
+        {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT_BYTES}, {                       \
+        "inference", required_argument, NULL, OPT_INFERENCE                                        \
     }
+
+/* The commands' default --inference: every output and metric the program
+ * prints is the same for a row whatever rows are computed beside it (see
+ * README, "Predictions that do not depend on the batch"). */
+#define DEFAULT_INFERENCE BP_INFERENCE_INVARIANT
+
+/* --inference's line of each command's --help. */
+#define INFERENCE_HELP                                                                             \
+    "  --inference MODE       how predictions and evaluations multiply: invariant\n"               \
+    "                         (default: a row's outputs are the same bits in any batch,\n"          \
+    "                         order or OpenBLAS core type) or batch (sgemm: faster,\n"        \
+    "                         a row's last bits depend on its batch)\n"
 
 typedef struct common_options {
     const char *label_column; /* CSV: the label's column: N (0-based), last or a header name */
     bool label_column_given;
     size_t batch;
-    int kernels; /* bp_kernels */
-    int threads; /* 0: OpenBLAS's own choice */
+    int kernels;   /* bp_kernels */
+    int threads;   /* 0: OpenBLAS's own choice */
+    int inference; /* bp_inference of predictions and evaluations */
     /* --max-input-bytes: the cap on a loaded set's bytes; 0: the library's
      * default (a quarter of physical memory) */
     uint64_t max_input_bytes;
@@ -64,7 +79,7 @@ int check_idx_pair(const char *command, const char *images, const char *labels,
                    const char *images_option, const char *labels_option);
 
 /* Applies --threads (when given), then loads the model at path on --kernels
- * into *net. EXIT_OK, or the runtime error's status. */
+ * into *net, with --inference. EXIT_OK, or the runtime error's status. */
 int load_model(const common_options *o, const char *path, bp_net **net);
 
 #endif

@@ -14,46 +14,47 @@
 #include "paths.h"
 
 void eval_help(void) {
-    printf("usage: backprop eval MODEL [options]\n"
-           "\n"
-           "Prints the cost (\"loss L\") and the accuracy (\"accuracy A\") of the model saved\n"
-           "in MODEL on a data set, by default the Fashion-MNIST test set in\n"
-           "%s.\n"
-           "\n"
-           "Data (IDX, gzip-compressed or plain; or CSV):\n"
-           "  --data-dir DIR         where the default IDX files %s\n"
-           "                         and %s are\n"
-           "  --images FILE          IDX images (also --test-images)\n"
-           "  --labels FILE          IDX labels (also --test-labels)\n"
-           "                         IDX inputs are bytes and are always scaled by 1/255, as\n"
-           "                         train does\n"
-           "  --csv FILE             a CSV set instead (also --test-csv). The model's stored\n"
-           "                         preprocessing (per-feature scaling, class names, target\n"
-           "                         scaling) is applied; a label the model was not trained\n"
-           "                         on is an error naming its line. A file with a header\n"
-           "                         is matched to the model's columns by name (reordered\n"
-           "                         columns are reordered; a missing or unknown one is an\n"
-           "                         error); one without is taken by position\n"
-           "  --label-column COL     the label's CSV column: N, last or a header name\n"
-           "                         (default 0); --target-columns COLS for a regression\n"
-           "  --header, --no-header, --skip-columns N, --delimiter C, --impute mean,\n"
-           "  --drop-missing-labels\n"
-           "                         read the CSV as train does (see train --help)\n"
-           "  --scale-offset O       for a model saved without preprocessing (format\n"
-           "  --scale-factor F       version 1): CSV scaling x <- (x - O) * F\n"
-           "\n"
-           "Run:\n"
-           "  --batch N              examples per forward pass (default %d, as train)\n"
-           "  --kernels NAME         openblas (default) or naive\n"
-           "  --threads N            OpenBLAS threads (default: OpenBLAS's choice)\n"
-           "  --max-input-bytes N    the most bytes the data set may take in memory, as\n"
-           "                         train's (default: a quarter of the physical memory)\n"
-           "  -h, --help             this help\n"
-           "\n"
-           "The model's inputs must equal the data's features, and it needs an output for\n"
-           "every class.\n"
-           "Exit status: 0 success, 1 runtime error (files, formats, sizes), 2 usage error.\n",
-           DEFAULT_DATA_DIR, TEST_IMAGES_FILE, TEST_LABELS_FILE, DEFAULT_BATCH);
+    printf(
+        "usage: backprop eval MODEL [options]\n"
+        "\n"
+        "Prints the cost (\"loss L\") and the accuracy (\"accuracy A\") of the model saved\n"
+        "in MODEL on a data set, by default the Fashion-MNIST test set in\n"
+        "%s.\n"
+        "\n"
+        "Data (IDX, gzip-compressed or plain; or CSV):\n"
+        "  --data-dir DIR         where the default IDX files %s\n"
+        "                         and %s are\n"
+        "  --images FILE          IDX images (also --test-images)\n"
+        "  --labels FILE          IDX labels (also --test-labels)\n"
+        "                         IDX inputs are bytes and are always scaled by 1/255, as\n"
+        "                         train does\n"
+        "  --csv FILE             a CSV set instead (also --test-csv). The model's stored\n"
+        "                         preprocessing (per-feature scaling, class names, target\n"
+        "                         scaling) is applied; a label the model was not trained\n"
+        "                         on is an error naming its line. A file with a header\n"
+        "                         is matched to the model's columns by name (reordered\n"
+        "                         columns are reordered; a missing or unknown one is an\n"
+        "                         error); one without is taken by position\n"
+        "  --label-column COL     the label's CSV column: N, last or a header name\n"
+        "                         (default 0); --target-columns COLS for a regression\n"
+        "  --header, --no-header, --skip-columns N, --delimiter C, --impute mean,\n"
+        "  --drop-missing-labels\n"
+        "                         read the CSV as train does (see train --help)\n"
+        "  --scale-offset O       for a model saved without preprocessing (format\n"
+        "  --scale-factor F       version 1): CSV scaling x <- (x - O) * F\n"
+        "\n"
+        "Run:\n"
+        "  --batch N              examples per forward pass (default %d, as train)\n" INFERENCE_HELP
+        "  --kernels NAME         openblas (default) or naive\n"
+        "  --threads N            OpenBLAS threads (default: OpenBLAS's choice)\n"
+        "  --max-input-bytes N    the most bytes the data set may take in memory, as\n"
+        "                         train's (default: a quarter of the physical memory)\n"
+        "  -h, --help             this help\n"
+        "\n"
+        "The model's inputs must equal the data's features, and it needs an output for\n"
+        "every class.\n"
+        "Exit status: 0 success, 1 runtime error (files, formats, sizes), 2 usage error.\n",
+        DEFAULT_DATA_DIR, TEST_IMAGES_FILE, TEST_LABELS_FILE, DEFAULT_BATCH);
 }
 
 enum {
@@ -139,7 +140,9 @@ static const command_line eval_line = {
 static int parse_options(eval_config *c, int argc, char *argv[]) {
     *c = (eval_config){
         .data = {.default_images = TEST_IMAGES_FILE, .default_labels = TEST_LABELS_FILE},
-        .common = {.batch = DEFAULT_BATCH, .kernels = BP_KERNELS_OPENBLAS},
+        .common = {.batch = DEFAULT_BATCH,
+                   .kernels = BP_KERNELS_OPENBLAS,
+                   .inference = DEFAULT_INFERENCE},
         .factor = 1.0f,
     };
     csv_settings_default(&c->csv);

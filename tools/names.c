@@ -47,3 +47,9 @@ const name_value kernels_names[] = {
     {"naive", BP_KERNELS_NAIVE},
     {NULL, 0},
 };
+
+const name_value inference_names[] = {
+    {"invariant", BP_INFERENCE_INVARIANT},
+    {"batch", BP_INFERENCE_BATCH},
+    {NULL, 0},
+};

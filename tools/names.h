@@ -10,5 +10,6 @@ extern const name_value init_names[];       /* bp_init */
 extern const name_value optimizer_names[];  /* bp_optimizer_kind */
 extern const name_value schedule_names[];   /* bp_schedule */
 extern const name_value kernels_names[];    /* bp_kernels */
+extern const name_value inference_names[];  /* bp_inference */
 
 #endif

@@ -26,33 +26,35 @@
 #define BLOCK_ROWS 256
 
 void predict_help(void) {
-    printf("usage: backprop predict MODEL --csv FILE [--out FILE] [--proba]\n"
-           "\n"
-           "Writes the predictions of the model saved in MODEL for every row of a CSV file\n"
-           "of features only (no label column), one line per row, after a header line:\n"
-           "the class (its label as in the training file, e.g. setosa or 3) or, for a\n"
-           "regression, the target values in their own units. The model's stored\n"
-           "preprocessing is applied; nothing has to be retyped. A file with a header is\n"
-           "matched to the model's columns by name (reordered columns are reordered; a\n"
-           "missing or unknown one is an error); one without is taken by position, with a\n"
-           "warning when the model knows names. stderr says which. The output is RFC 4180\n"
-           "CSV (a class name holding a comma or a quote is quoted). The file is read %d\n"
-           "rows at a time, so memory stays bounded for files larger than memory.\n"
-           "\n"
-           "  --csv FILE             the rows to predict (also --test-csv)\n"
-           "  --out FILE             write there (atomically: a temporary file renamed into\n"
-           "                         place) instead of to standard output\n"
-           "  --proba                classification: each class's probability too\n"
-           "  --header, --no-header, --skip-columns N, --delimiter C\n"
-           "                         read the CSV as train does (see train --help)\n"
-           "  --kernels NAME         openblas (default) or naive\n"
-           "  --threads N            OpenBLAS threads (default: OpenBLAS's choice)\n"
-           "  --max-input-bytes N    the longest line read (K, M, G suffixes; default: a\n"
-           "                         quarter of the physical memory)\n"
-           "  -h, --help             this help\n"
-           "\n"
-           "Exit status: 0 success, 1 runtime error (files, formats, sizes), 2 usage error.\n",
-           BLOCK_ROWS);
+    printf(
+        "usage: backprop predict MODEL --csv FILE [--out FILE] [--proba]\n"
+        "\n"
+        "Writes the predictions of the model saved in MODEL for every row of a CSV file\n"
+        "of features only (no label column), one line per row, after a header line:\n"
+        "the class (its label as in the training file, e.g. setosa or 3) or, for a\n"
+        "regression, the target values in their own units. The model's stored\n"
+        "preprocessing is applied; nothing has to be retyped. A file with a header is\n"
+        "matched to the model's columns by name (reordered columns are reordered; a\n"
+        "missing or unknown one is an error); one without is taken by position, with a\n"
+        "warning when the model knows names. stderr says which. The output is RFC 4180\n"
+        "CSV (a class name holding a comma or a quote is quoted). The file is read %d\n"
+        "rows at a time, so memory stays bounded for files larger than memory.\n"
+        "\n"
+        "  --csv FILE             the rows to predict (also --test-csv)\n"
+        "  --out FILE             write there (atomically: a temporary file renamed into\n"
+        "                         place) instead of to standard output\n"
+        "  --proba                classification: each class's probability too\n"
+        "  --header, --no-header, --skip-columns N, --delimiter C\n"
+        "                         read the CSV as train does (see train --help)\n"
+        "  --batch N              rows read and predicted at a time (default %d)\n" INFERENCE_HELP
+        "  --kernels NAME         openblas (default) or naive\n"
+        "  --threads N            OpenBLAS threads (default: OpenBLAS's choice)\n"
+        "  --max-input-bytes N    the longest line read (K, M, G suffixes; default: a\n"
+        "                         quarter of the physical memory)\n"
+        "  -h, --help             this help\n"
+        "\n"
+        "Exit status: 0 success, 1 runtime error (files, formats, sizes), 2 usage error.\n",
+        BLOCK_ROWS, BLOCK_ROWS);
 }
 
 enum { OPT_CSV = COMMON_OPTIONS_END, OPT_OUT, OPT_PROBA };
@@ -62,6 +64,7 @@ static const struct option long_options[] = {
     {"test-csv", required_argument, NULL, OPT_CSV},
     {"out", required_argument, NULL, OPT_OUT},
     {"proba", no_argument, NULL, OPT_PROBA},
+    {"batch", required_argument, NULL, OPT_BATCH},
     RUN_LONG_OPTIONS,
     CSV_LONG_OPTIONS,
     {"help", no_argument, NULL, 'h'},
@@ -118,7 +121,9 @@ static const command_line predict_line = {
 };
 
 static int parse_options(predict_config *c, int argc, char *argv[]) {
-    *c = (predict_config){.common = {.kernels = BP_KERNELS_OPENBLAS}};
+    *c = (predict_config){.common = {.batch = BLOCK_ROWS,
+                                     .kernels = BP_KERNELS_OPENBLAS,
+                                     .inference = DEFAULT_INFERENCE}};
     csv_settings_default(&c->settings);
     const int status = parse_command_line(&predict_line, argc, argv, c, &c->model);
     if (status != EXIT_OK)
@@ -254,13 +259,15 @@ static int predict_all(const predict_config *c, bp_net *net, bp_csv_reader *read
                              c->csv, bp_csv_reader_features(reader), in);
     if (c->proba && p && p->task == BP_TASK_REGRESSION)
         return runtime_error("--proba is for classification; %s is a regression", c->model);
-    float *x = malloc(BLOCK_ROWS * in * sizeof(float));
-    float *y = malloc(BLOCK_ROWS * outputs * sizeof(float));
-    int status = x && y ? EXIT_OK : runtime_error("out of memory");
+    const size_t block = c->common.batch;
+    float *x = block <= SIZE_MAX / sizeof(float) / in ? malloc(block * in * sizeof(float)) : NULL;
+    float *y = block <= SIZE_MAX / sizeof(float) / outputs ? malloc(block * outputs * sizeof(float))
+                                                           : NULL;
+    int status = x && y ? EXIT_OK : runtime_error("out of memory for --batch %zu", block);
     if (status == EXIT_OK)
         write_header(out, p, bp_net_schema(net), outputs, c->proba);
     for (size_t rows = 1, line = 0; status == EXIT_OK && rows > 0;) {
-        int rc = bp_csv_reader_read(reader, x, BLOCK_ROWS, &rows, &line);
+        int rc = bp_csv_reader_read(reader, x, block, &rows, &line);
         if (rc == BP_OK && rows > 0 && p && p->inputs.columns)
             rc = bp_scaler_transform(&p->inputs, x, rows);
         if (rc == BP_OK && rows > 0)

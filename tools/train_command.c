@@ -638,6 +638,8 @@ int train_command(int argc, char *argv[]) {
         status = distributed_agree(load_train_sets(&c, &train, &test));
     if (status == EXIT_OK)
         status = distributed_agree(make_net(&c, &train, &test, &net));
+    if (status == EXIT_OK && bp_net_set_inference(net, (bp_inference)c.common.inference) != BP_OK)
+        status = library_error(BP_EINVAL);
     /* The workspace for the whole batch (this rank's share of it) now, so
      * that the header's memory figure includes it. */
     const size_t size = (size_t)distributed_size();

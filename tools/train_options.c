@@ -103,6 +103,9 @@ void train_help(void) {
         "  --init NAME            uniform, xavier, he or orthogonal (default: he for relu\n"
         "                         and leaky-relu, xavier otherwise and for a regression)\n"
         "  --kernels NAME         openblas (default) or naive\n"
+        "  --inference MODE       how the test set is evaluated after each epoch: invariant\n"
+        "                         (default; what eval and predict give) or batch (training\n"
+        "                         itself always runs on OpenBLAS's batch products)\n"
         "  --resume MODEL         start from a saved model instead (its layers, activations\n"
         "                         and loss; not with --layers, --activation, --loss or\n"
         "                         --init)\n"
@@ -468,7 +471,9 @@ int parse_train_options(train_config *c, int argc, char *argv[]) {
         .step_epochs = default_recipe.step_epochs,
         .epochs = default_recipe.epochs,
         .seed = default_recipe.seed,
-        .common = {.batch = default_recipe.batch, .kernels = BP_KERNELS_OPENBLAS},
+        .common = {.batch = default_recipe.batch,
+                   .kernels = BP_KERNELS_OPENBLAS,
+                   .inference = DEFAULT_INFERENCE},
         .checkpoint_lock = -1,
         .resume_lock = -1,
     };
