@@ -7,7 +7,9 @@
 #                    Criterion suite on each and on a clang build with
 #                    AddressSanitizer and UBSan, the worker threads under
 #                    ThreadSanitizer, the Python package's pytest suite
-#                    (scikit-learn's checks), and an install check
+#                    (scikit-learn's checks), the numerically sensitive
+#                    tests again under every OPENBLAS_CORETYPE the CPU runs,
+#                    and an install check
 #   ./run.sh valgrind
 #                    install what is missing and valgrind, build (gcc) into
 #                    build-valgrind/, run the suite under memcheck: no
@@ -187,6 +189,45 @@ run_valgrind() {
     log "valgrind: clean, $((SECONDS - start)) s"
 }
 
+# The numerically sensitive tests again, on the gcc build, under each
+# OPENBLAS_CORETYPE this CPU can run (tests/core_types.sh probes
+# /proc/cpuinfo: Prescott, Nehalem, Sandybridge, Haswell and Zen on any AVX2
+# CPU; SkylakeX with AVX-512F; Cooperlake with AVX-512F and BF16; never one
+# the CPU lacks). OpenBLAS picks its kernels, and so the last bits of every
+# product, by core type: a test that holds on one core type only is a
+# test of that machine. The subset is meson's suite "core_types" (see
+# tests/meson.build): the C tests of gradients against the double reference,
+# kernels, batches, softmax, evaluation, the training loop, determinism,
+# threads, workers, the collective and invariant prediction; the Python
+# suite with scikit-learn's check_estimator and parametrize_with_checks; the
+# CLI's train/eval agreement (cli, cli_data) and invariance (cli_invariant);
+# MPI against one process. Left out, as they do no arithmetic OpenBLAS's
+# kernel changes: the loaders, files, bad arguments, signals, exports, ABI.
+# About 40 s per core type on 2 idle cores, so the stage adds about 5
+# minutes for 7 core types and the whole run stays well under 25 minutes.
+run_core_types() {
+    local core cores name status=0 start
+    cores=$(tests/core_types.sh)
+    rm -f build-test-gcc/meson-logs/core-*.json
+    [ -n "$cores" ] || { log "core types: none to probe on $(uname -m)"; return 0; }
+    for core in $cores; do
+        start=$SECONDS
+        # What OpenBLAS made of it, from the library itself.
+        name=$(OPENBLAS_CORETYPE=$core BACKPROP_LIBRARY=build-test-gcc/src/libbackprop.so.0 \
+            PYTHONPATH=python PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -c \
+            'import backprop; print(backprop.blas_core())')
+        OPENBLAS_CORETYPE=$core meson test -C build-test-gcc --no-rebuild --suite core_types \
+            --print-errorlogs --logbase "core-$core" >"build-test-gcc/meson-logs/core-$core.out" 2>&1 ||
+            status=1
+        log "core type $core (OpenBLAS core $name): $(summarize "build-test-gcc/meson-logs/core-$core.json" || true), $((SECONDS - start)) s"
+    done
+    if [ "$status" -ne 0 ]; then
+        grep -E '^ *[0-9]+/[0-9]+ .*(FAIL|TIMEOUT)' build-test-gcc/meson-logs/core-*.out >&2 || true
+        echo "run.sh: tests failed under some core types; logs in build-test-gcc/meson-logs/core-*.out" >&2
+        exit 1
+    fi
+}
+
 # Installs into a scratch directory and builds the README's example from it
 # with pkg-config, as a program outside the tree would.
 check_install() {
@@ -352,8 +393,12 @@ test)
     test_with clang build-test-clang
     test_sanitized
     run_tsan
+    run_core_types
     check_install
-    summarize build-test-{gcc,clang,asan}/meson-logs/testlog.json
+    shopt -s nullglob # no core type logs off x86-64
+    core_logs=(build-test-gcc/meson-logs/core-*.json)
+    shopt -u nullglob
+    summarize build-test-{gcc,clang,asan}/meson-logs/testlog.json "${core_logs[@]}"
     ;;
 build)
     install_missing

@@ -38,8 +38,8 @@ enum {
 /* --inference's line of each command's --help. */
 #define INFERENCE_HELP                                                                             \
     "  --inference MODE       how predictions and evaluations multiply: invariant\n"               \
-    "                         (default: a row's outputs are the same bits in any batch,\n"          \
-    "                         order or OpenBLAS core type) or batch (sgemm: faster,\n"        \
+    "                         (default: a row's outputs are the same bits in any batch,\n"         \
+    "                         order or OpenBLAS core type) or batch (sgemm: faster,\n"             \
     "                         a row's last bits depend on its batch)\n"
 
 typedef struct common_options {
