@@ -54,14 +54,39 @@
  *   not run while another thread is inside the library.
  *
  * Determinism
- * - The same seeds, data, options, kernel set and OpenBLAS thread count give
- *   bitwise-identical weights after training, run after run, on the same
- *   machine and OpenBLAS kernels (bp_blas_core()); with one OpenBLAS thread,
- *   also while other threads train other networks.
- * - A different OpenBLAS thread count may change the last bits: OpenBLAS
- *   splits a product's sums differently between threads. So may another
- *   OpenBLAS version or OPENBLAS_CORETYPE. The naive kernels do not depend
- *   on any of these.
+ * Float sums in another order give other bits, and OpenBLAS orders a
+ * product's sums by its kernel (chosen by core type: bp_blas_core(),
+ * OPENBLAS_CORETYPE), its thread count, the product's shape and a row's
+ * place in it. So every bitwise claim below names what must stay fixed;
+ * across anything else results agree to float rounding only, and the tests
+ * compare them with tolerances derived from the computation.
+ * - Training (bp_train, bp_net_gradient, bp_net_train_step, the workers):
+ *   the same seeds, data, options, kernel set, core type, OpenBLAS thread
+ *   count, worker count W and participant (rank) count give bitwise the same
+ *   weights, run after run; with one OpenBLAS thread, also while other
+ *   threads train other networks. Another core type, OpenBLAS thread count
+ *   or OpenBLAS version may change the last bits of every product; another
+ *   W or rank count sums the gradient in another order. The naive kernels
+ *   depend on neither core type nor OpenBLAS threads (but still on W and the
+ *   rank count).
+ * - Prediction with BP_INFERENCE_BATCH (the default of the library): a
+ *   row's outputs depend, in the last bits, on the batch it is computed in
+ *   (its size and the row's position), on the core type and on the OpenBLAS
+ *   thread count; repeatable only for a fixed one of each.
+ * - Prediction with BP_INFERENCE_INVARIANT (bp_net_set_inference): a row's
+ *   outputs are the same bits alone, in any batch, at any position, under
+ *   any core type, OpenBLAS thread count, worker or rank count and kernel
+ *   set: the products use no OpenBLAS kernel and one fixed order of float
+ *   operations. Between two CPUs they agree bitwise when both have AVX2 or
+ *   both lack it (the sigmoid and tanh use glibc's AVX2 vector functions
+ *   where the CPU has them, its scalar ones elsewhere) and the C library's
+ *   expf and tanhf are the same version.
+ * - Evaluation (bp_evaluate, bp_evaluate_regression) with
+ *   BP_INFERENCE_INVARIANT: the accuracy counts argmaxes of invariant
+ *   outputs, so it is the same at any batch size; the loss and metrics are
+ *   sums of per-batch means, equal across batch sizes to rounding only.
+ * - Files (bp_net_save, bp_optimizer_save) store the floats' bits: a model
+ *   loaded on any machine has bitwise the parameters that were saved.
  */
 #ifndef BACKPROP_H
 #define BACKPROP_H
@@ -306,7 +331,8 @@ BP_API int bp_net_reserve(bp_net *net, size_t max_batch);
  *            memory the network owns (its outputs or its blocks): copy a
  *            previous call's outputs before feeding them back.
  *   n        the number of examples, 1 <= n <= bp_net_max_batch(net).
- *            n == 1 runs cblas_sgemv per layer, n > 1 cblas_sgemm.
+ *            n == 1 runs cblas_sgemv per layer, n > 1 cblas_sgemm (with
+ *            BP_INFERENCE_BATCH; see bp_inference for the other mode).
  *   outputs  [out] set to the n x n_L outputs, row-major. Borrowed from the
  *            network: valid until the next call of bp_net_forward,
  *            bp_net_gradient, bp_net_train_step, bp_net_cost, bp_train,
@@ -1205,7 +1231,9 @@ BP_API int bp_evaluate_regression(bp_net *net, const bp_dataset *data,
 
 /* The network's outputs for n examples (any n >= 1), computed in batches of
  * bp_net_max_batch(net) (first reserving min(n, BP_EVAL_BATCH) if the
- * network has room for fewer) and copied into the caller's buffer.
+ * network has room for fewer) and copied into the caller's buffer. With
+ * BP_INFERENCE_INVARIANT (bp_net_set_inference) each row's outputs are the
+ * same bits whatever n and whatever rows are beside it.
  *   inputs   n x n_0 floats, row-major (not the network's own memory).
  *   outputs  [out] n x n_L floats, row-major, caller-owned (probabilities
  *            for a softmax output).

@@ -104,7 +104,13 @@ Test(determinism, naive_any_thread_count) {
 }
 
 /* 1 and 2 OpenBLAS threads may split the sums differently, so the weights
- * may differ in the last bits: not a failure, only logged, and close. */
+ * may differ in the last bits: not a failure, only logged, and close. The
+ * bound: a sum of K <= 256 products split differently rounds differently by
+ * at most K u sum|x w| (u = 2^-24), 1.5e-5 of the gradient's scale (<= 1
+ * here); the 16 steps (2 epochs of 8 batches) of rate 0.01 apply it with a
+ * momentum gain of at most 1 / (1 - 0.9) = 10: 16 x 0.01 x 10 x 1.5e-5 =
+ * 2.4e-5 to first order. 1e-4 leaves room for the passes' propagation.
+ * Measured: 7.5e-9 under Haswell's kernels, 0 under others. */
 Test(determinism, openblas_one_vs_two_threads_close) {
     size_t n1, n2;
     float *one = same_twice(BP_KERNELS_OPENBLAS, 1, &n1);
@@ -117,7 +123,7 @@ Test(determinism, openblas_one_vs_two_threads_close) {
     }
     cr_log_info("1 vs 2 OpenBLAS threads: %zu of %zu weights differ, by at most %g", differ, n1,
                 worst);
-    cr_assert_lt(worst, 1e-3, "1 and 2 threads should differ only by rounding");
+    cr_assert_lt(worst, 1e-4, "1 and 2 threads should differ only by rounding");
     free(one);
     free(two);
 }

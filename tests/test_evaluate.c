@@ -60,7 +60,9 @@ static void check(bp_kernels kernels, bp_loss loss, bp_activation output) {
         expected(net, &d, &want_loss, &want_accuracy);
         cr_assert_eq(bp_net_reserve(net, RESERVE), BP_OK);
         cr_assert_eq(bp_evaluate(net, &d, &loss_got, &accuracy_got), BP_OK, "%s", bp_errmsg());
-        /* The same examples, summed in another grouping: float rounding only. */
+        /* The same examples, summed in another grouping: float rounding only.
+         * Each batch's mean cost is a float (u = 6e-8 relative), summed in
+         * double; 1e-6 is 16 times that. */
         cr_assert(fabs(loss_got - want_loss) <= 1e-6 * fabs(want_loss),
                   "seed %llu: bp_evaluate's loss %.9g, the mean of the examples' costs %.9g",
                   (unsigned long long)seed, loss_got, want_loss);

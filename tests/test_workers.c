@@ -178,7 +178,9 @@ static float *train_with(size_t workers, bp_optimizer_kind kind, size_t batch, s
 }
 
 /* 1, 2 and 3 workers train the same model as the calling thread alone, to
- * max|dtheta| <= 1e-4 max|theta|; each count twice gives bitwise the same. */
+ * max|dtheta| <= 1e-4 max|theta| (the workers sum the gradient in another
+ * order: rounding only, grown over the steps as in test_collective.c); each
+ * count twice gives bitwise the same (one process, one count). */
 static void test_training_matches(void) {
     const bp_optimizer_kind kinds[] = {BP_OPT_MOMENTUM, BP_OPT_ADAM};
     for (size_t o = 0; o < 2; o++) {

@@ -124,6 +124,7 @@ def test_views_share_the_networks_memory_and_outlive_the_object():
     x = np.ones((1, 4), dtype=np.float32)
     before = net.forward(x)
     layers[1].bias[:] += 1.0  # writing the view changes the network
+    # (z + b) + 1 against z + (b + 1): one rounding each, 2 ulps at most.
     np.testing.assert_allclose(net.forward(x), before + 1.0, rtol=1e-6)
     grads = net.grads
     net.gradient(x, np.zeros((1, 2), dtype=np.float32))
@@ -151,6 +152,10 @@ def test_forward_of_any_batch_equals_row_by_row():
     assert out.shape == (300, 3)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
     rows = np.vstack([net.forward(x[i:i + 1]) for i in range(0, 300, 37)])
+    # Batch mode: one row runs sgemv, the batch sgemm, which round the sums
+    # of 5 and 7 products differently: z differs by at most ~7 ulps of
+    # sum |x w|, about 1e-6 of z here, and a softmax output p by p |dz|.
+    # rtol 1e-5 is ten times that; invariant mode is bitwise (test_invariant.py).
     np.testing.assert_allclose(rows, out[::37], rtol=1e-5, atol=1e-7)
 
 
