@@ -200,7 +200,8 @@ run_valgrind() {
 # kernels, batches, softmax, evaluation, the training loop, determinism,
 # threads, workers, the collective and invariant prediction; the Python
 # suite with scikit-learn's check_estimator and parametrize_with_checks; the
-# CLI's train/eval agreement (cli, cli_data) and invariance (cli_invariant);
+# CLI's train/eval agreement (cli, cli_data), its results by value
+# (cli_values) and its invariance (cli_invariant);
 # MPI against one process. Left out, as they do no arithmetic OpenBLAS's
 # kernel changes: the loaders, files, bad arguments, signals, exports, ABI.
 # About 40 s per core type on 2 idle cores, so the stage adds about 5
