@@ -204,8 +204,9 @@ run_valgrind() {
 # (cli_values) and its invariance (cli_invariant);
 # MPI against one process. Left out, as they do no arithmetic OpenBLAS's
 # kernel changes: the loaders, files, bad arguments, signals, exports, ABI.
-# About 40 s per core type on 2 idle cores, so the stage adds about 5
-# minutes for 7 core types and the whole run stays well under 25 minutes.
+# 30 to 40 s per core type on 2 idle cores, 42 to 64 s with the machine
+# shared (load 6): the stage adds 4 to 7 minutes for 7 core types, and the
+# whole run took 14.4 minutes shared, well under 25.
 run_core_types() {
     local core cores name status=0 start
     cores=$(tests/core_types.sh)

@@ -113,6 +113,42 @@ Test(no_alloc, counter_sees_allocations) {
     bp_net_destroy(net);
 }
 
+/* Row-invariant inference reuses the workspace: forward, cost and predict
+ * (n within the reserve) allocate nothing either. */
+static void check_invariant_no_allocation(size_t batch) {
+    const size_t sizes[] = {20, 33, 17, 5};
+    const bp_activation activations[] = {BP_ACT_RELU, BP_ACT_TANH, BP_ACT_SOFTMAX};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(&net, 3, sizes, activations, BP_KERNELS_OPENBLAS, 3), BP_OK);
+    cr_assert_eq(bp_net_reserve(net, 64), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(bp_net_set_inference(net, BP_INFERENCE_INVARIANT), BP_OK);
+    float x[64 * 20], y[64 * 5], predicted[64 * 5];
+    fill(x, 64 * 20, 2.0f);
+    fill(y, 64 * 5, 1.0f);
+    float cost;
+    const float *out;
+    cr_assert_eq(bp_net_predict(net, x, batch, predicted), BP_OK); /* any lazy set-up first */
+
+    allocations = 0;
+    counting = 1;
+    int rc = BP_OK;
+    for (int repeat = 0; repeat < 5 && rc == BP_OK; repeat++) {
+        rc = bp_net_forward(net, x, batch, &out);
+        if (rc == BP_OK)
+            rc = bp_net_cost(net, x, y, batch, &cost, &out);
+        if (rc == BP_OK)
+            rc = bp_net_predict(net, x, batch, predicted);
+    }
+    counting = 0;
+    cr_assert_eq(rc, BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(allocations, 0, "%ld allocations in invariant inference at batch %zu", allocations,
+                 batch);
+    bp_net_destroy(net);
+}
+
+Test(no_alloc, invariant_one_example) { check_invariant_no_allocation(1); }
+Test(no_alloc, invariant_batch) { check_invariant_no_allocation(61); }
+
 Test(no_alloc, openblas_one_example) { check_no_allocation(BP_KERNELS_OPENBLAS, 1); }
 Test(no_alloc, openblas_batch) { check_no_allocation(BP_KERNELS_OPENBLAS, 64); }
 Test(no_alloc, naive_one_example) { check_no_allocation(BP_KERNELS_NAIVE, 1); }
