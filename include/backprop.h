@@ -1242,6 +1242,37 @@ BP_API int bp_evaluate_regression(bp_net *net, const bp_dataset *data,
  * bp_net_forward returns. */
 BP_API int bp_net_predict(bp_net *net, const float *inputs, size_t n, float *outputs);
 
+/* What bp_net_predict_output writes for each example (a value this
+ * library does not know is refused with BP_EINVAL). */
+typedef enum bp_output {
+    /* a = sigma(z) of the output layer: bp_net_predict's outputs
+     * (probabilities for a softmax output, rounded to float) */
+    BP_OUTPUT_ACTIVATIONS = 0,
+    /* z = W a_prev + b of the output layer, before its activation: the
+     * logits of a softmax output, from which a caller computes
+     * probabilities or log-probabilities in its own precision */
+    BP_OUTPUT_LOGITS = 1,
+    /* log softmax(z), computed in double from the logits as z_j - (max_k z_k
+     * + log sum_k exp(z_k - max)) and rounded to float: finite for finite
+     * logits, where the log of a float probability would be -inf once the
+     * probability underflows (below about 1e-45). Softmax output only. */
+    BP_OUTPUT_LOG_PROBA = 2
+} bp_output;
+
+/* bp_net_predict with a choice of what is written: the activations, the
+ * output layer's logits, or its log-probabilities (see bp_output). The
+ * outputs are computed in batches as bp_net_predict's, and the logits are
+ * those bp_net_predict's activations are computed from.
+ *   output   [in] one of bp_output.
+ *   outputs  [out] n x n_L floats, row-major, caller-owned.
+ * Allocates nothing unless it reserves. Returns BP_OK; BP_EINVAL as for
+ * bp_net_predict, for an unknown output, or for BP_OUTPUT_LOG_PROBA on a
+ * network whose output layer is not softmax; BP_EOVERFLOW; BP_ENOMEM
+ * (reserving), and what bp_net_forward returns. Threads: as bp_net_predict
+ * (it writes the network's workspace). */
+BP_API int bp_net_predict_output(bp_net *net, const float *inputs, size_t n, bp_output output,
+                                 float *outputs);
+
 /* ------------------------------------------------------------------------ */
 /* Worker threads                                                            */
 /* ------------------------------------------------------------------------ */

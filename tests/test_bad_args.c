@@ -1850,6 +1850,18 @@ static int predict_zero(fixture *f) {
 static int predict_overflow(fixture *f) {
     return bp_net_predict(f->net, &f->c.data_inputs[0][0], SIZE_MAX / 2, &f->c.one_hot[0][0]);
 }
+static int predict_output_null_net(fixture *f) {
+    return bp_net_predict_output(NULL, &f->c.data_inputs[0][0], COUNT, BP_OUTPUT_LOGITS,
+                                 &f->c.one_hot[0][0]);
+}
+static int predict_output_unknown(fixture *f) {
+    return bp_net_predict_output(f->net, &f->c.data_inputs[0][0], COUNT, (bp_output)99,
+                                 &f->c.one_hot[0][0]);
+}
+static int predict_output_overflow(fixture *f) {
+    return bp_net_predict_output(f->net, &f->c.data_inputs[0][0], SIZE_MAX / 2, BP_OUTPUT_LOGITS,
+                                 &f->c.one_hot[0][0]);
+}
 
 static int prep_null_net(fixture *f) {
     (void)f;
@@ -2390,6 +2402,9 @@ static const bad_case cases[] = {
     BAD(bp_net_predict, "NULL outputs", predict_null_outputs, BP_EINVAL, "outputs"),
     BAD(bp_net_predict, "n 0", predict_zero, BP_EINVAL, "n is 0"),
     BAD(bp_net_predict, "n overflows", predict_overflow, BP_EOVERFLOW, "overflow"),
+    BAD(bp_net_predict_output, "NULL net", predict_output_null_net, BP_EINVAL, "net"),
+    BAD(bp_net_predict_output, "unknown output", predict_output_unknown, BP_EINVAL, "output kind"),
+    BAD(bp_net_predict_output, "n overflows", predict_output_overflow, BP_EOVERFLOW, "overflow"),
 
     BAD(bp_net_set_preprocessing, "NULL net", prep_null_net, BP_EINVAL, "net"),
     BAD(bp_net_set_preprocessing, "unknown task", prep_unknown_task, BP_EINVAL, "task"),

@@ -240,3 +240,101 @@ Test(softmax, argument_checks) {
     cr_assert_eq(bp_net_cost(net, x, y, 1, &cost, NULL), BP_OK);
     bp_net_destroy(net);
 }
+
+/* bp_net_predict_output on a softmax network whose logits span hundreds:
+ * the logits are those the probabilities come from, and the log-
+ * probabilities stay finite where the log of a float probability is -inf.
+ * Two layers, weights uniform in +-30, so that some probabilities
+ * underflow float (below ~1e-45, logits apart by over ~103). */
+Test(softmax, predict_output_logits_and_log_probabilities) {
+    enum { N = 300, IN = 8, HIDDEN = 16, OUT = 5 };
+    const size_t sizes[] = {IN, HIDDEN, OUT};
+    const bp_activation acts[] = {BP_ACT_TANH, BP_ACT_SOFTMAX};
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(&net, 2, sizes, acts, BP_KERNELS_OPENBLAS, 3), BP_OK);
+    float *params;
+    size_t count;
+    cr_assert_eq(bp_net_params(net, &params, &count), BP_OK);
+    ref_fill_uniform(params, count, 5, -30.0f, 30.0f);
+    float *x = ref_alloc(N * IN, sizeof *x);
+    ref_fill_uniform(x, N * IN, 6, -1.0f, 1.0f);
+    float *proba = ref_alloc(N * OUT, sizeof *proba);
+    float *logits = ref_alloc(N * OUT, sizeof *logits);
+    float *log_proba = ref_alloc(N * OUT, sizeof *log_proba);
+    float *again = ref_alloc(N * OUT, sizeof *again);
+    cr_assert_eq(bp_net_predict(net, x, N, proba), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(bp_net_predict_output(net, x, N, BP_OUTPUT_LOGITS, logits), BP_OK, "%s",
+                 bp_errmsg());
+    cr_assert_eq(bp_net_predict_output(net, x, N, BP_OUTPUT_LOG_PROBA, log_proba), BP_OK, "%s",
+                 bp_errmsg());
+    cr_assert_eq(bp_net_predict_output(net, x, N, BP_OUTPUT_ACTIVATIONS, again), BP_OK);
+    /* The same calls on the same batches: the same bits (one process, one
+     * kernel, one shape). */
+    cr_assert_eq(memcmp(again, proba, sizeof(float) * N * OUT), 0,
+                 "BP_OUTPUT_ACTIVATIONS differs from bp_net_predict");
+    size_t underflowed = 0;
+    for (size_t i = 0; i < N; i++) {
+        const float *z = logits + i * OUT;
+        double largest = -INFINITY, sum = 0.0;
+        for (size_t j = 0; j < OUT; j++)
+            largest = z[j] > largest ? z[j] : largest;
+        for (size_t j = 0; j < OUT; j++)
+            sum += exp((double)z[j] - largest);
+        double total = 0.0;
+        for (size_t j = 0; j < OUT; j++) {
+            const double want_log = (double)z[j] - largest - log(sum);
+            const double want = exp(want_log);
+            const float got_log = log_proba[i * OUT + j];
+            underflowed += proba[i * OUT + j] == 0.0f;
+            cr_assert(isfinite(got_log), "row %zu: log-probability %g", i, (double)got_log);
+            /* One float rounding of a value of magnitude |want_log|, plus
+             * the float logits' own: a few ulps of the largest of them. */
+            cr_assert_float_eq(got_log, want_log, 4e-7 * (fabs(want_log) + fabs(largest) + 1),
+                               "row %zu output %zu: log p %g, from the logits %g", i, j,
+                               (double)got_log, want_log);
+            /* The library's float softmax of the same logits: float
+             * rounding of exp and the sum, relative to 1. */
+            cr_assert_float_eq(proba[i * OUT + j], want, 1e-6,
+                               "row %zu output %zu: p %g, softmax of the logits %g", i, j,
+                               (double)proba[i * OUT + j], want);
+            total += exp((double)got_log);
+        }
+        /* Rows of exp(log p) sum to 1 up to the float rounding of each log p. */
+        cr_assert_float_eq(total, 1.0, 1e-5, "row %zu: exp(log p) sums to %.17g", i, total);
+    }
+    cr_assert_gt(underflowed, 0, "no probability underflowed: the test shows nothing");
+
+    /* Argument checks. */
+    cr_assert_eq(bp_net_predict_output(NULL, x, 1, BP_OUTPUT_LOGITS, logits), BP_EINVAL);
+    cr_assert_eq(bp_net_predict_output(net, NULL, 1, BP_OUTPUT_LOGITS, logits), BP_EINVAL);
+    cr_assert_eq(bp_net_predict_output(net, x, 1, BP_OUTPUT_LOGITS, NULL), BP_EINVAL);
+    cr_assert_eq(bp_net_predict_output(net, x, 0, BP_OUTPUT_LOGITS, logits), BP_EINVAL);
+    cr_assert_eq(bp_net_predict_output(net, x, 1, (bp_output)3, logits), BP_EINVAL);
+    cr_assert(strstr(bp_errmsg(), "output kind"), "message: %s", bp_errmsg());
+    cr_assert_eq(bp_net_predict_output(net, x, 1, (bp_output)-1, logits), BP_EINVAL);
+    bp_net_destroy(net);
+
+    /* Log-probabilities need a softmax output; logits of any other output
+     * are z + b before its activation: the identity's are its outputs. */
+    const bp_activation sigmoid_out[] = {BP_ACT_TANH, BP_ACT_SIGMOID};
+    const bp_activation identity_out[] = {BP_ACT_TANH, BP_ACT_IDENTITY};
+    cr_assert_eq(bp_net_create(&net, 2, sizes, sigmoid_out, BP_KERNELS_OPENBLAS, 3), BP_OK);
+    cr_assert_eq(bp_net_predict_output(net, x, 1, BP_OUTPUT_LOG_PROBA, log_proba), BP_EINVAL);
+    cr_assert(strstr(bp_errmsg(), "softmax"), "message: %s", bp_errmsg());
+    cr_assert_eq(bp_net_predict_output(net, x, N, BP_OUTPUT_LOGITS, logits), BP_OK);
+    cr_assert_eq(bp_net_predict(net, x, N, proba), BP_OK);
+    for (size_t i = 0; i < N * OUT; i++) /* sigmoid(z) in float, relative to 1 */
+        cr_assert_float_eq(proba[i], 1.0 / (1.0 + exp(-(double)logits[i])), 1e-6, "element %zu", i);
+    bp_net_destroy(net);
+    cr_assert_eq(bp_net_create(&net, 2, sizes, identity_out, BP_KERNELS_OPENBLAS, 3), BP_OK);
+    cr_assert_eq(bp_net_predict_output(net, x, N, BP_OUTPUT_LOGITS, logits), BP_OK);
+    cr_assert_eq(bp_net_predict(net, x, N, proba), BP_OK);
+    cr_assert_eq(memcmp(logits, proba, sizeof(float) * N * OUT), 0,
+                 "an identity output's logits differ from its outputs");
+    bp_net_destroy(net);
+    free(x);
+    free(proba);
+    free(logits);
+    free(log_proba);
+    free(again);
+}

@@ -63,6 +63,12 @@ void bp__preprocessing_free(bp_preprocessing *p);
 int bp__net_gradient_share(bp_net *net, const float *inputs, const float *targets, size_t n,
                            size_t mean_over, float *cost, const char *function);
 
+/* bp_net_forward, leaving the output layer's z = W a + b before its
+ * activation when `logits` (bp_net_predict_output); `function` names the
+ * public entry point in error messages. */
+int bp__net_forward(bp_net *net, const float *inputs, size_t n, bool logits, const float **outputs,
+                    const char *function);
+
 /* Calls the hook's before_step once for the gradient last handed out, if it
  * has not been; returns BP_OK or the code it maps the hook's result to. */
 int bp__net_complete_gradient(bp_net *net, const char *function);

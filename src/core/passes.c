@@ -215,14 +215,19 @@ static void backward_pass(bp_net *net, const float *inputs, size_t n, pass_mode 
     }
 }
 
-int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **outputs) {
-    int rc = check_batch(net, inputs, n, __func__);
+int bp__net_forward(bp_net *net, const float *inputs, size_t n, bool logits, const float **outputs,
+                    const char *function) {
+    int rc = check_batch(net, inputs, n, function);
     if (rc != BP_OK)
         return rc;
-    forward_pass(net, inputs, n, false, INFERENCE_PRODUCTS);
+    forward_pass(net, inputs, n, logits, INFERENCE_PRODUCTS);
     if (outputs)
         *outputs = net->layers[net->n_layers - 1].output;
     return BP_OK;
+}
+
+int bp_net_forward(bp_net *net, const float *inputs, size_t n, const float **outputs) {
+    return bp__net_forward(net, inputs, n, false, outputs, __func__);
 }
 
 /* Forward and backward on a batch of n examples whose gradient is part of a
