@@ -246,6 +246,7 @@ _PROTOTYPES = {
     "bp_net_memory_bytes": (c_size, [_vp]),
     "bp_net_initialize": (_int, [_vp, _int, ctypes.c_uint64]),
     "bp_net_predict": (_int, [_vp, _vp, c_size, _vp]),
+    "bp_net_predict_output": (_int, [_vp, _vp, c_size, _int, _vp]),
     "bp_net_save": (_int, [_vp, ctypes.c_char_p]),
     "bp_net_save_memory": (_int, [_vp, _vp, c_size, ctypes.POINTER(c_size)]),
     "bp_net_load": (_int, [ctypes.POINTER(_vp), ctypes.c_char_p, _int]),

@@ -6,8 +6,10 @@ epoch's loss) is bp_train in C. Python runs once per epoch, for the
 stopping rule and the loss curve.
 """
 
+import contextlib
 import ctypes
-import numbers
+import functools
+import threading
 import warnings
 import zlib
 
@@ -21,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _lib
 from ._lib import lib
-from .net import Net, Optimizer, _ptr, set_blas_threads
+from .net import Net, Optimizer
 
 try:  # scikit-learn >= 1.2: its own parameter checks and their wording
     from numbers import Integral, Real
@@ -65,6 +67,7 @@ def _parameter_constraints():
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "workers": [None, Interval(Integral, 0, 1024, closed="both")],
         "blas_threads": [None, Interval(Integral, 1, None, closed="left")],
     }
@@ -80,6 +83,47 @@ def _set_learning_rate(optimizer, rate):
     optimizer.load_bytes(data)
 
 
+# Creates each estimator's call lock once (two threads' first calls race).
+_LOCK_CREATION = threading.Lock()
+
+
+def _estimator_call(method):
+    """Runs method under the estimator's lock (fit, partial_fit and predict
+    from several threads take turns: they share the network, the optimizer
+    and the fitted attributes) and within its blas_threads."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        with self._call_lock(), self._blas_limit():
+            return method(self, *args, **kwargs)
+    return call
+
+
+def _log_softmax(logits):
+    """log softmax of float32 logits, row by row, in float64: z - max -
+    log(sum exp(z - max)). Every exponent is <= 0 and the sum >= 1, so it is
+    finite for finite logits, however small the probability."""
+    z = logits.astype(np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return z
+
+
+class _ViewList(list):
+    """coefs_ or intercepts_: a list of views into the network, where
+    `est.coefs_[i] = array` writes the array into layer i (as assigning
+    a fresh list to est.coefs_ does), instead of replacing a list entry
+    the network never sees."""
+
+    def __setitem__(self, index, value):
+        if isinstance(index, slice):
+            raise TypeError("assign one layer at a time, or a whole list to the attribute")
+        target = list.__getitem__(self, index)
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(f"layer {index} has shape {target.shape}, not {value.shape}")
+        target[...] = value
+
+
 class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share: the network, the
     optimizer, the training loop's settings and the stopping rule."""
@@ -91,8 +135,8 @@ class _BaseMLP(BaseEstimator):
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, workers=None,
-                 blas_threads=None):
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 workers=None, blas_threads=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -115,6 +159,7 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.workers = workers
         self.blas_threads = blas_threads
 
@@ -125,28 +170,90 @@ class _BaseMLP(BaseEstimator):
     def _more_tags(self):
         return {"_xfail_checks": _XFAIL_CHECKS}
 
+    # ---- calls from several threads, OpenBLAS's threads ----
+
+    def _call_lock(self):
+        lock = self.__dict__.get("_lock")
+        if lock is None:
+            with _LOCK_CREATION:
+                lock = self.__dict__.setdefault("_lock", threading.RLock())
+        return lock
+
+    def _blas_limit(self):
+        """OpenBLAS (and any other BLAS in the process, NumPy's included) on
+        blas_threads threads for the duration of one call, restored after
+        it, as threadpoolctl's context manager does; nothing when None."""
+        if self.blas_threads is None:
+            return contextlib.nullcontext()
+        from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+        return threadpool_limits(limits=int(self.blas_threads), user_api="blas")
+
     # ---- fitted attributes that are views of the network ----
+
+    def _fitted_net(self, name):
+        net = self.__dict__.get("_net")
+        if net is None:
+            raise AttributeError(f"{name} is set by fit")
+        return net
 
     @property
     def coefs_(self):
         """Weight matrices, layer by layer, n_in x n_out as scikit-learn lays
         them out: transposed zero-copy views of the network's parameter
-        block (writing them changes the model)."""
-        if getattr(self, "_net", None) is None:
-            raise AttributeError("coefs_ is set by fit")
-        return [layer.weights.T for layer in self._net.layers]
+        block (writing them changes the model; each keeps the network it
+        points into alive, also across a refit)."""
+        net = self._fitted_net("coefs_")
+        return _ViewList(layer.weights.T for layer in net.layers)
+
+    @coefs_.setter
+    def coefs_(self, arrays):
+        self._assign(self.coefs_, arrays, "coefs_")
 
     @property
     def intercepts_(self):
         """Bias vectors, layer by layer: zero-copy views, as coefs_."""
-        if getattr(self, "_net", None) is None:
-            raise AttributeError("intercepts_ is set by fit")
-        return [layer.bias for layer in self._net.layers]
+        net = self._fitted_net("intercepts_")
+        return _ViewList(layer.bias for layer in net.layers)
+
+    @intercepts_.setter
+    def intercepts_(self, arrays):
+        self._assign(self.intercepts_, arrays, "intercepts_")
+
+    @staticmethod
+    def _assign(views, arrays, name):
+        arrays = list(arrays)
+        if len(arrays) != len(views):
+            raise ValueError(f"{name} needs {len(views)} arrays, one per layer, not {len(arrays)}")
+        for i, (view, array) in enumerate(zip(views, arrays)):
+            if np.shape(array) != view.shape:
+                raise ValueError(f"{name}[{i}] has shape {view.shape}, not {np.shape(array)}")
+        for view, array in zip(views, arrays):
+            view[...] = array
+
+    @property
+    def n_layers_(self):
+        """Number of layers, the input and output layers included."""
+        return self._fitted_net("n_layers_").num_layers + 1
+
+    @property
+    def n_outputs_(self):
+        """Number of outputs: of the network (the classifier: one per class,
+        also for two classes, where scikit-learn has 1)."""
+        return self._fitted_net("n_outputs_").num_outputs
+
+    @property
+    def out_activation_(self):
+        """Name of the output activation function: "softmax" (classifier,
+        also for two classes, where scikit-learn has "logistic") or
+        "identity" (regressor)."""
+        self._fitted_net("out_activation_")
+        return self._output_activation
 
     # ---- pickling: the network and optimizer travel as their file bytes ----
 
     def __getstate__(self):
         state = super().__getstate__().copy()
+        state.pop("_lock", None)  # a lock does not travel; the copy makes its own
         net, optimizer = state.pop("_net", None), state.pop("_optimizer", None)
         state["_net_bytes"] = None if net is None else net.to_bytes()
         state["_optimizer_bytes"] = None if optimizer is None else optimizer.to_bytes()
@@ -170,6 +277,9 @@ class _BaseMLP(BaseEstimator):
             self._validate_params()
         if self.solver not in ("sgd", "adam"):
             raise ValueError(f"solver={self.solver!r} is not supported; use 'sgd' or 'adam'")
+        if self.max_fun != 15000:
+            warnings.warn(f"max_fun={self.max_fun} is ignored: it applies only to "
+                          "solver='lbfgs', which this estimator does not support", UserWarning)
         if not self.shuffle:
             raise ValueError("shuffle=False is not supported: the C training loop shuffles "
                              "the training set every epoch")
@@ -201,14 +311,12 @@ class _BaseMLP(BaseEstimator):
             not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, first_pass, classes)
         n_samples, n_features = X.shape
-        if self.blas_threads is not None:
-            set_blas_threads(self.blas_threads)
         random_state = check_random_state(self.random_state)
 
         if first_pass:
             sizes = [n_features] + hidden + [self._n_outputs_for(y)]
-            if hasattr(self, "_net") and self._net is not None:
-                self._net.close()
+            # A new network; the old one is not closed: a view of it taken
+            # before (coefs_) keeps it alive, and it is freed with the last.
             self._seed = int(random_state.randint(np.iinfo(np.int32).max))
             act = _ACTIVATION[self.activation]
             self._net = Net(sizes, [act] * len(hidden) + [self._output_activation],
@@ -221,9 +329,12 @@ class _BaseMLP(BaseEstimator):
             self.t_ = 0
             self.loss_curve_ = []
             self._no_improvement_count = 0
-            self.best_loss_ = np.inf
-            self.best_validation_score_ = None
-            self.validation_scores_ = None
+            self._best_params = None
+            # As scikit-learn: early stopping records validation scores
+            # and no best loss; they continue on a warm start.
+            self.best_loss_ = None if self.early_stopping else np.inf
+            self.best_validation_score_ = -np.inf if self.early_stopping else None
+            self.validation_scores_ = [] if self.early_stopping else None
         elif self._net.num_inputs != n_features:  # caught by _validate_input already
             raise ValueError(f"X has {n_features} features, but {type(self).__name__} is "
                              f"expecting {self._net.num_inputs} features as input.")
@@ -236,14 +347,15 @@ class _BaseMLP(BaseEstimator):
                                                   stratify=stratify)
             X, X_val = np.ascontiguousarray(X), np.ascontiguousarray(X_val)
             y, y_val = np.ascontiguousarray(y), np.ascontiguousarray(y_val)
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self._best_params = self._net.params.copy()
+            if self.validation_scores_ is None:  # a warm start after fits without it
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+            if self.best_loss_ is not None and not np.isfinite(self.best_loss_):
+                self.best_loss_ = None
+            if getattr(self, "_best_params", None) is None:
+                self._best_params = self._net.params.copy()
         else:
             X_val = y_val = None
-            if not incremental:
-                self.validation_scores_ = None
-                self.best_validation_score_ = None
         n_samples = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
@@ -258,9 +370,8 @@ class _BaseMLP(BaseEstimator):
 
         self._train(X, y, X_val, y_val, batch_size, 1 if incremental else self.max_iter,
                     early_stopping)
-        if early_stopping:
+        if early_stopping:  # the best validation score's parameters, as scikit-learn
             self._net.params[:] = self._best_params
-            del self._best_params
         return self
 
     def _dataset(self, X, y):
@@ -301,8 +412,8 @@ class _BaseMLP(BaseEstimator):
         while state["left"] > 0 and not state["stop"]:
             options.first_epoch = self._epochs_trained
             options.epochs = self._epochs_trained + state["left"]
-            with self._net._lock:  # no predict from another thread meanwhile
-                rc = lib.bp_train(self._net._handle, self._optimizer._handle,
+            with self._net._lock:  # the network's own calls wait meanwhile
+                rc = lib.bp_train(self._net._live(), self._optimizer._handle,
                                   ctypes.byref(train),
                                   ctypes.byref(test) if test is not None else None,
                                   ctypes.byref(options))
@@ -347,6 +458,8 @@ class _BaseMLP(BaseEstimator):
             else:  # R^2, weighted by variance over several outputs
                 score = 1.0 - report.test_loss / max(self._val_variance, 1e-300)
             self.validation_scores_.append(score)
+            if self.verbose:
+                print("Validation score: %f" % score)
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
             else:
@@ -355,6 +468,8 @@ class _BaseMLP(BaseEstimator):
                 self.best_validation_score_ = score
                 self._best_params[:] = self._net.params
         else:
+            if self.best_loss_ is None:  # warm start after an early-stopping fit
+                self.best_loss_ = np.inf
             if loss > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
             else:
@@ -386,6 +501,7 @@ class _BaseMLP(BaseEstimator):
             return 1 if state["left"] > 0 else 0
         return 0
 
+    @_estimator_call
     def save_model(self, path):
         """Saves the fitted network as a model file (format 2) with its task
         and, for a classifier, the classes' names (str of each label), so
@@ -405,16 +521,29 @@ class _BaseMLP(BaseEstimator):
                 warnings.warn(f"the model keeps no column names: {e}")
         self._net.save(path)
 
-    def _predict_outputs(self, X):
+    def _predict_outputs(self, X, output="activations"):
         check_is_fitted(self)
         X = self._validate_data(X, reset=False, dtype=np.float32, order="C")
         # Row-invariant products: a sample's prediction is the same bits
         # alone, in any batch and in any order (scikit-learn's subset and
         # order invariance checks), whatever OpenBLAS's kernel.
-        return self._net.forward(X, inference="invariant")
+        return self._net.forward(X, output=output, inference="invariant")
 
+    @_estimator_call
     def fit(self, X, y):
-        """Trains the model on X (n_samples x n_features) and y."""
+        """Trains the model on X and y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs (converted once to C-contiguous float32).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (classifier) or targets (regressor).
+
+        Returns
+        -------
+        self : the fitted estimator.
+        """
         return self._fit(X, y, incremental=False)
 
 
@@ -423,10 +552,115 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     The output layer is a softmax over one output per class (also for two
     classes, where scikit-learn has one logistic output), trained on the
-    cross-entropy (scikit-learn's log-loss). Parameters as scikit-learn's,
-    plus workers (bp_train's worker threads; None or 0 trains in the
-    calling thread) and blas_threads (OpenBLAS's thread count, set for the
-    whole process before training; None leaves it).
+    cross-entropy (scikit-learn's log-loss). predict_proba and
+    predict_log_proba compute the softmax and log-softmax of the network's
+    float32 logits in float64. fit, partial_fit and the predictions from
+    several threads on one estimator take turns.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The width of each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        The hidden layers' activation.
+    solver : {"sgd", "adam"}, default="adam"
+        The optimizer ("lbfgs" is refused with a ValueError).
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, applied as the optimizer's weight decay
+        (alpha / batch size per step, as scikit-learn's penalty; it decays the
+        biases too).
+    batch_size : int or "auto", default="auto"
+        Examples per step; "auto" is min(200, n_samples).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        The rate's schedule (solver="sgd").
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+    power_t : float, default=0.5
+        The exponent of "invscaling".
+    max_iter : int, default=200
+        The most epochs.
+    shuffle : bool, default=True
+        Must be True: the C training loop shuffles every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Draws the initial weights, the shuffles' seed and the early-stopping
+        split. With a fixed plan (workers and blas_threads), an int gives
+        the same model, bit for bit, on the same machine and OpenBLAS core.
+    tol : float, default=1e-4
+        The improvement under which an epoch counts as none.
+    verbose : bool, default=False
+        Prints each epoch's loss (and validation score), as scikit-learn.
+    warm_start : bool, default=False
+        fit continues from the current model (and its loss curve and
+        validation scores) instead of starting anew.
+    momentum : float, default=0.9
+        Momentum of solver="sgd".
+    nesterovs_momentum : bool, default=True
+        Nesterov's momentum for solver="sgd" with momentum > 0.
+    early_stopping : bool, default=False
+        Holds out validation_fraction of the training set and stops when its
+        score stops improving; the best-scoring parameters are kept.
+    validation_fraction : float, default=0.1
+        The held-out share for early_stopping.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's decay rates.
+    epsilon : float, default=1e-8
+        Adam's epsilon.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    max_fun : int, default=15000
+        Accepted for scikit-learn's signature; it applies only to
+        solver="lbfgs", which is not supported, so any other value warns.
+    workers : int or None, default=None
+        bp_train's worker threads, each computing the gradient of a slice of
+        every batch; None or 0 trains in the calling thread. The slices'
+        gradients are summed in another order than one thread's, so
+        workers=2 trains a model that differs from workers=1 by float
+        rounding (probabilities by about 1e-3 after many epochs), not a
+        different algorithm.
+    blas_threads : int or None, default=None
+        OpenBLAS's thread count during this estimator's own calls (fit,
+        partial_fit, predict, ...), restored after each as threadpoolctl's
+        threadpool_limits does (it limits every BLAS in the process,
+        NumPy's too, for the call's duration); None leaves it.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    loss_ : float
+        The last epoch's loss, in scikit-learn's units (the mean log-loss plus the penalty).
+    best_loss_ : float or None
+        The lowest loss; None with early_stopping (see
+        best_validation_score_), as scikit-learn.
+    loss_curve_ : list of float
+        Each epoch's loss.
+    validation_scores_ : list of float or None
+        Each epoch's score on the held-out set (accuracy) under
+        early_stopping, appended to on a warm start; else None.
+    best_validation_score_ : float or None
+        The best of validation_scores_, or None.
+    t_ : int
+        Training examples seen.
+    coefs_ : list of ndarray of shape (n_in, n_out)
+        Each layer's weights: zero-copy views of the network (writing them,
+        or assigning arrays to coefs_ or coefs_[i], changes the model). A view
+        keeps its network alive, also after a refit made a new one. For two classes coefs_[-1] has 2
+        columns (one output per class), where scikit-learn's has 1.
+    intercepts_ : list of ndarray of shape (n_out,)
+        Each layer's biases, views as coefs_.
+    n_features_in_ : int
+        Features seen by fit.
+    feature_names_in_ : ndarray of str
+        The feature names seen by fit, when X had string column names.
+    n_iter_ : int
+        Epochs run.
+    n_layers_ : int
+        Layers, the input and output layers included.
+    n_outputs_ : int
+        Outputs of the network: one per class, also 2 for two classes (scikit-learn: 1).
+    out_activation_ : str
+        The output layer's activation: "softmax" (scikit-learn: "logistic"
+        for two classes).
     """
 
     _output_activation = "softmax"
@@ -452,23 +686,70 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         labels = np.ascontiguousarray(np.searchsorted(self.classes_, y), dtype=np.uint32)
         return X, labels
 
+    @_estimator_call
     def partial_fit(self, X, y, classes=None):
-        """One epoch over (X, y), continuing the current model. classes
-        (all the labels there will be) is required on the first call."""
+        """One epoch over (X, y), continuing the current model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All the labels there will be; required on the first call.
+
+        Returns
+        -------
+        self : the estimator.
+        """
         if getattr(self, "_net", None) is None and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, incremental=True, classes=classes)
 
+    @_estimator_call
     def predict_proba(self, X):
-        """Class probabilities, n_samples x n_classes, in the order of classes_."""
-        return self._predict_outputs(X).astype(np.float64)
+        """Class probabilities: the softmax of the network's logits,
+        computed in float64 (rows sum to 1 to about 1e-16).
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float64, columns
+            in the order of classes_.
+        """
+        return np.exp(_log_softmax(self._predict_outputs(X, "logits")))
+
+    @_estimator_call
     def predict_log_proba(self, X):
-        return np.log(self.predict_proba(X))
+        """Log class probabilities: the log-softmax of the network's logits,
+        computed in float64, finite where a probability underflows.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes), float64.
+        """
+        return _log_softmax(self._predict_outputs(X, "logits"))
+
+    @_estimator_call
     def predict(self, X):
-        outputs = self._predict_outputs(X)
-        return self.classes_[np.argmax(outputs, axis=1)]
+        """The most probable class of each row (the largest logit).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,), labels from classes_.
+        """
+        logits = self._predict_outputs(X, "logits")
+        return self.classes_[np.argmax(logits, axis=1)]
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
@@ -478,8 +759,110 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     cost is the sum of squares without scikit-learn's 1/2, so its gradient
     is twice scikit-learn's: the learning rate (sgd), epsilon (adam) and the
     L2 penalty are scaled so that the steps are scikit-learn's, and loss_ is
-    reported in scikit-learn's units (half the mean squared error).
-    Parameters as MLPClassifier's.
+    reported in scikit-learn's units (half the mean squared error). fit,
+    partial_fit and predict from several threads on one estimator take turns.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The width of each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        The hidden layers' activation.
+    solver : {"sgd", "adam"}, default="adam"
+        The optimizer ("lbfgs" is refused with a ValueError).
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, applied as the optimizer's weight decay
+        (alpha / batch size per step, as scikit-learn's penalty; it decays the
+        biases too).
+    batch_size : int or "auto", default="auto"
+        Examples per step; "auto" is min(200, n_samples).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        The rate's schedule (solver="sgd").
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+    power_t : float, default=0.5
+        The exponent of "invscaling".
+    max_iter : int, default=200
+        The most epochs.
+    shuffle : bool, default=True
+        Must be True: the C training loop shuffles every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Draws the initial weights, the shuffles' seed and the early-stopping
+        split. With a fixed plan (workers and blas_threads), an int gives
+        the same model, bit for bit, on the same machine and OpenBLAS core.
+    tol : float, default=1e-4
+        The improvement under which an epoch counts as none.
+    verbose : bool, default=False
+        Prints each epoch's loss (and validation score), as scikit-learn.
+    warm_start : bool, default=False
+        fit continues from the current model (and its loss curve and
+        validation scores) instead of starting anew.
+    momentum : float, default=0.9
+        Momentum of solver="sgd".
+    nesterovs_momentum : bool, default=True
+        Nesterov's momentum for solver="sgd" with momentum > 0.
+    early_stopping : bool, default=False
+        Holds out validation_fraction of the training set and stops when its
+        score stops improving; the best-scoring parameters are kept.
+    validation_fraction : float, default=0.1
+        The held-out share for early_stopping.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's decay rates.
+    epsilon : float, default=1e-8
+        Adam's epsilon.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping.
+    max_fun : int, default=15000
+        Accepted for scikit-learn's signature; it applies only to
+        solver="lbfgs", which is not supported, so any other value warns.
+    workers : int or None, default=None
+        bp_train's worker threads, each computing the gradient of a slice of
+        every batch; None or 0 trains in the calling thread. The slices'
+        gradients are summed in another order than one thread's, so
+        workers=2 trains a model that differs from workers=1 by float
+        rounding (probabilities by about 1e-3 after many epochs), not a
+        different algorithm.
+    blas_threads : int or None, default=None
+        OpenBLAS's thread count during this estimator's own calls (fit,
+        partial_fit, predict, ...), restored after each as threadpoolctl's
+        threadpool_limits does (it limits every BLAS in the process,
+        NumPy's too, for the call's duration); None leaves it.
+
+    Attributes
+    ----------
+    loss_ : float
+        The last epoch's loss, in scikit-learn's units (half the mean squared
+        error, plus the penalty).
+    best_loss_ : float or None
+        The lowest loss; None with early_stopping (see
+        best_validation_score_), as scikit-learn.
+    loss_curve_ : list of float
+        Each epoch's loss.
+    validation_scores_ : list of float or None
+        Each epoch's score on the held-out set (R^2) under
+        early_stopping, appended to on a warm start; else None.
+    best_validation_score_ : float or None
+        The best of validation_scores_, or None.
+    t_ : int
+        Training examples seen.
+    coefs_ : list of ndarray of shape (n_in, n_out)
+        Each layer's weights: zero-copy views of the network (writing them,
+        or assigning arrays to coefs_ or coefs_[i], changes the model). A view
+        keeps its network alive, also after a refit made a new one.
+    intercepts_ : list of ndarray of shape (n_out,)
+        Each layer's biases, views as coefs_.
+    n_features_in_ : int
+        Features seen by fit.
+    feature_names_in_ : ndarray of str
+        The feature names seen by fit, when X had string column names.
+    n_iter_ : int
+        Epochs run.
+    n_layers_ : int
+        Layers, the input and output layers included.
+    n_outputs_ : int
+        Outputs of the network: the targets' columns.
+    out_activation_ : str
+        The output layer's activation: "identity".
     """
 
     _output_activation = "identity"
@@ -508,10 +891,33 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                              f"with {self._net.num_outputs}")
         return X, np.ascontiguousarray(y, dtype=np.float32)
 
+    @_estimator_call
     def partial_fit(self, X, y):
-        """One epoch over (X, y), continuing the current model."""
+        """One epoch over (X, y), continuing the current model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        self : the estimator.
+        """
         return self._fit(X, y, incremental=True)
 
+    @_estimator_call
     def predict(self, X):
+        """The network's outputs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
+            (1-d when y was 1-d at fit).
+        """
         out = self._predict_outputs(X).astype(np.float64)
         return out.ravel() if self._y_1d else out

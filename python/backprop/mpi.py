@@ -125,7 +125,7 @@ def train(net, optimizer, inputs, labels=None, targets=None, classes=None, epoch
         options.bucket_bytes = int(bucket_bytes)
     stats = MPIStats()
     with net._lock:
-        rc = lib.bp_mpi_train(net._handle, optimizer._handle, ctypes.byref(data), None,
+        rc = lib.bp_mpi_train(net._live(), optimizer._handle, ctypes.byref(data), None,
                               ctypes.byref(options), COMM_WORLD, ctypes.byref(stats))
     if rc not in (0, -10):
         message = lib.bp_mpi_errmsg().decode(errors="replace")

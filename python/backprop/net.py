@@ -3,6 +3,7 @@
 import ctypes
 import os
 import threading
+import weakref
 
 import numpy as np
 
@@ -21,6 +22,7 @@ _INFERENCE_NAMES = {0: "batch", 1: "invariant"}
 INITS = {"uniform": 0, "xavier": 1, "he": 2, "orthogonal": 3}
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3}
 SCHEDULES = {"constant": 0, "step": 1, "cosine": 2}
+OUTPUTS = {"activations": 0, "logits": 1, "log_proba": 2}
 
 
 def _choice(table, value, what):
@@ -53,13 +55,16 @@ def _ptr(a):
 
 def _view(address, shape, owner):
     """A float32 array over library memory at address, keeping owner (the
-    Net) alive as long as the array lives."""
+    Net) alive as long as the array lives, and known to it (Net.close does
+    not free memory a live view points into)."""
     count = int(np.prod(shape))
     if count == 0:
         return np.zeros(shape, dtype=np.float32)
     buffer = (ctypes.c_float * count).from_address(address)
     buffer._owner = owner  # the view's base holds the network
-    return np.frombuffer(buffer, dtype=np.float32, count=count).reshape(shape)
+    array = np.frombuffer(buffer, dtype=np.float32, count=count)
+    owner._track(array)  # every later view of it (reshape, .T, slices) keeps it alive
+    return array.reshape(shape)
 
 
 def blas_core():
@@ -89,7 +94,7 @@ class LayerView:
 
     def __init__(self, net, index):
         layer = _lib.Layer()
-        check(lib.bp_net_layer(net._handle, index, ctypes.byref(layer)))
+        check(net._call(lib.bp_net_layer, index, ctypes.byref(layer)))
         shape = (layer.outputs, layer.inputs)
         address = ctypes.addressof(layer.weights.contents)
         self.inputs, self.outputs = layer.inputs, layer.outputs
@@ -104,15 +109,55 @@ class LayerView:
 
 
 class Net:
-    """A network of dense layers (bp_net).
+    """A network of dense layers (bp_net), over the C library.
 
-    sizes: n_0 (inputs), n_1, ..., n_L; activations: L names ("identity",
-    "sigmoid", "tanh", "relu", "leaky_relu", "softmax" for the last layer);
-    loss: "quadratic" (sum of squares, no 1/2) or "cross_entropy" (softmax
-    output); seed: the initial weights; kernels: "openblas" or "naive".
+    Parameters
+    ----------
+    sizes : sequence of int
+        n_0 (the inputs), n_1, ..., n_L: the width of each layer.
+    activations : str or sequence of str
+        One name per layer (or one for all): "identity", "sigmoid" (or
+        "logistic"), "tanh", "relu", "leaky_relu", and "softmax" for the
+        output layer only.
+    loss : {"quadratic", "cross_entropy"}, default="quadratic"
+        The cost: the sum of squares without a 1/2, or the cross-entropy of
+        a softmax output computed from its logits.
+    seed : int, default=0
+        Seeds the initial weights (bp_net_create).
+    kernels : {"openblas", "naive"}, default="openblas"
+        The kernel set of the three products.
+
+    Attributes
+    ----------
+    sizes : list of int
+        The widths, inputs first.
+    activations : list of str
+        Each layer's activation.
+    num_layers, num_inputs, num_outputs, num_params : int
+        The shape.
+    params, grads : ndarray of float32
+        The flat parameter and gradient blocks: zero-copy views (writing
+        them changes the network).
+    layers : list of LayerView
+        Per-layer zero-copy views of W, b and their gradients.
+    max_batch : int
+        The batch the workspace holds (reserve).
+    memory_bytes : int
+        What the network holds in bytes.
+    preprocessing : dict or None
+        What the model file says is done to data around the network.
+
+    Notes
+    -----
+    A view (params, grads, a LayerView's arrays and anything derived from
+    them) keeps its network alive: the memory is freed when the last view
+    and the Net are gone, and close() with a view alive only marks the Net
+    closed. The calls on one Net are serialized by its lock, so threads may
+    share it; close() takes the lock too, so it waits for a running call.
     """
 
     def __init__(self, sizes, activations, loss="quadratic", seed=0, kernels="openblas"):
+        self._init_state(None)
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2:
             raise ValueError("sizes needs the inputs and at least one layer")
@@ -130,28 +175,67 @@ class Net:
                                 (ctypes.c_int * len(codes))(*codes),
                                 _choice(KERNELS, kernels, "kernel set"), int(seed) & (2**64 - 1)))
         self._handle = handle
-        self._lock = threading.Lock()
         try:
             self.loss = loss
         except BaseException:
             self.close()
             raise
 
+    def _init_state(self, handle):
+        self._handle = handle
+        self._closed = False
+        # Reentrant: bp_train's epoch callback, run inside a call holding the
+        # lock, reads the network's views through it.
+        self._lock = threading.RLock()
+        self._views = []  # weak references to the arrays over its memory
+
     @classmethod
     def _adopt(cls, handle):
         net = cls.__new__(cls)
-        net._handle = handle
-        net._lock = threading.Lock()
+        net._init_state(handle)
         return net
 
+    def _track(self, array):
+        self._views = [ref for ref in self._views if ref() is not None]
+        self._views.append(weakref.ref(array))
+
+    def _live_views(self):
+        return sum(ref() is not None for ref in self._views)
+
+    def _call(self, function, *args):
+        """function(handle, *args) under the network's lock: close() in
+        another thread cannot free the network during the call."""
+        with self._lock:
+            return function(self._live(), *args)
+
+    def _live(self):
+        """The handle, or ValueError once closed (never a NULL into C)."""
+        if self._closed or not self._handle:
+            raise ValueError("this Net is closed")
+        return self._handle
+
     def close(self):
-        """Frees the network now (views into it must not be used after)."""
+        """Closes the network: later calls raise ValueError. Takes the
+        network's lock, so a call running in another thread finishes first.
+        The memory is freed now, unless a view of it is alive: then when
+        the last view goes (a view never points into freed memory)."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:  # __init__ failed before any state
+            return
+        with lock:
+            self._closed = True
+            if self._live_views() == 0:
+                self._destroy()
+
+    def _destroy(self):
         if getattr(self, "_handle", None) and lib is not None:
             lib.bp_net_destroy(self._handle)
             self._handle = None
 
     def __del__(self):
-        self.close()
+        # Runs only when no view holds the network any more (each view's
+        # buffer references it).
+        self._destroy()
 
     # ---- shape ----
 
@@ -165,54 +249,54 @@ class Net:
 
     @property
     def num_layers(self):
-        return lib.bp_net_num_layers(self._handle)
+        return self._call(lib.bp_net_num_layers)
 
     @property
     def num_inputs(self):
-        return lib.bp_net_num_inputs(self._handle)
+        return self._call(lib.bp_net_num_inputs)
 
     @property
     def num_outputs(self):
-        return lib.bp_net_num_outputs(self._handle)
+        return self._call(lib.bp_net_num_outputs)
 
     @property
     def num_params(self):
-        return lib.bp_net_num_params(self._handle)
+        return self._call(lib.bp_net_num_params)
 
     @property
     def max_batch(self):
-        return lib.bp_net_max_batch(self._handle)
+        return self._call(lib.bp_net_max_batch)
 
     @property
     def memory_bytes(self):
-        return lib.bp_net_memory_bytes(self._handle)
+        return self._call(lib.bp_net_memory_bytes)
 
     @property
     def loss(self):
-        return _LOSS_NAMES[lib.bp_net_loss(self._handle)]
+        return _LOSS_NAMES[self._call(lib.bp_net_loss)]
 
     @loss.setter
     def loss(self, value):
-        check(lib.bp_net_set_loss(self._handle, _choice(LOSSES, value, "loss")))
+        check(self._call(lib.bp_net_set_loss, _choice(LOSSES, value, "loss")))
 
     @property
     def inference(self):
         """How forward() computes (bp_net_set_inference): "batch" (sgemm; a
         row's last bits may depend on the batch around it) or "invariant"
         (each row the same bits alone, in any batch or order)."""
-        return _INFERENCE_NAMES[lib.bp_net_inference(self._handle)]
+        return _INFERENCE_NAMES[self._call(lib.bp_net_inference)]
 
     @inference.setter
     def inference(self, value):
         with self._lock:
-            check(lib.bp_net_set_inference(self._handle, _choice(INFERENCES, value, "inference")))
+            check(self._call(lib.bp_net_set_inference, _choice(INFERENCES, value, "inference")))
 
     # ---- zero-copy views ----
 
     def _block(self, getter):
         pointer = _lib.c_float_p()
         count = ctypes.c_size_t()
-        check(getter(self._handle, ctypes.byref(pointer), ctypes.byref(count)))
+        check(self._call(getter, ctypes.byref(pointer), ctypes.byref(count)))
         return _view(ctypes.addressof(pointer.contents), (count.value,), self)
 
     @property
@@ -235,7 +319,7 @@ class Net:
     def reserve(self, max_batch):
         """Workspace for batches of up to max_batch examples."""
         with self._lock:
-            check(lib.bp_net_reserve(self._handle, int(max_batch)))
+            check(self._call(lib.bp_net_reserve, int(max_batch)))
 
     def _fit_batch(self, n):
         if n > self.max_batch:
@@ -257,22 +341,27 @@ class Net:
         self._fit_batch(x.shape[0])
         return x, y
 
-    def forward(self, inputs, inference=None):
-        """The outputs for a batch (n x n_0), as a new n x n_L float32 array.
-        Batches larger than the reserved workspace are computed in parts.
-        inference: "batch" or "invariant" for this call only (see
-        inference); None keeps the network's own."""
+    def forward(self, inputs, output="activations", inference=None):
+        """The outputs for a batch (n x n_0), as a new n x n_L float32 array
+        (bp_net_predict_output): output="activations" (probabilities for a
+        softmax output), "logits" (the output layer's z = W a + b before its
+        activation) or "log_proba" (log-softmax of the logits, computed in
+        double; softmax output only). Batches larger than the reserved
+        workspace are computed in parts. inference: "batch" or "invariant"
+        for this call only (see inference); None keeps the network's own."""
+        kind = _choice(OUTPUTS, output, "output")
         x, _ = self._batch(inputs)
         out = np.empty((x.shape[0], self.num_outputs), dtype=np.float32)
         mode = None if inference is None else _choice(INFERENCES, inference, "inference")
         with self._lock:  # the calls share the network's workspace
-            previous = lib.bp_net_inference(self._handle)
+            handle = self._live()
+            previous = lib.bp_net_inference(handle)
             if mode is not None:
-                check(lib.bp_net_set_inference(self._handle, mode))
+                check(lib.bp_net_set_inference(handle, mode))
             try:
-                check(lib.bp_net_predict(self._handle, _ptr(x), x.shape[0], _ptr(out)))
+                check(lib.bp_net_predict_output(handle, _ptr(x), x.shape[0], kind, _ptr(out)))
             finally:
-                lib.bp_net_set_inference(self._handle, previous)
+                lib.bp_net_set_inference(handle, previous)
         return out
 
     def gradient(self, inputs, targets):
@@ -280,7 +369,7 @@ class Net:
         x, y = self._batch(inputs, targets)
         cost = ctypes.c_float()
         with self._lock:  # the calls share the network's workspace
-            check(lib.bp_net_gradient(self._handle, _ptr(x), _ptr(y), x.shape[0],
+            check(self._call(lib.bp_net_gradient, _ptr(x), _ptr(y), x.shape[0],
                                       ctypes.byref(cost)))
         return cost.value
 
@@ -289,7 +378,7 @@ class Net:
         x, y = self._batch(inputs, targets)
         cost = ctypes.c_float()
         with self._lock:  # the calls share the network's workspace
-            check(lib.bp_net_cost(self._handle, _ptr(x), _ptr(y), x.shape[0], ctypes.byref(cost),
+            check(self._call(lib.bp_net_cost, _ptr(x), _ptr(y), x.shape[0], ctypes.byref(cost),
                                   None))
         return cost.value
 
@@ -299,17 +388,17 @@ class Net:
         x, y = self._batch(inputs, targets)
         cost = ctypes.c_float()
         with self._lock:  # the calls share the network's workspace
-            check(lib.bp_net_train_step(self._handle, _ptr(x), _ptr(y), x.shape[0],
+            check(self._call(lib.bp_net_train_step, _ptr(x), _ptr(y), x.shape[0],
                                         float(learning_rate), ctypes.byref(cost)))
         return cost.value
 
     def step(self, learning_rate):
         """theta <- theta - learning_rate * grads."""
-        check(lib.bp_net_step(self._handle, float(learning_rate)))
+        check(self._call(lib.bp_net_step, float(learning_rate)))
 
     def initialize(self, init="uniform", seed=0):
         """Draws the parameters anew: "uniform", "xavier", "he", "orthogonal"."""
-        check(lib.bp_net_initialize(self._handle, _choice(INITS, init, "initializer"),
+        check(self._call(lib.bp_net_initialize, _choice(INITS, init, "initializer"),
                                     int(seed) & (2**64 - 1)))
 
     # ---- preprocessing, saved in the model file ----
@@ -320,7 +409,11 @@ class Net:
         (bp_net_preprocessing), as a dict, or None: task, input_offset and
         input_scale (per feature), target_offset and target_scale (per
         output), class_names."""
-        pointer = lib.bp_net_preprocessing(self._handle)
+        with self._lock:  # the struct is the network's until it changes
+            return self._read_preprocessing()
+
+    def _read_preprocessing(self):
+        pointer = self._call(lib.bp_net_preprocessing)
         if not pointer:
             return None
         p = pointer.contents
@@ -351,7 +444,7 @@ class Net:
         mapped back by the target scaler (regression), class c named
         class_names[c]. task=None removes it."""
         if task is None:
-            check(lib.bp_net_set_preprocessing(self._handle, None))
+            check(self._call(lib.bp_net_set_preprocessing, None))
             return
         p = _lib.Preprocessing()
         p.task = {"classification": 0, "regression": 1}.get(task, -1)
@@ -382,7 +475,7 @@ class Net:
             names = [str(name).encode() for name in class_names]
             p.classes = len(names)
             p.class_names = (ctypes.c_char_p * len(names))(*names)
-        check(lib.bp_net_set_preprocessing(self._handle, ctypes.byref(p)))  # copied by C
+        check(self._call(lib.bp_net_set_preprocessing, ctypes.byref(p)))  # copied by C
 
     @property
     def schema(self):
@@ -435,14 +528,14 @@ class Net:
 
     def save(self, path):
         """Saves the model file atomically (bp_net_save)."""
-        check(lib.bp_net_save(self._handle, os.fsencode(path)))
+        check(self._call(lib.bp_net_save, os.fsencode(path)))
 
     def to_bytes(self):
         """The model file's bytes (bp_net_save_memory)."""
         size = ctypes.c_size_t()
-        check(lib.bp_net_save_memory(self._handle, None, 0, ctypes.byref(size)))
+        check(self._call(lib.bp_net_save_memory, None, 0, ctypes.byref(size)))
         buffer = ctypes.create_string_buffer(size.value)
-        check(lib.bp_net_save_memory(self._handle, buffer, size.value, ctypes.byref(size)))
+        check(self._call(lib.bp_net_save_memory, buffer, size.value, ctypes.byref(size)))
         return buffer.raw
 
     @classmethod
@@ -464,7 +557,7 @@ class Net:
         return (Net.from_bytes, (self.to_bytes(),))
 
     def __repr__(self):
-        if not self._handle:
+        if self._closed or not self._handle:
             return "Net(closed)"
         return f"Net({self.sizes}, {self.activations}, loss={self.loss!r})"
 
@@ -489,7 +582,8 @@ class Optimizer:
         config.schedule = _choice(SCHEDULES, schedule, "schedule")
         config.step_size, config.gamma, config.total_steps = step_size, gamma, total_steps
         handle = ctypes.c_void_p()
-        check(lib.bp_optimizer_create(ctypes.byref(handle), net._handle, ctypes.byref(config)))
+        with net._lock:
+            check(lib.bp_optimizer_create(ctypes.byref(handle), net._live(), ctypes.byref(config)))
         self._handle = handle
 
     def close(self):
@@ -502,7 +596,8 @@ class Optimizer:
 
     def step(self, net):
         """One step on net's parameters with its gradient block."""
-        check(lib.bp_optimizer_step(self._handle, net._handle))
+        with net._lock:
+            check(lib.bp_optimizer_step(self._handle, net._live()))
 
     @property
     def steps(self):
@@ -620,7 +715,7 @@ def train(net, optimizer, inputs, labels=None, targets=None, classes=None, test=
                                         if labels is not None else None)
     options, callback = train_options(epochs, batch_size, seed, 0, workers, on_epoch)
     with net._lock:
-        rc = lib.bp_train(net._handle, optimizer._handle, ctypes.byref(data),
+        rc = lib.bp_train(net._live(), optimizer._handle, ctypes.byref(data),
                           ctypes.byref(test_data) if test_data is not None else None,
                           ctypes.byref(options))
     if rc == -10:  # BP_ECANCELED: on_epoch's stop
