@@ -7,9 +7,11 @@
 #                    Criterion suite on each and on a clang build with
 #                    AddressSanitizer and UBSan, the worker threads under
 #                    ThreadSanitizer, the Python package's pytest suite
-#                    (scikit-learn's checks), the numerically sensitive
-#                    tests again under every OPENBLAS_CORETYPE the CPU runs,
-#                    and an install check
+#                    (scikit-learn's checks; on the ASan build too), the
+#                    numerically sensitive tests again under every
+#                    OPENBLAS_CORETYPE the CPU runs, an install check, and
+#                    the Python package's install routes (pip into a venv,
+#                    a wheel, meson install's directory)
 #   ./run.sh valgrind
 #                    install what is missing and valgrind, build (gcc) into
 #                    build-valgrind/, run the suite under memcheck: no
@@ -46,8 +48,12 @@ BENCH_PACKAGES=(python3-torch python3-numpy libfann-dev libdnnl-dev python3-skle
 # bench install it (demo and build do without: the build finds MPI or not).
 MPI_PACKAGES=(libopenmpi-dev openmpi-bin)
 # The Python package's tests (./run.sh test): numpy, scikit-learn and its
-# conformance suite (which checks pandas input when pandas is there), pytest.
-PYTHON_TEST_PACKAGES=(python3-numpy python3-sklearn python3-pandas python3-pytest)
+# conformance suite (which checks pandas input when pandas is there), pytest,
+# threadpoolctl (blas_threads); its install routes: venv and pip, meson-python
+# and build (pip install ., the wheel), patchelf (which meson-python asks
+# python3 -m build for).
+PYTHON_TEST_PACKAGES=(python3-numpy python3-sklearn python3-pandas python3-pytest
+    python3-threadpoolctl python3-venv python3-pip python3-mesonpy python3-build patchelf)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -253,19 +259,29 @@ check_install() {
     LD_LIBRARY_PATH=${libdir%% *} "$stage/example" >"$stage/output"
     grep -q '1 XOR 1' "$stage/output" || { echo "README example printed:"; cat "$stage/output"; exit 1; }
     log "README example built with pkg-config and ran"
-    # The Python package, installed for the system Python, imported from the
-    # staged tree and run against the staged library.
-    local site
-    site=$(dirname "$(find "$stage" -path '*/backprop/__init__.py' | head -n 1)")
-    BACKPROP_LIBRARY=$(find "$stage" -name 'libbackprop.so.0' | head -n 1) \
-        PYTHONPATH=$(dirname "$site") PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -W ignore -c '
+    # The Python package, installed for the system Python: found without
+    # PYTHONPATH, by that Python's own search path moved under the stage
+    # (a package in a directory it does not search is not found), and run
+    # against the staged library its _config.py names.
+    (cd "$stage" && STAGE=$stage PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -W ignore -c '
+import importlib.machinery, os, site, sys
+stage = os.environ["STAGE"]
+searched = [stage + p for p in sys.path + site.getsitepackages() if p.startswith("/")]
+spec = importlib.machinery.PathFinder.find_spec("backprop", searched)
+assert spec is not None, "/usr/bin/python3 would not find the installed package"
+config = {}
+exec(open(os.path.join(os.path.dirname(spec.origin), "_config.py")).read(), config)
+library = stage + config["LIBRARY"]  # the library _config.py names, staged
+assert os.path.exists(library), library
+os.environ["BACKPROP_LIBRARY"] = library
+sys.path[:0] = searched
 import backprop, numpy as np
-assert backprop.__file__.startswith("'"$stage"'"), backprop.__file__
+assert backprop.__file__ == spec.origin, backprop.__file__
 x = np.random.default_rng(0).normal(size=(60, 3)); y = (x[:, 0] > 0).astype(int)
 model = backprop.MLPClassifier(hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=200,
                                 random_state=0).fit(x, y)
 assert model.score(x, y) > 0.9, model.score(x, y)
-' || { echo "the installed Python package does not work" >&2; exit 1; }
+') || { echo "the installed Python package does not work" >&2; exit 1; }
     log "the installed Python package imported and trained"
 }
 
@@ -397,6 +413,7 @@ test)
     run_tsan
     run_core_types
     check_install
+    python/tests/check_packaging.sh
     shopt -s nullglob # no core type logs off x86-64
     core_logs=(build-test-gcc/meson-logs/core-*.json)
     shopt -u nullglob

@@ -2,8 +2,9 @@
 
 Which library is loaded: the path in the environment variable
 BACKPROP_LIBRARY if set (the tests point it at the build tree), else the
-library installed beside this package (recorded by Meson in _config.py),
-else whatever the dynamic linker finds as libbackprop.so.0.
+library installed with this package (recorded by Meson in _config.py: the
+copy inside the package for a wheel, the one in libdir for `meson
+install`), else whatever the dynamic linker finds as libbackprop.so.0.
 """
 
 import ctypes
@@ -25,12 +26,55 @@ def _reserved(words):
     return ("reserved", ctypes.c_uint64 * words)
 
 
+def installed_path(path):
+    """A library path from _config.py: a relative one is relative to this
+    package's directory (a wheel's copy), an absolute one stays."""
+    if not path:
+        return None
+    return path if os.path.isabs(path) else os.path.join(os.path.dirname(__file__), path)
+
+
+def _source_tree_hint():
+    """When this package is the source tree's python/backprop: the built
+    libraries there (build*/src/libbackprop.so.0), or None."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if not os.path.exists(os.path.join(top, "meson.build")):
+        return None
+    try:
+        builds = sorted(entry for entry in os.listdir(top) if entry.startswith("build"))
+    except OSError:
+        return None
+    built = [os.path.join(top, entry, "src", "libbackprop.so.0") for entry in builds]
+    return top, [path for path in built if os.path.exists(path)]
+
+
+def _what_to_do():
+    steps = ["install the package with its library: `pip install .` (or `python3 -m pip "
+             "install --no-build-isolation .`) or `meson install` from the source tree",
+             "or set BACKPROP_LIBRARY=/path/to/libbackprop.so.0"]
+    hint = _source_tree_hint()
+    if hint is not None:
+        top, built = hint
+        if built:
+            steps.append(f"(this source tree has one: BACKPROP_LIBRARY={built[0]})")
+        else:
+            steps.append(f"or build the library first: `meson setup build && ninja -C build` in "
+                         f"{top}, then BACKPROP_LIBRARY={os.path.join(top, 'build', 'src')}"
+                         "/libbackprop.so.0")
+    return "; ".join(steps)
+
+
+class LibraryNotFound(ImportError):
+    """libbackprop.so.0 could not be loaded: the message says what was
+    tried and what to do (install, set BACKPROP_LIBRARY, or build)."""
+
+
 def _load():
     candidates = []
     if os.environ.get("BACKPROP_LIBRARY"):
         candidates.append(os.environ["BACKPROP_LIBRARY"])
     if _config is not None and _config.LIBRARY:
-        candidates.append(_config.LIBRARY)
+        candidates.append(installed_path(_config.LIBRARY))
     candidates.append("libbackprop.so.0")
     errors = []
     for path in candidates:
@@ -41,7 +85,8 @@ def _load():
             return ctypes.CDLL(path)
         except OSError as e:
             errors.append(str(e))
-    raise ImportError("backprop: cannot load libbackprop.so.0 (" + "; ".join(errors) + ")")
+    raise LibraryNotFound("backprop: cannot load libbackprop.so.0 (" + "; ".join(errors) +
+                          "). To fix it: " + _what_to_do())
 
 
 lib = _load()

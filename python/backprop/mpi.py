@@ -30,7 +30,8 @@ def _load():
     # Open MPI's components look up libmpi's symbols: it must be global.
     libmpi = ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
     candidates = [os.environ.get("BACKPROP_MPI_LIBRARY"),
-                  getattr(_config, "MPI_LIBRARY", None), "libbackprop-mpi.so.0"]
+                  _lib.installed_path(getattr(_config, "MPI_LIBRARY", None)),
+                  "libbackprop-mpi.so.0"]
     errors = []
     for path in filter(None, candidates):
         try:
