@@ -482,7 +482,11 @@ class Net:
         """The training file's columns kept in the model (bp_net_schema), as
         a dict, or None: input_names (one per input, or None), output_names
         (the label's, or one per target, or None), skipped_columns."""
-        pointer = lib.bp_net_schema(self._handle)
+        with self._lock:  # the struct is the network's until it changes
+            return self._read_schema()
+
+    def _read_schema(self):
+        pointer = self._call(lib.bp_net_schema)
         if not pointer:
             return None
         s = pointer.contents
@@ -522,7 +526,7 @@ class Net:
             keep.append(array)
             setattr(s, field, ctypes.cast(array, ctypes.POINTER(ctypes.c_char_p)))
         s.skipped_columns = int(skipped_columns)
-        check(lib.bp_net_set_schema(self._handle, ctypes.byref(s)))  # copied by C
+        check(self._call(lib.bp_net_set_schema, ctypes.byref(s)))  # copied by C
 
     # ---- files and bytes ----
 
