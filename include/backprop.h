@@ -436,10 +436,10 @@ BP_API int bp_net_cost(bp_net *net, const float *inputs, const float *targets, s
 /* ------------------------------------------------------------------------ */
 
 /* How the forward-only calls (bp_net_forward, bp_net_cost, bp_net_predict,
- * bp_evaluate, bp_evaluate_regression, and bp_train's evaluation of its
- * test set) compute each layer's product Z = A_prev W^T. Training's own
- * passes (bp_net_gradient, bp_net_train_step, bp_train's steps, the
- * workers) always use the network's kernel set.
+ * bp_net_predict_output, bp_evaluate, bp_evaluate_regression, and
+ * bp_train's evaluation of its test set) compute each layer's product
+ * Z = A_prev W^T. Training's own passes (bp_net_gradient, bp_net_train_step,
+ * bp_train's steps, the workers) always use the network's kernel set.
  *
  * OpenBLAS's products are not row-invariant: a row's sums are split and
  * ordered by the product's shape, the row's position in it, the kernel
@@ -1261,8 +1261,10 @@ typedef enum bp_output {
 
 /* bp_net_predict with a choice of what is written: the activations, the
  * output layer's logits, or its log-probabilities (see bp_output). The
- * outputs are computed in batches as bp_net_predict's, and the logits are
- * those bp_net_predict's activations are computed from.
+ * outputs are computed in batches as bp_net_predict's, with the network's
+ * inference mode (bp_net_set_inference: BP_INFERENCE_INVARIANT makes each
+ * row's outputs the same bits whatever n), and the logits are those
+ * bp_net_predict's activations are computed from.
  *   output   [in] one of bp_output.
  *   outputs  [out] n x n_L floats, row-major, caller-owned.
  * Allocates nothing unless it reserves. Returns BP_OK; BP_EINVAL as for
