@@ -335,9 +335,9 @@ static int create_size_max_size(fixture *f) {
     const size_t s[] = {SIZE_MAX, HID, OUT};
     return create(2, s, activations, BP_KERNELS_NAIVE);
 }
-static int create_kernels_2(fixture *f) {
+static int create_kernels_3(fixture *f) {
     (void)f;
-    return create(2, sizes, activations, (bp_kernels)2);
+    return create(2, sizes, activations, (bp_kernels)3);
 }
 static int create_kernels_negative(fixture *f) {
     (void)f;
@@ -1529,9 +1529,9 @@ static int load_null_path(fixture *f) {
     (void)f;
     return load(NULL, BP_KERNELS_OPENBLAS);
 }
-static int load_kernels_2(fixture *f) {
+static int load_kernels_3(fixture *f) {
     (void)f;
-    return load(model_path, (bp_kernels)2);
+    return load(model_path, (bp_kernels)3);
 }
 static int load_kernels_negative(fixture *f) {
     (void)f;
@@ -1583,9 +1583,9 @@ static int load_memory_truncated(fixture *f) {
     (void)f;
     return load_memory(model_blob.data, model_blob.size - 1, BP_KERNELS_NAIVE);
 }
-static int load_memory_kernels_2(fixture *f) {
+static int load_memory_kernels_3(fixture *f) {
     (void)f;
-    return load_memory(model_blob.data, model_blob.size, (bp_kernels)2);
+    return load_memory(model_blob.data, model_blob.size, (bp_kernels)3);
 }
 static int load_memory_optimizer_file(fixture *f) {
     (void)f;
@@ -1938,7 +1938,7 @@ static const bad_case cases[] = {
     BAD(bp_net_create, "no outputs", create_zero_outputs, BP_EINVAL, "sizes[2]"),
     BAD(bp_net_create, "size INT_MAX + 1", create_size_over_int_max, BP_EINVAL, "sizes[1]"),
     BAD(bp_net_create, "size SIZE_MAX", create_size_max_size, BP_EINVAL, "sizes[0]"),
-    BAD(bp_net_create, "kernels 2", create_kernels_2, BP_EINVAL, "kernel"),
+    BAD(bp_net_create, "kernels 3", create_kernels_3, BP_EINVAL, "kernel"),
     BAD(bp_net_create, "kernels -1", create_kernels_negative, BP_EINVAL, "kernel"),
     BAD(bp_net_create, "activation 6", create_activation_6, BP_EINVAL, "activations[1]"),
     BAD(bp_net_create, "activation -1", create_activation_negative, BP_EINVAL, "activations[0]"),
@@ -2426,7 +2426,7 @@ static const bad_case cases[] = {
 
     BAD(bp_net_load, "NULL out", load_null_out, BP_EINVAL, "out"),
     BAD(bp_net_load, "NULL path", load_null_path, BP_EINVAL, "path"),
-    BAD(bp_net_load, "kernels 2", load_kernels_2, BP_EINVAL, "kernel"),
+    BAD(bp_net_load, "kernels 3", load_kernels_3, BP_EINVAL, "kernel"),
     BAD(bp_net_load, "kernels -1", load_kernels_negative, BP_EINVAL, "kernel"),
     BAD(bp_net_load, "empty path", load_empty_path, BP_EIO, NULL),
     BAD(bp_net_load, "missing file", load_missing, BP_EIO, "missing"),
@@ -2440,7 +2440,7 @@ static const bad_case cases[] = {
     BAD(bp_net_load_memory, "NULL data of 0 bytes", load_memory_nothing, BP_EFORMAT, "<memory>"),
     BAD(bp_net_load_memory, "0 bytes", load_memory_empty, BP_EFORMAT, "<memory>"),
     BAD(bp_net_load_memory, "one byte short", load_memory_truncated, BP_EFORMAT, NULL),
-    BAD(bp_net_load_memory, "kernels 2", load_memory_kernels_2, BP_EINVAL, "kernel"),
+    BAD(bp_net_load_memory, "kernels 3", load_memory_kernels_3, BP_EINVAL, "kernel"),
     BAD(bp_net_load_memory, "an optimizer file", load_memory_optimizer_file, BP_EFORMAT, NULL),
 
     BAD(bp_blas_set_threads, "0", threads_zero, BP_EINVAL, "0"),

@@ -197,11 +197,11 @@ Test(no_alloc, optimizer_step) {
  * optimizer's step over slices) allocates nothing in any thread: counted
  * process-wide, from before the pool is woken until after it is done.
  * bp_train's steps go through the same calls. */
-static void check_workers(size_t workers, size_t batch) {
+static void check_workers(bp_kernels kernels, size_t workers, size_t batch) {
     const size_t sizes[] = {20, 33, 17, 5};
     const bp_activation activations[] = {BP_ACT_RELU, BP_ACT_TANH, BP_ACT_SIGMOID};
     bp_net *net;
-    cr_assert_eq(bp_net_create(&net, 3, sizes, activations, BP_KERNELS_OPENBLAS, 3), BP_OK);
+    cr_assert_eq(bp_net_create(&net, 3, sizes, activations, kernels, 3), BP_OK, "%s", bp_errmsg());
     bp_workers *pool;
     cr_assert_eq(bp_workers_create(&pool, net, workers, 64), BP_OK, "%s", bp_errmsg());
     bp_optimizer_config config;
@@ -251,6 +251,21 @@ Test(no_alloc, counter_sees_other_threads) {
     cr_assert_geq(atomic_load(&allocations_all), 1, "another thread's malloc was not counted");
 }
 
-Test(no_alloc, workers_two) { check_workers(2, 64); }
-Test(no_alloc, workers_three_uneven) { check_workers(3, 37); }
-Test(no_alloc, workers_fewer_examples) { check_workers(3, 2); }
+Test(no_alloc, workers_two) { check_workers(BP_KERNELS_OPENBLAS, 2, 64); }
+Test(no_alloc, workers_three_uneven) { check_workers(BP_KERNELS_OPENBLAS, 3, 37); }
+Test(no_alloc, workers_fewer_examples) { check_workers(BP_KERNELS_OPENBLAS, 3, 2); }
+
+#ifdef BP_TEST_HAVE_BLIS
+/* BLIS takes its packing buffers from pools it fills on first use: after the
+ * first step, steps draw on them, in every thread BLIS runs. */
+Test(no_alloc, blis_one_example) { check_no_allocation(BP_KERNELS_BLIS, 1); }
+Test(no_alloc, blis_batch) { check_no_allocation(BP_KERNELS_BLIS, 64); }
+Test(no_alloc, blis_workers_two) { check_workers(BP_KERNELS_BLIS, 2, 64); }
+/* One worker, BLIS on two threads of its own (OpenMP's): counted in every
+ * thread. */
+Test(no_alloc, blis_two_threads) {
+    cr_assert_eq(bp_blas_set_threads(2), BP_OK);
+    check_workers(BP_KERNELS_BLIS, 1, 64);
+    cr_assert_eq(bp_blas_set_threads(1), BP_OK);
+}
+#endif
