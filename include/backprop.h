@@ -228,7 +228,7 @@ BP_API size_t bp_struct_size(bp_struct_id which);
     X(ENONFINITE, -9, "a cost or a value is NaN or infinite")                                      \
     X(ECANCELED, -10, "stopped by the caller's callback")                                          \
     X(EPEER, -11, "another participant of a distributed run failed")                               \
-    X(ECOMM, -12, "communication between the participants of a run failed")                       \
+    X(ECOMM, -12, "communication between the participants of a run failed")                        \
     X(ENOTSUP, -13, "not available in this build or on this machine")
 
 typedef enum bp_error {
@@ -1401,11 +1401,11 @@ BP_API int bp_parallelism_auto(const bp_net *net, size_t batch, size_t cores, bp
  * <= cores). Written "KERNELS:WxT", as in "blis:2x1" (bp_plan_format,
  * bp_plan_parse). */
 typedef struct bp_plan {
-    bp_kernels kernels; /* for bp_net_set_kernels */
-    int32_t measured;   /* candidates bp_plan_measure timed; 0 for a rule's or a text's plan */
-    size_t workers;     /* for bp_train_options.workers */
-    int blas_threads;   /* for bp_blas_set_threads; 1 when workers > 1 */
-    size_t cores;       /* the cores the plan was made for */
+    bp_kernels kernels;  /* for bp_net_set_kernels */
+    int32_t measured;    /* candidates bp_plan_measure timed; 0 for a rule's or a text's plan */
+    size_t workers;      /* for bp_train_options.workers */
+    int blas_threads;    /* for bp_blas_set_threads; 1 when workers > 1 */
+    size_t cores;        /* the cores the plan was made for */
     double step_seconds; /* the plan's median seconds per training step as timed; 0 if not */
     /* Reserved for fields of later versions; the functions that write a
      * plan write it (zeros). See the ABI policy. */

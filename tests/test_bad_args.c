@@ -1726,6 +1726,82 @@ static int core_named(fixture *f) {
     return documented(core != NULL && core[0] != '\0');
 }
 
+/* ---- kernel sets and plans ---- */
+
+static int kernels_3_unavailable(fixture *f) {
+    (void)f;
+    return documented(bp_kernels_available((bp_kernels)3) == 0 &&
+                      bp_kernels_available((bp_kernels)-1) == 0 &&
+                      bp_kernels_available(BP_KERNELS_OPENBLAS) == 1);
+}
+static int kernels_3_unnamed(fixture *f) {
+    (void)f;
+    return documented(bp_kernels_name((bp_kernels)3) == NULL &&
+                      strcmp(bp_kernels_name(BP_KERNELS_BLIS), "blis") == 0);
+}
+static int kernels_3_core_unknown(fixture *f) {
+    (void)f;
+    return documented(strcmp(bp_kernels_core((bp_kernels)3), "unknown") == 0);
+}
+static int set_kernels_null(fixture *f) {
+    (void)f;
+    return bp_net_set_kernels(NULL, BP_KERNELS_NAIVE);
+}
+static int set_kernels_3(fixture *f) {
+    const int rc = bp_net_set_kernels(f->net, (bp_kernels)3);
+    return rc != BP_OK && bp_net_kernels(f->net) != BP_KERNELS_OPENBLAS ? NOT_AS_DOCUMENTED : rc;
+}
+static int net_kernels_null(fixture *f) {
+    (void)f;
+    return documented(bp_net_kernels(NULL) == BP_KERNELS_OPENBLAS);
+}
+static int plan_measure_null_net(fixture *f) {
+    (void)f;
+    bp_plan p;
+    return bp_plan_measure(NULL, 8, 2, 0.01, &p);
+}
+static int plan_measure_null_out(fixture *f) { return bp_plan_measure(f->net, 8, 2, 0.01, NULL); }
+static int plan_measure_batch_0(fixture *f) {
+    bp_plan p;
+    return bp_plan_measure(f->net, 0, 2, 0.01, &p);
+}
+static int plan_measure_budget_negative(fixture *f) {
+    bp_plan p;
+    return bp_plan_measure(f->net, 8, 2, -0.5, &p);
+}
+static int plan_parse_null_spec(fixture *f) {
+    bp_plan p;
+    return bp_plan_parse(NULL, f->net, 8, 2, &p);
+}
+static int plan_parse_unknown_set(fixture *f) {
+    bp_plan p;
+    return bp_plan_parse("mkl:1x1", f->net, 8, 2, &p);
+}
+static int plan_parse_two_by_two(fixture *f) {
+    bp_plan p;
+    return bp_plan_parse("openblas:2x2", f->net, 8, 2, &p);
+}
+static int plan_format_null_plan(fixture *f) {
+    (void)f;
+    char text[32];
+    return bp_plan_format(NULL, text, sizeof text);
+}
+static int plan_format_small(fixture *f) {
+    (void)f;
+    char text[4];
+    const bp_plan p = {.kernels = BP_KERNELS_OPENBLAS, .workers = 1, .blas_threads = 1};
+    return bp_plan_format(&p, text, sizeof text);
+}
+static int plan_apply_null_net(fixture *f) {
+    (void)f;
+    const bp_plan p = {.kernels = BP_KERNELS_OPENBLAS, .workers = 1, .blas_threads = 1};
+    return bp_plan_apply(NULL, &p);
+}
+static int plan_apply_zero_workers(fixture *f) {
+    const bp_plan p = {.kernels = BP_KERNELS_OPENBLAS, .workers = 0, .blas_threads = 1};
+    return bp_plan_apply(f->net, &p);
+}
+
 /* ---- per-feature scaler, labels, regression, prediction ---- */
 
 static int scaler_fit_null_out(fixture *f) {
@@ -2450,6 +2526,24 @@ static const bad_case cases[] = {
     CASE(bp_blas_set_threads, "1, then reported", NULL, threads_one, BP_OK, NULL, KEEP_ALL),
     DOC(bp_blas_threads, "at least 1", threads_positive),
     DOC(bp_blas_core, "a name", core_named),
+
+    DOC(bp_kernels_available, "0 for kernels 3", kernels_3_unavailable),
+    DOC(bp_kernels_name, "NULL for kernels 3", kernels_3_unnamed),
+    DOC(bp_kernels_core, "unknown for kernels 3", kernels_3_core_unknown),
+    BAD(bp_net_set_kernels, "NULL net", set_kernels_null, BP_EINVAL, "net"),
+    BAD(bp_net_set_kernels, "kernels 3", set_kernels_3, BP_EINVAL, "kernel"),
+    DOC(bp_net_kernels, "openblas for NULL", net_kernels_null),
+    BAD(bp_plan_measure, "NULL net", plan_measure_null_net, BP_EINVAL, "net"),
+    BAD(bp_plan_measure, "NULL out", plan_measure_null_out, BP_EINVAL, "out"),
+    BAD(bp_plan_measure, "batch 0", plan_measure_batch_0, BP_EINVAL, "batch"),
+    BAD(bp_plan_measure, "budget -0.5", plan_measure_budget_negative, BP_EINVAL, "budget"),
+    BAD(bp_plan_parse, "NULL spec", plan_parse_null_spec, BP_EINVAL, "spec"),
+    BAD(bp_plan_parse, "mkl:1x1", plan_parse_unknown_set, BP_EINVAL, "kernel set"),
+    BAD(bp_plan_parse, "openblas:2x2", plan_parse_two_by_two, BP_EINVAL, "one BLAS thread"),
+    BAD(bp_plan_format, "NULL plan", plan_format_null_plan, BP_EINVAL, "plan"),
+    BAD(bp_plan_format, "4 bytes", plan_format_small, BP_ERANGE, "buffer"),
+    BAD(bp_plan_apply, "NULL net", plan_apply_null_net, BP_EINVAL, "net"),
+    BAD(bp_plan_apply, "0 workers", plan_apply_zero_workers, BP_EINVAL, "0 workers"),
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 

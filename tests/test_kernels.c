@@ -123,8 +123,8 @@ static void compare_kernels(const ref_arch *arch, uint64_t seed, bp_kernels set)
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
         size_t n = batches[b];
         char what[160];
-        snprintf(what, sizeof what, "%s: %zu layers, %zu inputs, %zu outputs, batch %zu",
-                 set_name, arch->n_layers, n_in, n_out, n);
+        snprintf(what, sizeof what, "%s: %zu layers, %zu inputs, %zu outputs, batch %zu", set_name,
+                 arch->n_layers, n_in, n_out, n);
         draw_batch(arch, params, n, seed * 100 + n, x, y);
 
         const float *ob = NULL, *on = NULL;

@@ -115,13 +115,22 @@ Test(plan, text_reads_and_writes_back) {
     cr_assert_eq(p.workers, rule.workers);
     cr_assert_eq(p.blas_threads, rule.blas_threads);
 
-    static const char *const bad[] = {"",           "cuda:1x1",     "openblas:",    "openblas:0x1",
-                                      "openblas:2", "openblas:2x",  "openblas:2x2", "openblas:1x1x",
-                                      "OpenBLAS",   "openblas:x1",  "openblas:-1x1", "openblas 1x1",
-                                      "openblas:1x1 ", "openblas:1025x1"};
+    static const char *const bad[] = {"",
+                                      "cuda:1x1",
+                                      "openblas:",
+                                      "openblas:0x1",
+                                      "openblas:2",
+                                      "openblas:2x",
+                                      "openblas:2x2",
+                                      "openblas:1x1x",
+                                      "OpenBLAS",
+                                      "openblas:x1",
+                                      "openblas:-1x1",
+                                      "openblas 1x1",
+                                      "openblas:1x1 ",
+                                      "openblas:1025x1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        cr_assert_eq(bp_plan_parse(bad[i], net, 32, 2, &p), BP_EINVAL, "'%s' was accepted",
-                     bad[i]);
+        cr_assert_eq(bp_plan_parse(bad[i], net, 32, 2, &p), BP_EINVAL, "'%s' was accepted", bad[i]);
     char small[8];
     p = (bp_plan){.kernels = BP_KERNELS_OPENBLAS, .workers = 2, .blas_threads = 1};
     cr_assert_eq(bp_plan_format(&p, small, sizeof small), BP_ERANGE);

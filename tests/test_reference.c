@@ -207,8 +207,7 @@ static void check_library(const ref_case *c, bp_kernels kernels, int rewrite, ui
         size_t n = lib_batches[b];
         char what[160];
         snprintf(what, sizeof what, "%s kernels, %zu layers, %s parameters, batch %zu",
-                 bp_kernels_name(kernels), c->n_layers,
-                 rewrite ? "rewritten" : "initial", n);
+                 bp_kernels_name(kernels), c->n_layers, rewrite ? "rewritten" : "initial", n);
 
         int found = 0;
         for (uint64_t attempt = 0; attempt < 100 && !found; attempt++) {

@@ -121,8 +121,7 @@ static void check_library(const softmax_case *c, bp_kernels kernels, size_t n, i
 
     char what[160];
     snprintf(what, sizeof what, "%s, %s kernels, batch %zu, %s targets", c->name,
-             bp_kernels_name(kernels), n,
-             one_hot ? "one-hot" : "weighted");
+             bp_kernels_name(kernels), n, one_hot ? "one-hot" : "weighted");
 
     /* bp_net_cost: same cost, the softmax outputs, and no gradient written. */
     float *g = NULL;
@@ -176,7 +175,8 @@ static void check_library(const softmax_case *c, bp_kernels kernels, size_t n, i
 
 Test(softmax, library_matches_reference) {
     const bp_kernels sets[] = {
-        BP_KERNELS_OPENBLAS, BP_KERNELS_NAIVE,
+        BP_KERNELS_OPENBLAS,
+        BP_KERNELS_NAIVE,
 #ifdef BP_TEST_HAVE_BLIS
         BP_KERNELS_BLIS,
 #endif

@@ -19,8 +19,8 @@ int bp__check_kernels(bp_kernels kernels, const char *function) {
     if (!bp_kernels_name(kernels))
         return bp__fail(BP_EINVAL, function, "unknown kernel set %d", (int)kernels);
     if (!bp_kernels_available(kernels))
-        return bp__fail(BP_ENOTSUP, function,
-                        "the %s kernels are not available (%s)", bp_kernels_name(kernels),
+        return bp__fail(BP_ENOTSUP, function, "the %s kernels are not available (%s)",
+                        bp_kernels_name(kernels),
 #ifdef BP_HAVE_BLIS
                         "libblis.so.4 could not be loaded"
 #else

@@ -66,7 +66,7 @@ static void load_library(blis_library *lib, const char *path) {
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle)
         return;
-    /* POSIX's way to turn dlsym's object pointer into a function pointer. */
+        /* POSIX's way to turn dlsym's object pointer into a function pointer. */
 #define BIND(field, symbol) *(void **)&lib->field = dlsym(handle, symbol)
     BIND(init, "bli_init");
     BIND(gemm, "bli_sgemm_ex");
@@ -138,23 +138,22 @@ static void gemm(trans_t ta, trans_t tb, size_t m, size_t n, size_t k, float alp
                  size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc) {
     rntm_t rntm;
     const blis_library *blis = runtime(&rntm);
-    blis->gemm(ta, tb, (dim_t)m, (dim_t)n, (dim_t)k, &alpha, (float *)a, (inc_t)lda, 1,
-              (float *)b, (inc_t)ldb, 1, &beta, c, (inc_t)ldc, 1, NULL, &rntm);
+    blis->gemm(ta, tb, (dim_t)m, (dim_t)n, (dim_t)k, &alpha, (float *)a, (inc_t)lda, 1, (float *)b,
+               (inc_t)ldb, 1, &beta, c, (inc_t)ldc, 1, NULL, &rntm);
 }
 
-static void blis_dense_forward(size_t n, size_t in, size_t out, const float *a_prev,
-                               const float *w, float *z) {
+static void blis_dense_forward(size_t n, size_t in, size_t out, const float *a_prev, const float *w,
+                               float *z) {
     float one = 1.0f, zero = 0.0f;
     if (n == 1) {
         rntm_t rntm;
         const blis_library *blis = runtime(&rntm);
         /* z = W a_prev */
         blis->gemv(BLIS_NO_TRANSPOSE, BLIS_NO_CONJUGATE, (dim_t)out, (dim_t)in, &one, (float *)w,
-                  (inc_t)in, 1, (float *)a_prev, 1, &zero, z, 1, NULL, &rntm);
+                   (inc_t)in, 1, (float *)a_prev, 1, &zero, z, 1, NULL, &rntm);
     } else {
         /* Z = A_prev W^T */
-        gemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, n, out, in, 1.0f, a_prev, in, w, in, 0.0f, z,
-             out);
+        gemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, n, out, in, 1.0f, a_prev, in, w, in, 0.0f, z, out);
     }
 }
 
@@ -168,7 +167,7 @@ static void blis_weight_grad(size_t n, size_t in, size_t out, float alpha, const
         const blis_library *blis = runtime(&rntm);
         /* M += alpha delta a_prev^T */
         blis->ger(BLIS_NO_CONJUGATE, BLIS_NO_CONJUGATE, (dim_t)out, (dim_t)in, &alpha,
-                 (float *)delta, 1, (float *)a_prev, 1, m, (inc_t)in, 1, NULL, &rntm);
+                  (float *)delta, 1, (float *)a_prev, 1, m, (inc_t)in, 1, NULL, &rntm);
     } else {
         /* M = alpha Delta^T A_prev + beta M */
         gemm(BLIS_TRANSPOSE, BLIS_NO_TRANSPOSE, out, in, n, alpha, delta, out, a_prev, in,
@@ -184,7 +183,7 @@ static void blis_input_grad(size_t n, size_t in, size_t out, const float *delta,
         const blis_library *blis = runtime(&rntm);
         /* da_prev = W^T delta */
         blis->gemv(BLIS_TRANSPOSE, BLIS_NO_CONJUGATE, (dim_t)out, (dim_t)in, &one, (float *)w,
-                  (inc_t)in, 1, (float *)delta, 1, &zero, da_prev, 1, NULL, &rntm);
+                   (inc_t)in, 1, (float *)delta, 1, &zero, da_prev, 1, NULL, &rntm);
     } else {
         /* dA_prev = Delta W */
         gemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, n, in, out, 1.0f, delta, out, w, in, 0.0f,
@@ -199,7 +198,8 @@ static void blis_descend(size_t count, float rate, const float *g, float *theta)
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(1, &rntm);
     /* theta = theta - rate * g (dim_t is 64 bits: no chunks needed) */
-    one_thread->axpyv(BLIS_NO_CONJUGATE, (dim_t)count, &minus_rate, (float *)g, 1, theta, 1, NULL, &rntm);
+    one_thread->axpyv(BLIS_NO_CONJUGATE, (dim_t)count, &minus_rate, (float *)g, 1, theta, 1, NULL,
+                      &rntm);
 }
 
 const bp__kernels bp__kernels_blis = {

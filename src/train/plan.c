@@ -169,11 +169,11 @@ static int measure(bp_net *net, size_t batch, size_t cores, double budget, candi
             }
             if (rc == BP_OK)
                 *out = (bp_plan){.workers = list[best].workers,
-                                        .blas_threads = list[best].threads,
-                                        .cores = cores,
-                                        .kernels = list[best].kernels,
-                                        .measured = (int32_t)n,
-                                        .step_seconds = best_time};
+                                 .blas_threads = list[best].threads,
+                                 .cores = cores,
+                                 .kernels = list[best].kernels,
+                                 .measured = (int32_t)n,
+                                 .step_seconds = best_time};
         }
     }
     bp_optimizer_destroy(t.opt);
@@ -182,8 +182,7 @@ static int measure(bp_net *net, size_t batch, size_t cores, double budget, candi
     return rc;
 }
 
-int bp_plan_measure(bp_net *net, size_t batch, size_t cores, double budget_seconds,
-                    bp_plan *out) {
+int bp_plan_measure(bp_net *net, size_t batch, size_t cores, double budget_seconds, bp_plan *out) {
     static const char *const fn = "bp_plan_measure";
     if (!net || !out)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !net ? "net" : "out");
@@ -253,8 +252,7 @@ static bool parse_count(const char *text, const char **end, unsigned long max,
     return errno == 0 && *value >= 1 && *value <= max;
 }
 
-int bp_plan_parse(const char *spec, const bp_net *net, size_t batch, size_t cores,
-                  bp_plan *out) {
+int bp_plan_parse(const char *spec, const bp_net *net, size_t batch, size_t cores, bp_plan *out) {
     static const char *const fn = "bp_plan_parse";
     if (!spec || !net || !out)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !spec ? "spec" : !net ? "net" : "out");
@@ -309,8 +307,8 @@ int bp_plan_format(const bp_plan *plan, char *buffer, size_t size) {
         return bp__fail(BP_EINVAL, fn, "unknown kernel set %d", (int)plan->kernels);
     const int n = snprintf(buffer, size, "%s:%zux%d", name, plan->workers, plan->blas_threads);
     if (n < 0 || (size_t)n >= size)
-        return bp__fail(BP_ERANGE, fn, "the plan needs %d bytes and a terminator; the buffer has %zu",
-                        n, size);
+        return bp__fail(BP_ERANGE, fn,
+                        "the plan needs %d bytes and a terminator; the buffer has %zu", n, size);
     return BP_OK;
 }
 
