@@ -33,10 +33,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the build, the tests and the demo need.
+# Debian packages the build, the tests and the demo need. BLIS (libblis-dev,
+# and its serial build for one-thread calls) gives the blis kernel set and
+# the plans that time it; without it the library builds and runs on OpenBLAS.
 PACKAGES=(
     meson ninja-build pkg-config gcc clang clang-format python3
     libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
+    libblis-dev libblis4-serial
     gnuplot-nox dataset-fashion-mnist
 )
 # Only ./run.sh bench needs these: the PyTorch, FANN, oneDNN and scikit-learn sides of
@@ -297,8 +300,17 @@ run_bench() {
     # Debian's python3-torch imports only under the system python.
     # Alternating rounds of bp-bench and PyTorch per configuration: ratios
     # measured side by side, whatever the machine's drift.
+    local onednn=()
+    if [ -x build/bench/onednn-step ]; then
+        onednn=(--onednn build/bench/onednn-step)
+    fi
     /usr/bin/python3 bench/compare_pytorch.py --json "$json" --bp-bench ./build/bench/bp-bench \
-        --rounds 5 "${fann[@]}"
+        --rounds 5 "${fann[@]}" "${onednn[@]}"
+    # The plans: every fixed set-up of both BLAS libraries, the timed plan
+    # (--plan auto), and oneDNN's best, per configuration, in alternating rounds.
+    log "bench: plans (openblas, blis x workers x threads; auto) against oneDNN"
+    /usr/bin/python3 bench/compare_plans.py --bp-bench ./build/bench/bp-bench "${onednn[@]}" \
+        --rounds 3
     # The CLI with its defaults against scikit-learn's MLPs on its bundled
     # tabular data sets: accuracy or R^2, and training time.
     log "bench: backprop train against scikit-learn on digits, breast cancer, wine, diabetes"
