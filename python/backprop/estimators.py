@@ -67,6 +67,7 @@ def _parameter_constraints():
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "workers": [None, Interval(Integral, 0, 1024, closed="both")],
         "blas_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "plan": [None, str],
     }
 
 
@@ -92,7 +93,7 @@ class _BaseMLP(BaseEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, workers=None,
-                 blas_threads=None):
+                 blas_threads=None, plan=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -117,6 +118,7 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.workers = workers
         self.blas_threads = blas_threads
+        self.plan = plan
 
     # ---- the parts that differ ----
     # _gradient_scale: how much larger the C cost's gradient is than
@@ -255,13 +257,43 @@ class _BaseMLP(BaseEstimator):
         if self._optimizer is None or not incremental:
             self._optimizer = self._make_optimizer(batch_size)
             self._rate = self.learning_rate_init
-
-        self._train(X, y, X_val, y_val, batch_size, 1 if incremental else self.max_iter,
-                    early_stopping)
+        threads_before = lib.bp_blas_threads()
+        self._choose_plan(batch_size)
+        try:
+            self._train(X, y, X_val, y_val, batch_size, 1 if incremental else self.max_iter,
+                        early_stopping)
+        finally:
+            if self.plan is not None:  # a plan's BLAS threads last for its fit only
+                lib.bp_blas_set_threads(threads_before)
         if early_stopping:
             self._net.params[:] = self._best_params
             del self._best_params
         return self
+
+    def _choose_plan(self, batch_size):
+        """plan="auto": the library times the candidates on this network and
+        batch (bp_plan_measure, about 0.3 s) and applies the fastest; a
+        text such as "blis:2x1" fixes it (bp_plan_parse). Sets plan_."""
+        if self.plan is None:
+            return
+        if self.workers is not None or self.blas_threads is not None:
+            raise ValueError("plan does not go with workers or blas_threads: a plan sets both")
+        plan = _lib.Plan()
+        handle = self._net._handle
+        with self._net._lock:
+            if self.plan == "auto":
+                rc = lib.bp_plan_measure(handle, batch_size, 0, 0.0, ctypes.byref(plan))
+            else:
+                rc = lib.bp_plan_parse(self.plan.encode(), handle, batch_size, 0,
+                                       ctypes.byref(plan))
+            if rc == 0:
+                rc = lib.bp_plan_apply(handle, ctypes.byref(plan))
+        if rc != 0:
+            raise _lib.error(rc)
+        text = ctypes.create_string_buffer(32)
+        lib.bp_plan_format(ctypes.byref(plan), text, len(text))
+        self.plan_ = text.value.decode()
+        self._plan_workers = plan.workers
 
     def _dataset(self, X, y):
         data = _lib.Dataset()
@@ -297,7 +329,8 @@ class _BaseMLP(BaseEstimator):
         options.batch_size = batch_size
         options.seed = self._seed
         options.on_epoch = callback
-        options.workers = 0 if self.workers is None else int(self.workers)
+        options.workers = self._plan_workers if self.plan is not None else (
+            0 if self.workers is None else int(self.workers))
         while state["left"] > 0 and not state["stop"]:
             options.first_epoch = self._epochs_trained
             options.epochs = self._epochs_trained + state["left"]
@@ -426,7 +459,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     cross-entropy (scikit-learn's log-loss). Parameters as scikit-learn's,
     plus workers (bp_train's worker threads; None or 0 trains in the
     calling thread) and blas_threads (OpenBLAS's thread count, set for the
-    whole process before training; None leaves it).
+    whole process before training; None leaves it), or instead of both,
+    plan: "auto" times the kernel sets, workers and BLAS threads on this
+    network and batch (about 0.3 s) and trains with the fastest, which
+    depends on the machine and its load (and so may the last bits); a text
+    such as "blis:2x1" or "openblas:1x2" fixes it, bitwise repeatable. The
+    plan used is plan_ after fit; its BLAS thread count is put back after.
     """
 
     _output_activation = "softmax"
