@@ -51,7 +51,9 @@
  *   thread (bp_blas_set_threads(1)), or the two pools fight for the cores.
  *   Calls into OpenBLAS from several threads are serialized by a lock inside
  *   OpenBLAS's pthreads build. bp_blas_set_threads is process-wide and must
- *   not run while another thread is inside the library.
+ *   not run while another thread is inside the library. The blis kernel set
+ *   asks BLIS for the same count in each call (BLIS's OpenMP threads, or its
+ *   serial build on one thread).
  *
  * Determinism
  * Float sums in another order give other bits, and OpenBLAS orders a
@@ -68,7 +70,10 @@
  *   or OpenBLAS version may change the last bits of every product; another
  *   W or rank count sums the gradient in another order. The naive kernels
  *   depend on neither core type nor OpenBLAS threads (but still on W and the
- *   rank count).
+ *   rank count). So may another kernel set or BLIS_ARCH_TYPE (the blis set).
+ * - So a plan (bp_plan: kernel set x workers x BLAS threads) fixes the
+ *   rounding, and a plan chosen by measurement (bp_plan_measure) depends on
+ *   the machine and its load: fix the plan for bitwise-repeatable runs.
  * - Prediction with BP_INFERENCE_BATCH (the default of the library): a
  *   row's outputs depend, in the last bits, on the batch it is computed in
  *   (its size and the row's position), on the core type and on the OpenBLAS
