@@ -417,11 +417,15 @@ static int time_on(const bench_case *c, bp_kernels set, const bp_plan *under,
 /* --plan for this training step: timed on a network of the case (auto) or
  * read (SPEC), and printed. 0, or -1 after printing why. */
 static int choose_plan(const bench_case *c, const bench_options *o, bp_plan *plan) {
+    /* The step it times is bp_train's, with the bench's SGD. */
+    bp_optimizer_config sgd;
+    bp_optimizer_config_default(&sgd, BP_OPT_SGD);
+    sgd.learning_rate = LEARNING_RATE;
     train_context probe = {0};
     if (train_create(&probe, &c->shape, c->batch, BP_KERNELS_OPENBLAS, 1, o->seed) != 0)
         return -1;
     const int rc = strcmp(o->plan, "auto") == 0
-                       ? bp_plan_measure(probe.net, c->batch, 0, 0.0, plan)
+                       ? bp_plan_measure(probe.net, &sgd, c->batch, 0, 0.0, plan)
                        : bp_plan_parse(o->plan, probe.net, c->batch, 0, plan);
     train_free(&probe);
     if (rc != BP_OK) {

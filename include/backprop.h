@@ -1418,8 +1418,10 @@ typedef struct bp_plan {
 } bp_plan;
 
 /* Chooses a plan by measurement, as FFTW's planner does: times net's own
- * training step (gradient and an Adam step, on a made-up batch of `batch`
- * examples) under each candidate and returns the fastest by median step
+ * training step as bp_train takes it (one worker: bp_net_gradient then
+ * bp_optimizer_step; more: bp_workers_train_step), with the optimizer
+ * `config` describes, on a made-up batch of `batch` examples, under each
+ * candidate and returns the fastest by median step
  * time. The candidates: each available kernel set (openblas, blis; see
  * bp_kernels_available) on 1 worker x 1 thread, and on W workers x
  * (cores / W) threads for W = 1 .. cores. Each is timed in two rounds
@@ -1431,6 +1433,10 @@ typedef struct bp_plan {
  *                   restored bitwise, its kernel set, gradient hook and the
  *                   BLAS thread count put back, its gradient block zeroed.
  *                   Its workspace grows to `batch` if it is smaller.
+ *   config          the optimizer training will step with (its kind decides
+ *                   how long a step over the parameters takes, in one
+ *                   thread or in the workers' slices); NULL: Adam's
+ *                   defaults (bp_optimizer_config_default). Only read.
  *   batch           1 to INT_MAX: the batch (this process's share of it)
  *                   the plan is for.
  *   cores           the cores to plan for; 0: the CPUs this process may run on.
@@ -1446,10 +1452,10 @@ typedef struct bp_plan {
  * starts threads while it runs; frees and joins them before returning.
  * Not while another thread uses the library (it sets the BLAS threads).
  * Returns BP_OK; BP_EINVAL (NULL pointer, batch out of range, a budget
- * out of range); BP_ENOMEM; BP_ENONFINITE when a timed step is not finite
- * (parameters that are already NaN). */
-BP_API int bp_plan_measure(bp_net *net, size_t batch, size_t cores, double budget_seconds,
-                           bp_plan *out);
+ * out of range, a config bp_optimizer_create refuses); BP_ENOMEM; BP_ENONFINITE when a timed step
+ * is not finite (parameters that are already NaN). */
+BP_API int bp_plan_measure(bp_net *net, const bp_optimizer_config *config, size_t batch,
+                           size_t cores, double budget_seconds, bp_plan *out);
 
 /* Reads a plan from text: "KERNELS" or "KERNELS:WxT", where KERNELS is
  * openblas, blis or naive and W x T workers x BLAS threads ("blis:2x1",

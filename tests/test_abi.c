@@ -430,7 +430,7 @@ Test(reserved, the_library_writes_zeros_into_what_it_fills) {
     SPOILED(parsed);
     SPOILED(measured);
     cr_assert_eq(bp_plan_parse("openblas:2x1", f.net, 8, 2, &parsed), BP_OK);
-    cr_assert_eq(bp_plan_measure(f.net, 8, 2, 0.02, &measured), BP_OK);
+    cr_assert_eq(bp_plan_measure(f.net, NULL, 8, 2, 0.02, &measured), BP_OK);
     RESERVED_IS_ZERO(parsed);
     RESERVED_IS_ZERO(measured);
     cr_assert_eq(bp_evaluate_regression(f.net, &f.regression, NULL, &metrics), BP_OK);

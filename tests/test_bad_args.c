@@ -1758,16 +1758,18 @@ static int net_kernels_null(fixture *f) {
 static int plan_measure_null_net(fixture *f) {
     (void)f;
     bp_plan p;
-    return bp_plan_measure(NULL, 8, 2, 0.01, &p);
+    return bp_plan_measure(NULL, NULL, 8, 2, 0.01, &p);
 }
-static int plan_measure_null_out(fixture *f) { return bp_plan_measure(f->net, 8, 2, 0.01, NULL); }
+static int plan_measure_null_out(fixture *f) {
+    return bp_plan_measure(f->net, NULL, 8, 2, 0.01, NULL);
+}
 static int plan_measure_batch_0(fixture *f) {
     bp_plan p;
-    return bp_plan_measure(f->net, 0, 2, 0.01, &p);
+    return bp_plan_measure(f->net, NULL, 0, 2, 0.01, &p);
 }
 static int plan_measure_budget_negative(fixture *f) {
     bp_plan p;
-    return bp_plan_measure(f->net, 8, 2, -0.5, &p);
+    return bp_plan_measure(f->net, NULL, 8, 2, -0.5, &p);
 }
 static int plan_parse_null_spec(fixture *f) {
     bp_plan p;

@@ -39,7 +39,7 @@ Test(plan, measure_leaves_the_network_and_picks_a_candidate) {
 
     bp_plan p;
     memset(&p, 0xA5, sizeof p);
-    cr_assert_eq(bp_plan_measure(net, 16, 2, 0.05, &p), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(bp_plan_measure(net, NULL, 16, 2, 0.05, &p), BP_OK, "%s", bp_errmsg());
     /* Two cores: 1x1, 1x2 and 2x1 for each BLAS set there is. */
     const int sets = 1 + bp_kernels_available(BP_KERNELS_BLIS);
     cr_assert_eq(p.measured, 3 * sets, "timed %d candidates, want %d", (int)p.measured, 3 * sets);
@@ -66,7 +66,7 @@ Test(plan, measure_over_budget_falls_back_to_the_rule) {
     bp_net *net = make_net(BP_KERNELS_OPENBLAS, 3);
     bp_plan p;
     bp_parallelism rule;
-    cr_assert_eq(bp_plan_measure(net, 64, 2, 1e-9, &p), BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(bp_plan_measure(net, NULL, 64, 2, 1e-9, &p), BP_OK, "%s", bp_errmsg());
     cr_assert_eq(bp_parallelism_auto(net, 64, 2, &rule), BP_OK);
     cr_assert_eq(p.measured, 0);
     cr_assert_eq(p.step_seconds, 0.0);
@@ -79,11 +79,11 @@ Test(plan, measure_over_budget_falls_back_to_the_rule) {
 Test(plan, measure_refuses_bad_arguments) {
     bp_net *net = make_net(BP_KERNELS_OPENBLAS, 3);
     bp_plan p;
-    cr_assert_eq(bp_plan_measure(NULL, 8, 2, 0.0, &p), BP_EINVAL);
-    cr_assert_eq(bp_plan_measure(net, 8, 2, 0.0, NULL), BP_EINVAL);
-    cr_assert_eq(bp_plan_measure(net, 0, 2, 0.0, &p), BP_EINVAL);
-    cr_assert_eq(bp_plan_measure(net, 8, 2, -1.0, &p), BP_EINVAL);
-    cr_assert_eq(bp_plan_measure(net, 8, 2, NAN, &p), BP_EINVAL);
+    cr_assert_eq(bp_plan_measure(NULL, NULL, 8, 2, 0.0, &p), BP_EINVAL);
+    cr_assert_eq(bp_plan_measure(net, NULL, 8, 2, 0.0, NULL), BP_EINVAL);
+    cr_assert_eq(bp_plan_measure(net, NULL, 0, 2, 0.0, &p), BP_EINVAL);
+    cr_assert_eq(bp_plan_measure(net, NULL, 8, 2, -1.0, &p), BP_EINVAL);
+    cr_assert_eq(bp_plan_measure(net, NULL, 8, 2, NAN, &p), BP_EINVAL);
     bp_net_destroy(net);
 }
 

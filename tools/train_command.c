@@ -595,7 +595,8 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
  * those say, with the library's rule for --workers auto. Under mpirun the
  * ranks take the cores, so auto is 1 x 1 there. Applies the kernel set and
  * the BLAS threads to the network (a pool sets 1 itself while it runs). */
-static int choose_plan(train_config *c, bp_net *net, size_t share) {
+static int choose_plan(train_config *c, bp_net *net, const bp_optimizer_config *config,
+                       size_t share) {
     bp_plan *p = &c->plan;
     const bool alone = distributed_size() == 1;
     const bool auto_plan =
@@ -609,7 +610,7 @@ static int choose_plan(train_config *c, bp_net *net, size_t share) {
             return usage_error(COMMAND, "invalid --plan: %s", bp_errmsg());
     } else if (auto_plan && alone) {
         c->plan_origin = "auto: the library's rule (a step is too long to time them all in 0.3 s)";
-        rc = bp_plan_measure(net, share, 0, 0.0, p);
+        rc = bp_plan_measure(net, config, share, 0, 0.0, p);
     } else {
         c->plan_origin = auto_plan ? "auto under mpirun: 1 x 1 per rank"
                          : c->workers == 0 && c->common.threads == 0 && alone
@@ -680,9 +681,10 @@ int train_command(int argc, char *argv[]) {
         status = distributed_agree(rc == BP_OK ? EXIT_OK : library_error(rc));
     }
     if (status == EXIT_OK)
-        status = choose_plan(&c, net, share > 0 ? share : 1);
-    if (status == EXIT_OK)
         status = distributed_agree(make_optimizer(&c, net, batches, &opt));
+    /* After the optimizer: a timed plan times its kind of step. */
+    if (status == EXIT_OK)
+        status = choose_plan(&c, net, bp_optimizer_get_config(opt), share > 0 ? share : 1);
     /* A new run's manifest, for its checkpoint directory. */
     if (status == EXIT_OK && c.checkpoint && !manifest && distributed_speaks() &&
         !(manifest = manifest_of_run(&c, net, opt)))

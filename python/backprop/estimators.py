@@ -282,7 +282,9 @@ class _BaseMLP(BaseEstimator):
         handle = self._net._handle
         with self._net._lock:
             if self.plan == "auto":
-                rc = lib.bp_plan_measure(handle, batch_size, 0, 0.0, ctypes.byref(plan))
+                rc = lib.bp_plan_measure(
+                    handle, lib.bp_optimizer_get_config(self._optimizer._handle), batch_size, 0,
+                    0.0, ctypes.byref(plan))
             else:
                 rc = lib.bp_plan_parse(self.plan.encode(), handle, batch_size, 0,
                                        ctypes.byref(plan))

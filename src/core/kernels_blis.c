@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Why dlopen and not a link: libblis also defines cblas_sgemm, sgemm_ and
@@ -142,6 +143,44 @@ static void gemm(trans_t ta, trans_t tb, size_t m, size_t n, size_t k, float alp
                (inc_t)ldb, 1, &beta, c, (inc_t)ldc, 1, NULL, &rntm);
 }
 
+/* BLIS 0.9's sgemm (its sup kernels, zen3 and haswell sub-configurations)
+ * reads past the last row of A in Z = A W^T: measured, one row of A_prev
+ * beyond the n-th (bp-bench at 777-333-17, batch 100, faulted on the page
+ * after the inputs; valgrind flags the read on test_kernels' widths). The
+ * rows it reads are not used, but they must be readable, and the first
+ * layer's A_prev is the caller's memory. So the last TAIL rows go through a
+ * copy with TAIL rows of zeros after it, and the rows before them are
+ * computed in place: their over-read falls on the tail, still the
+ * caller's. */
+#define TAIL 8
+
+/* Each thread's copy of the tail: 2 x TAIL rows, grown when a wider layer
+ * comes; freed when the thread ends. The one allocation of the blis set,
+ * on a thread's first forward product at a width (not in later steps). */
+static pthread_key_t tail_key;
+static pthread_once_t tail_once = PTHREAD_ONCE_INIT;
+static void make_tail_key(void) { (void)pthread_key_create(&tail_key, free); }
+
+typedef struct tail_copy {
+    size_t width;
+    float rows[]; /* 2 * TAIL * width */
+} tail_copy;
+
+static float *tail_rows(size_t width) {
+    pthread_once(&tail_once, make_tail_key);
+    tail_copy *t = pthread_getspecific(tail_key);
+    if (!t || t->width < width) {
+        tail_copy *grown = calloc(1, sizeof *grown + 2 * TAIL * width * sizeof(float));
+        if (!grown)
+            return NULL;
+        grown->width = width;
+        free(t);
+        t = grown;
+        (void)pthread_setspecific(tail_key, t);
+    }
+    return t->rows;
+}
+
 static void blis_dense_forward(size_t n, size_t in, size_t out, const float *a_prev, const float *w,
                                float *z) {
     float one = 1.0f, zero = 0.0f;
@@ -151,10 +190,22 @@ static void blis_dense_forward(size_t n, size_t in, size_t out, const float *a_p
         /* z = W a_prev */
         blis->gemv(BLIS_NO_TRANSPOSE, BLIS_NO_CONJUGATE, (dim_t)out, (dim_t)in, &one, (float *)w,
                    (inc_t)in, 1, (float *)a_prev, 1, &zero, z, 1, NULL, &rntm);
-    } else {
-        /* Z = A_prev W^T */
-        gemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, n, out, in, 1.0f, a_prev, in, w, in, 0.0f, z, out);
+        return;
     }
+    const size_t tail = n < TAIL ? n : TAIL, head = n - tail;
+    float *copy = tail_rows(in);
+    if (!copy) { /* no memory for the copy: the product in place, as BLIS reads it */
+        gemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, n, out, in, 1.0f, a_prev, in, w, in, 0.0f, z, out);
+        return;
+    }
+    /* Z[0:head] = A_prev[0:head] W^T, then the same for the tail's copy
+     * (the rows after it are readable: zeros, or an earlier tail). */
+    if (head > 0)
+        gemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, head, out, in, 1.0f, a_prev, in, w, in, 0.0f, z,
+             out);
+    memcpy(copy, a_prev + head * in, tail * in * sizeof *copy);
+    gemm(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, tail, out, in, 1.0f, copy, in, w, in, 0.0f,
+         z + head * out, out);
 }
 
 static void blis_weight_grad(size_t n, size_t in, size_t out, float alpha, const float *delta,

@@ -133,13 +133,15 @@ static void fill_batch(float *x, float *y, size_t batch, size_t inputs, size_t o
 }
 
 /* The measurement, once the network's state is saved (bp_plan_measure). */
-static int measure(bp_net *net, size_t batch, size_t cores, double budget, candidate *list,
-                   size_t n, size_t capacity, bp_plan *out) {
+static int measure(bp_net *net, const bp_optimizer_config *given, size_t batch, size_t cores,
+                   double budget, candidate *list, size_t n, size_t capacity, bp_plan *out) {
     const size_t inputs = net->layers[0].inputs, outputs = net->layers[net->n_layers - 1].outputs;
     float *x = bp__alloc(batch * inputs * sizeof *x);
     float *y = bp__alloc(batch * outputs * sizeof *y);
     bp_optimizer_config config;
     bp_optimizer_config_default(&config, BP_OPT_ADAM);
+    if (given)
+        config = *given;
     trial t = {.net = net, .x = x, .y = y, .batch = batch};
     int rc = x && y ? bp_optimizer_create(&t.opt, net, &config)
                     : bp__fail(BP_ENOMEM, "bp_plan_measure", "no memory for a batch");
@@ -182,7 +184,8 @@ static int measure(bp_net *net, size_t batch, size_t cores, double budget, candi
     return rc;
 }
 
-int bp_plan_measure(bp_net *net, size_t batch, size_t cores, double budget_seconds, bp_plan *out) {
+int bp_plan_measure(bp_net *net, const bp_optimizer_config *config, size_t batch, size_t cores,
+                    double budget_seconds, bp_plan *out) {
     static const char *const fn = "bp_plan_measure";
     if (!net || !out)
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !net ? "net" : "out");
@@ -225,7 +228,7 @@ int bp_plan_measure(bp_net *net, size_t batch, size_t cores, double budget_secon
     const bp_gradient_hook hook = net->hook;
     net->hook = (bp_gradient_hook){0};
 
-    rc = n > 0 ? measure(net, batch, cores, budget, list, n, capacity, out)
+    rc = n > 0 ? measure(net, config, batch, cores, budget, list, n, capacity, out)
                : rule(net, batch, cores, out);
 
     net->hook = hook;
