@@ -15,7 +15,7 @@ _ACTIVATION_NAMES = {0: "identity", 1: "sigmoid", 2: "tanh", 3: "relu", 4: "leak
                      5: "softmax"}
 LOSSES = {"quadratic": 0, "cross_entropy": 1}
 _LOSS_NAMES = {0: "quadratic", 1: "cross_entropy"}
-KERNELS = {"openblas": 0, "naive": 1}
+KERNELS = {"openblas": 0, "naive": 1, "blis": 2}
 INFERENCES = {"batch": 0, "invariant": 1}
 _INFERENCE_NAMES = {0: "batch", 1: "invariant"}
 INITS = {"uniform": 0, "xavier": 1, "he": 2, "orthogonal": 3}
@@ -109,7 +109,7 @@ class Net:
     sizes: n_0 (inputs), n_1, ..., n_L; activations: L names ("identity",
     "sigmoid", "tanh", "relu", "leaky_relu", "softmax" for the last layer);
     loss: "quadratic" (sum of squares, no 1/2) or "cross_entropy" (softmax
-    output); seed: the initial weights; kernels: "openblas" or "naive".
+    output); seed: the initial weights; kernels: "openblas", "blis" or "naive".
     """
 
     def __init__(self, sizes, activations, loss="quadratic", seed=0, kernels="openblas"):
