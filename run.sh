@@ -35,10 +35,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the build, the tests and the demo need.
+# Debian packages the build, the tests and the demo need. BLIS (libblis-dev,
+# and its serial build for one-thread calls) gives the blis kernel set and
+# the plans that time it; without it the library builds and runs on OpenBLAS.
 PACKAGES=(
     meson ninja-build pkg-config gcc clang clang-format python3
     libopenblas-dev liblapacke-dev libcriterion-dev zlib1g-dev
+    libblis-dev libblis4-serial
     gnuplot-nox dataset-fashion-mnist
 )
 # Only ./run.sh bench needs these: the PyTorch, FANN, oneDNN and scikit-learn sides of
@@ -126,11 +129,15 @@ test_with() {
 # report aborts the process, so the test fails; Criterion's forked test
 # processes included. tests/meson.build appends allocator_may_return_null=1.
 # b_lundef=false: clang links the sanitizer runtimes into the executables,
-# so the shared library leaves their symbols undefined.
+# so the shared library leaves their symbols undefined. -Dblis=disabled:
+# LeakSanitizer's tracer dies of SIGSEGV at exit in a process that has
+# dlopened BLIS and its libgomp ("Tracer caught signal 11"); and so the
+# suite also runs once as a build without BLIS (BP_ENOTSUP), as promised.
 test_sanitized() {
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
         UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
-        test_with clang build-test-asan -Db_sanitize=address,undefined -Db_lundef=false
+        test_with clang build-test-asan -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dblis=disabled
 }
 
 # The worker threads under ThreadSanitizer, on a gcc build in build-tsan/.
@@ -313,8 +320,17 @@ run_bench() {
     # Debian's python3-torch imports only under the system python.
     # Alternating rounds of bp-bench and PyTorch per configuration: ratios
     # measured side by side, whatever the machine's drift.
+    local onednn=()
+    if [ -x build/bench/onednn-step ]; then
+        onednn=(--onednn build/bench/onednn-step)
+    fi
     /usr/bin/python3 bench/compare_pytorch.py --json "$json" --bp-bench ./build/bench/bp-bench \
-        --rounds 5 "${fann[@]}"
+        --rounds 5 "${fann[@]}" "${onednn[@]}"
+    # The plans: every fixed set-up of both BLAS libraries, the timed plan
+    # (--plan auto), and oneDNN's best, per configuration, in alternating rounds.
+    log "bench: plans (openblas, blis x workers x threads; auto) against oneDNN"
+    /usr/bin/python3 bench/compare_plans.py --bp-bench ./build/bench/bp-bench "${onednn[@]}" \
+        --rounds 3
     # The CLI with its defaults against scikit-learn's MLPs on its bundled
     # tabular data sets: accuracy or R^2, and training time.
     log "bench: backprop train against scikit-learn on digits, breast cancer, wine, diabetes"

@@ -35,13 +35,14 @@ typedef struct bench_shape {
 
 /* The command line, parsed. */
 typedef struct bench_options {
-    unsigned cases;       /* bit set of bench_case_kind */
-    bool openblas, naive; /* kernel sets to run */
-    int threads;          /* OpenBLAS threads; 0 leaves OpenBLAS's default */
-    size_t workers;       /* train_step on OpenBLAS: > 1 steps through a bp_workers pool */
-    double seconds;       /* timing budget per case (OpenBLAS, and the naive target) */
-    double naive_seconds; /* the naive loops' cap per case */
-    double peak_seconds;  /* timing budget of the sgemm peak */
+    unsigned cases;             /* bit set of bench_case_kind */
+    bool openblas, naive, blis; /* kernel sets to run */
+    const char *plan;           /* --plan auto|SPEC: train_step also under it; NULL: not */
+    int threads;                /* BLAS threads; 0 leaves OpenBLAS's default */
+    size_t workers;             /* train_step on OpenBLAS: > 1 steps through a bp_workers pool */
+    double seconds;             /* timing budget per case (OpenBLAS, and the naive target) */
+    double naive_seconds;       /* the naive loops' cap per case */
+    double peak_seconds;        /* timing budget of the sgemm peak */
     bool quick;
     size_t n_shapes; /* 0: the built-in suite */
     bench_shape shapes[BENCH_MAX_LIST];
@@ -110,7 +111,9 @@ typedef struct bench_result {
     bench_shape shape; /* train step: the network; per operation: {in, out} */
     size_t batch;
     bool naive;
-    int threads;                /* OpenBLAS's count; 1 for the naive loops */
+    bp_kernels kernels;         /* the kernel set timed */
+    char plan[48];              /* under --plan: "auto openblas:2x1" or the SPEC; else "" */
+    int threads;                /* the BLAS's count; 1 for the naive loops */
     size_t workers;             /* worker threads of a training step (1: the calling thread) */
     size_t measured_batch;      /* the batch actually timed (< batch: naive estimate) */
     double flops;               /* per step at `batch` */

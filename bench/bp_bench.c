@@ -164,7 +164,8 @@ int main(int argc, char **argv) {
         free(s.cases);
         return 1;
     }
-    bench_result *results = calloc(2 * s.count + 1, sizeof *results);
+    /* Per case: up to openblas, blis, the plan and naive. */
+    bench_result *results = calloc(4 * s.count + 1, sizeof *results);
     if (!results) {
         fprintf(stderr, "bp-bench: out of memory for the results\n");
         free(s.cases);

@@ -177,14 +177,14 @@ static void train_free(train_context *c) {
 }
 
 /* A network of sigmoid layers on `kernels`, with room for `batch`, and with
- * workers > 1 (OpenBLAS only) a pool of them and an SGD optimizer. */
-static int train_create(train_context *c, const bench_shape *shape, size_t batch, bool naive,
-                        size_t workers, unsigned long long seed) {
+ * workers > 1 (BLAS sets only) a pool of them and an SGD optimizer. */
+static int train_create(train_context *c, const bench_shape *shape, size_t batch,
+                        bp_kernels kernels, size_t workers, unsigned long long seed) {
+    const bool naive = kernels == BP_KERNELS_NAIVE;
     bp_activation activations[BENCH_MAX_SIZES];
     for (size_t l = 0; l + 1 < shape->count; l++)
         activations[l] = BP_ACT_SIGMOID; /* as in the derivation */
-    int rc = bp_net_create(&c->net, shape->count - 1, shape->sizes, activations,
-                           naive ? BP_KERNELS_NAIVE : BP_KERNELS_OPENBLAS, seed);
+    int rc = bp_net_create(&c->net, shape->count - 1, shape->sizes, activations, kernels, seed);
     if (rc == BP_OK)
         rc = bp_net_reserve(c->net, batch);
     if (rc == BP_OK && workers > 1 && !naive) {
@@ -352,11 +352,15 @@ static int time_phases(train_context *train, size_t n, double seconds, train_pro
     return rc;
 }
 
-/* Times the case on one kernel set; *measured is the batch timed. A
- * training step on OpenBLAS also fills *profile: its memory and phases. */
-static int time_on(const bench_case *c, bool naive, const bench_options *o,
-                   const bench_naive_speed *speed, op_context *op, const train_context *data,
-                   size_t *measured, size_t *workers, bench_stats *stats, train_profile *profile) {
+/* Times the case on one kernel set, or for a training step under a plan
+ * (its kernels, workers and threads; NULL: --workers on `set`); *measured
+ * is the batch timed. A training step on a BLAS set also fills *profile:
+ * its memory and phases. */
+static int time_on(const bench_case *c, bp_kernels set, const bp_plan *under,
+                   const bench_options *o, const bench_naive_speed *speed, op_context *op,
+                   const train_context *data, size_t *measured, size_t *workers, bench_stats *stats,
+                   train_profile *profile) {
+    const bool naive = set == BP_KERNELS_NAIVE;
     bench_step_fn step = op_step;
     void *context = op;
     train_context train = *data;
@@ -368,10 +372,11 @@ static int time_on(const bench_case *c, bool naive, const bench_options *o,
      * is the peak of the configuration. */
     const double resident_before = profiled ? bench_memory_resident() : 0.0;
     if (c->kind != BENCH_TRAIN_STEP) {
-        op->kernels = naive ? &bp__kernels_naive : &bp__kernels_openblas;
+        op->kernels = bp__kernels_table(set);
     } else {
         /* One network at a time: two of the largest would double the memory. */
-        if (train_create(&train, &c->shape, c->batch, naive, o->workers, o->seed) != 0)
+        if (train_create(&train, &c->shape, c->batch, under ? under->kernels : set,
+                         under ? under->workers : o->workers, o->seed) != 0)
             return -1;
         step = train_step;
         context = &train;
@@ -409,6 +414,27 @@ static int time_on(const bench_case *c, bool naive, const bench_options *o,
     return 0;
 }
 
+/* --plan for this training step: timed on a network of the case (auto) or
+ * read (SPEC), and printed. 0, or -1 after printing why. */
+static int choose_plan(const bench_case *c, const bench_options *o, bp_plan *plan) {
+    /* The step it times is bp_train's, with the bench's SGD. */
+    bp_optimizer_config sgd;
+    bp_optimizer_config_default(&sgd, BP_OPT_SGD);
+    sgd.learning_rate = LEARNING_RATE;
+    train_context probe = {0};
+    if (train_create(&probe, &c->shape, c->batch, BP_KERNELS_OPENBLAS, 1, o->seed) != 0)
+        return -1;
+    const int rc = strcmp(o->plan, "auto") == 0
+                       ? bp_plan_measure(probe.net, &sgd, c->batch, 0, 0.0, plan)
+                       : bp_plan_parse(o->plan, probe.net, c->batch, 0, plan);
+    train_free(&probe);
+    if (rc != BP_OK) {
+        fprintf(stderr, "bp-bench: --plan %s: %s (%s)\n", o->plan, bp_errmsg(), bp_err_name(rc));
+        return -1;
+    }
+    return 0;
+}
+
 int bench_run_case(const bench_case *c, const bench_options *options, double peak_gflops,
                    bench_naive_speed *speed, bench_result *results, size_t *count) {
     *count = 0;
@@ -430,8 +456,25 @@ int bench_run_case(const bench_case *c, const bench_options *options, double pea
     size_t measured, workers = 1;
     bench_stats stats;
     train_profile profile;
-    bench_result *openblas = NULL, *naive = NULL;
-    if (options->openblas) {
+    /* The BLAS sets asked for, then the plan (a training step under
+     * --plan), each a record compared with the naive loops. */
+    bench_result *fast[3] = {NULL, NULL, NULL}, *naive = NULL;
+    size_t n_fast = 0;
+    bp_kernels sets[3];
+    size_t n_sets = 0;
+    if (options->openblas)
+        sets[n_sets++] = BP_KERNELS_OPENBLAS;
+    if (options->blis)
+        sets[n_sets++] = BP_KERNELS_BLIS;
+    const bool planned = options->plan && c->kind == BENCH_TRAIN_STEP;
+    for (size_t k = 0; rc == 0 && k < n_sets + planned; k++) {
+        const bool is_plan = k == n_sets;
+        bp_plan plan = {0};
+        if (is_plan && choose_plan(c, options, &plan) != 0)
+            rc = -1;
+        const int threads_before = bp_blas_threads();
+        if (rc == 0 && is_plan)
+            bp_blas_set_threads(plan.blas_threads);
         /* A training step is set against the sgemm peak measured right
          * before and right after it (the mean of the two medians): this
          * machine's speed drifts with its neighbours' load, and the peak of
@@ -439,34 +482,47 @@ int bench_run_case(const bench_case *c, const bench_options *options, double pea
         const bool bracketed = c->kind == BENCH_TRAIN_STEP;
         double case_peak = peak_gflops;
         bench_stats before, after;
-        if (bracketed &&
+        if (rc == 0 && bracketed &&
             bench_measure_peak(0.5 * options->peak_seconds, options->seed, &before) != 0)
             rc = -1;
+        const bp_kernels set = is_plan ? plan.kernels : sets[k];
         if (rc == 0)
-            rc = time_on(c, false, options, speed, &op, &data, &measured, &workers, &stats,
-                         &profile);
+            rc = time_on(c, set, is_plan ? &plan : NULL, options, speed, &op, &data, &measured,
+                         &workers, &stats, &profile);
+        const int threads = bp_blas_threads();
+        if (is_plan)
+            bp_blas_set_threads(threads_before);
         if (rc == 0 && bracketed) {
             rc = bench_measure_peak(0.5 * options->peak_seconds, options->seed, &after);
             case_peak = 0.5 * (PEAK_FLOPS / before.median + PEAK_FLOPS / after.median) / 1e9;
         }
         if (rc == 0) {
-            openblas = &results[(*count)++];
-            fill_result(openblas, c, false, measured, workers, &stats, case_peak, &profile);
+            bench_result *r = fast[n_fast++] = &results[(*count)++];
+            fill_result(r, c, false, measured, workers, &stats, case_peak, &profile);
+            r->kernels = set;
+            r->threads = workers > 1 ? 1 : threads;
+            if (is_plan) {
+                char spec[32] = "";
+                bp_plan_format(&plan, spec, sizeof spec);
+                snprintf(r->plan, sizeof r->plan, "%s%s", plan.measured > 0 ? "auto " : "", spec);
+            }
         }
     }
     if (rc == 0 && options->naive) {
-        rc = time_on(c, true, options, speed, &op, &data, &measured, &workers, &stats, &profile);
+        rc = time_on(c, BP_KERNELS_NAIVE, NULL, options, speed, &op, &data, &measured, &workers,
+                     &stats, &profile);
         if (rc == 0) {
             naive = &results[(*count)++];
             fill_result(naive, c, true, measured, 1, &stats, peak_gflops, &profile);
+            naive->kernels = BP_KERNELS_NAIVE;
             naive->naive_measured_batch = measured;
             naive->speedup = 1.0;
             record_speed(speed, c->kind, bench_flops(c->kind, &c->shape, measured) / stats.median);
         }
     }
-    if (openblas && naive) {
-        openblas->speedup = naive->seconds_per_step / openblas->seconds_per_step;
-        openblas->naive_measured_batch = naive->measured_batch;
+    for (size_t k = 0; naive && k < n_fast; k++) {
+        fast[k]->speedup = naive->seconds_per_step / fast[k]->seconds_per_step;
+        fast[k]->naive_measured_batch = naive->measured_batch;
     }
     op_free(&op);
     bp__free(inputs);

@@ -14,6 +14,13 @@ bp-bench then PyTorch, and the ratio is the median of the rounds' ratios:
 on a shared machine whose speed drifts, both sides of each ratio then see
 the same conditions (./run.sh bench does this).
 
+With --onednn build/bench/onednn-step (built when libdnnl-dev is installed)
+each round also times oneDNN's JIT primitives on the same step, in each of
+its set-ups (plain and "any" weight layouts, 1 thread up to the cores), and
+the line gives the ratio to oneDNN's best beside PyTorch's. With --plan auto
+(or a SPEC such as blis:2x1) backprop's side runs under that plan (bp-bench
+--plan), and the line names the plan it ran.
+
 With --fann build/bench/fann-bench (built when libfann-dev is installed), it
 then times FANN's per-example training on 784-128-10 and sets it beside
 backprop's batch-1 step from the report; without the program it says FANN
@@ -101,6 +108,13 @@ def parse_args(argv):
                         "bp-bench then PyTorch, and give the median of the per-round ratios, "
                         "so that the machine's drift (it is shared) falls on both sides alike; "
                         "the report then only names the configurations and thread count")
+    p.add_argument("--onednn", metavar="PROGRAM",
+                   help="onednn-step (build/bench/onednn-step): with --bp-bench, also time "
+                        "oneDNN's best set-up in each round and print that ratio too")
+    p.add_argument("--plan", metavar="PLAN",
+                   help="with --bp-bench: backprop's step under this plan (auto, or "
+                        "KERNELS:WxT such as blis:2x1; bp-bench --plan) instead of OpenBLAS "
+                        "on --blas-threads")
     p.add_argument("--rounds", type=positive_int, default=3,
                    help="alternating rounds per configuration with --bp-bench (default 3)")
     p.add_argument("--fann", metavar="PROGRAM",
@@ -245,42 +259,84 @@ def time_steps(torch, sizes, batch, seconds, seed):
     return statistics.median(samples), len(samples)
 
 
-def bp_bench_step(program, sizes, batch, seconds, threads):
-    """One bp-bench run of a training step on OpenBLAS: (examples/s, %peak)."""
+def bp_bench_step(program, sizes, batch, seconds, threads, plan=None):
+    """One bp-bench run of a training step on OpenBLAS, or under a plan:
+    (examples/s, %peak, the plan it ran or "")."""
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "step.json")
         command = [program, "--case", "train_step", "--sizes", ",".join(map(str, sizes)),
-                   "--batch", str(batch), "--kernels", "openblas", "--seconds", f"{seconds:g}",
-                   "--threads", str(threads), "--json", out]
+                   "--batch", str(batch), "--seconds", f"{seconds:g}", "--json", out]
+        if plan:
+            command += ["--kernels", "none", "--plan", plan]
+        else:
+            command += ["--kernels", "openblas", "--threads", str(threads)]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         with open(out) as f:
             for r in json.load(f)["results"]:
-                if r["case"] == "train_step" and r["kernels"] == "openblas":
-                    return r["examples_per_second"], r["percent_of_peak"]
+                if r["case"] == "train_step" and (r.get("plan") if plan else
+                                                  r["kernels"] == "openblas"):
+                    return r["examples_per_second"], r["percent_of_peak"], r.get("plan", "")
     raise RuntimeError(f"bp-bench gave no training step for {sizes} batch {batch}")
+
+
+def onednn_best(program, sizes, batch, seconds):
+    """oneDNN's fastest set-up on this step, each timed once: (examples/s,
+    "format x threads")."""
+    best = (0.0, "")
+    for threads in range(1, (os.cpu_count() or 1) + 1):
+        for layout in ("plain", "any"):
+            command = [program, "--sizes", ",".join(map(str, sizes)), "--batch", str(batch),
+                       "--threads", str(threads), "--format", layout,
+                       "--seconds", f"{seconds:g}"]
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            found = re.search(r"([0-9.]+) examples/s", out)
+            if not found:
+                raise RuntimeError(f"onednn-step printed no rate: {out!r}")
+            rate = float(found.group(1))
+            if rate > best[0]:
+                best = (rate, f"{layout} x {threads}")
+    return best
 
 
 def side_by_side(args, torch, configs, seconds, threads):
     """Each configuration in args.rounds rounds of bp-bench then PyTorch, one
     right after the other: a ratio per round, and their median."""
-    print(f"alternating rounds: bp-bench ({args.bp_bench}, {threads} OpenBLAS thread(s)) then "
-          f"PyTorch, {args.rounds} round(s) of {seconds:g} s each per configuration; "
-          f"ratio = median of the rounds' ratios")
+    ours_side = f"plan {args.plan}" if args.plan else f"{threads} OpenBLAS thread(s)"
+    onednn = args.onednn if args.onednn and os.access(args.onednn, os.X_OK) else None
+    if args.onednn and not onednn:
+        print(f"oneDNN: skipped ({args.onednn} is not there: libdnnl-dev was not installed "
+              f"when backprop was built)")
+    print(f"alternating rounds: bp-bench ({args.bp_bench}, {ours_side}) then PyTorch"
+          f"{' then oneDNN (its best set-up of the round)' if onednn else ''}, {args.rounds} "
+          f"round(s) of {seconds:g} s each per configuration; ratio = median of the rounds' "
+          f"ratios")
     for sizes, batch in configs:
-        ours, theirs, ratios, peaks = [], [], [], []
+        ours, theirs, ratios, peaks, plans, dnn_ratios, dnn_setups = [], [], [], [], [], [], []
         for _ in range(args.rounds):
-            rate, peak = bp_bench_step(args.bp_bench, sizes, batch, seconds, threads)
+            rate, peak, plan = bp_bench_step(args.bp_bench, sizes, batch, seconds, threads,
+                                             args.plan)
             median, _ = time_steps(torch, sizes, batch, seconds, args.seed)
             ours.append(rate)
             peaks.append(peak)
+            plans.append(plan)
             theirs.append(batch / median)
             ratios.append(rate * median / batch)
+            if onednn:
+                dnn_rate, setup = onednn_best(onednn, sizes, batch, seconds)
+                dnn_ratios.append(rate / dnn_rate)
+                dnn_setups.append(setup)
         name = "-".join(str(s) for s in sizes)
         rounds = " ".join(f"{r:.2f}x" for r in ratios)
-        print(f"{name} batch {batch}: backprop {statistics.median(ours):.0f} ex/s "
-              f"({statistics.median(peaks):.1f}% of peak), PyTorch "
-              f"{statistics.median(theirs):.0f} ex/s, ratio {statistics.median(ratios):.2f}x "
-              f"(rounds: {rounds})")
+        line = (f"{name} batch {batch}: backprop {statistics.median(ours):.0f} ex/s "
+                f"({statistics.median(peaks):.1f}% of peak"
+                f"{', plans ' + ' '.join(plans) if args.plan else ''}), PyTorch "
+                f"{statistics.median(theirs):.0f} ex/s, ratio {statistics.median(ratios):.2f}x "
+                f"(rounds: {rounds})")
+        if onednn:
+            line += (f"; vs oneDNN's best {statistics.median(dnn_ratios):.2f}x (rounds: "
+                     f"{' '.join(f'{r:.2f}x' for r in dnn_ratios)}; set-ups: "
+                     f"{', '.join(dnn_setups)})")
+        print(line)
         sys.stdout.flush()
 
 

@@ -16,11 +16,15 @@ static const name_value case_names[] = {
 };
 
 /* --kernels: the bit set of kernel sets to run. */
-enum { KERNELS_OPENBLAS = 1, KERNELS_NAIVE = 2 };
+enum { KERNELS_OPENBLAS = 1, KERNELS_NAIVE = 2, KERNELS_BLIS = 4 };
 static const name_value kernel_sets[] = {
     {"openblas", KERNELS_OPENBLAS},
     {"naive", KERNELS_NAIVE},
+    {"blis", KERNELS_BLIS},
     {"both", KERNELS_OPENBLAS | KERNELS_NAIVE},
+    {"blas", KERNELS_OPENBLAS | KERNELS_BLIS},
+    {"all", KERNELS_OPENBLAS | KERNELS_BLIS | KERNELS_NAIVE},
+    {"none", 0},
     {NULL, 0},
 };
 
@@ -37,8 +41,13 @@ static void usage(void) {
            "                    repeatable. Per-operation cases time each of its layers.\n"
            "                    Default: the standard suite (see bench/README.md)\n"
            "  --batch N[,N...]  batch sizes (default: the standard suite's; with --sizes: 1,256)\n"
-           "  --kernels SET     openblas | naive | both (default: both)\n"
-           "  --threads N       OpenBLAS threads (default: OpenBLAS's own, one per core)\n"
+           "  --kernels SET     openblas | blis | naive | both (openblas and naive) | blas\n"
+           "                    (openblas and blis) | all | none (default: both)\n"
+           "  --plan auto|SPEC  also time train_step under a plan: auto times the candidates\n"
+           "                    (bp_plan_measure, 0.3 s) and runs the fastest; SPEC fixes it\n"
+           "                    (KERNELS:WxT, e.g. blis:2x1). With --kernels none, the plan\n"
+           "                    alone\n"
+           "  --threads N       BLAS threads (default: OpenBLAS's own, one per core)\n"
            "  --workers N       train_step on N worker threads (bp_workers_train_step: the\n"
            "                    gradient, then SGD over slices), one OpenBLAS thread each;\n"
            "                    default 1: the fused bp_net_train_step in one thread\n"
@@ -68,6 +77,7 @@ enum {
     OPT_JSON,
     OPT_CSV,
     OPT_SEED,
+    OPT_PLAN,
 };
 
 static const struct option long_options[] = {
@@ -83,6 +93,7 @@ static const struct option long_options[] = {
     {"csv", required_argument, NULL, OPT_CSV},
     {"seed", required_argument, NULL, OPT_SEED},
     {"workers", required_argument, NULL, OPT_WORKERS},
+    {"plan", required_argument, NULL, OPT_PLAN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -164,6 +175,13 @@ static int take_option(void *settings, int option, const char *value) {
             return bad_name(NULL, "--kernels", value, kernel_sets);
         o->openblas = kernels & KERNELS_OPENBLAS;
         o->naive = kernels & KERNELS_NAIVE;
+        o->blis = kernels & KERNELS_BLIS;
+        if (o->blis && !bp_kernels_available(BP_KERNELS_BLIS))
+            return usage_error(NULL, "--kernels %s: the blis kernels are not available (%s)", value,
+                               "a build without BLIS, or no libblis.so.4");
+        return EXIT_OK;
+    case OPT_PLAN:
+        o->plan = value; /* checked against each network when it runs */
         return EXIT_OK;
     case OPT_THREADS:
         return parse_int(value, 1, 1024, &o->threads)

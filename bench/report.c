@@ -69,6 +69,9 @@ void bench_print_header(const bench_header *h) {
     printf("  core      %s   <- OpenBLAS kernels in use (OPENBLAS_CORETYPE=%s)\n", h->core,
            h->coretype_env);
     printf("  threads   %d OpenBLAS threads; the naive loops run on 1\n", h->threads);
+    printf("  blis      %s   <- BLIS sub-configuration of the blis kernels (BLIS_ARCH_TYPE=%s)\n",
+           bp_kernels_core(BP_KERNELS_BLIS),
+           getenv("BLIS_ARCH_TYPE") ? getenv("BLIS_ARCH_TYPE") : "unset");
     printf("  compiler  %s; %s\n", h->compiler, h->build);
     printf("  peak      cblas_sgemm 2048x2048x2048: %.1f GFLOP/s (median of %zu calls; fastest "
            "%.1f) on %s, %d threads\n",
@@ -131,12 +134,14 @@ void bench_print_row(const bench_result *r) {
     snprintf(spread, sizeof spread, "%.4g..%.4g %s", r->stats.p25 * to_batch * scale,
              r->stats.p75 * to_batch * scale, unit);
     printf("%-11s %-16s %6s %-8s %8.4g %-2s %21s %12.1f %9.2f %5.1f%% %8s %6zu",
-           bench_case_name(r->kind), sizes, batch, r->naive ? "naive" : "openblas",
+           bench_case_name(r->kind), sizes, batch, bp_kernels_name(r->kernels),
            r->seconds_per_step * scale, unit, spread, r->examples_per_second, r->gflops,
            r->percent_of_peak, speedup, r->stats.reps);
     if (r->kind == BENCH_TRAIN_STEP && !r->naive)
         printf("  %zu worker%s x %d thread%s", r->workers, r->workers == 1 ? "" : "s", r->threads,
                r->threads == 1 ? "" : "s");
+    if (r->plan[0])
+        printf("  plan %s", r->plan);
     printf("\n");
     print_profile(r);
     fflush(stdout);
@@ -246,6 +251,7 @@ static void json_header(FILE *out, const bench_header *h) {
         {"openblas_config", JSON_TEXT, .text = h->blas_config},
         {"core", JSON_TEXT, .text = h->core},
         {"openblas_coretype_env", JSON_TEXT, .text = h->coretype_env},
+        {"blis_arch", JSON_TEXT, .text = bp_kernels_core(BP_KERNELS_BLIS)},
         {"threads", JSON_COUNT, .count = h->threads}, {"compiler", JSON_TEXT, .text = h->compiler},
         {"build", JSON_TEXT, .text = h->build}, {"seconds", JSON_NUMBER, .number = h->seconds},
         {"naive_seconds", JSON_NUMBER, .number = h->naive_seconds},
@@ -288,8 +294,9 @@ static void json_result(FILE *out, const bench_header *h, const bench_result *r)
         fprintf(out, "%s%zu", j ? ", " : "", r->shape.sizes[j]);
     fprintf(out, "]");
     JSON_MEMBERS(out, ", ", ", ", {"batch", JSON_COUNT, .count = r->batch},
-                 {"kernels", JSON_TEXT, .text = r->naive ? "naive" : "openblas"},
-                 {"threads", JSON_COUNT, .count = r->threads},
+                 {"kernels", JSON_TEXT, .text = bp_kernels_name(r->kernels)},
+                 {"kernels_core", JSON_TEXT, .text = bp_kernels_core(r->kernels)},
+                 {"plan", JSON_TEXT, .text = r->plan}, {"threads", JSON_COUNT, .count = r->threads},
                  {"workers", JSON_COUNT, .count = r->workers},
                  {"core", JSON_TEXT, .text = h->core});
     JSON_MEMBERS(out, ",\n     ", ", ",
@@ -362,14 +369,15 @@ int bench_write_csv(const char *path, const bench_header *h, const bench_result 
           "flops_per_step,speedup_vs_naive,percent_of_peak,measured_batch,estimated,"
           "naive_measured_batch,measured_seconds_median,measured_seconds_p25,"
           "measured_seconds_p75,measured_seconds_min,measured_seconds_max,repetitions,"
-          "steps_per_repetition,peak_gflops,resident_growth_bytes,needed_bytes,workers\n",
+          "steps_per_repetition,peak_gflops,resident_growth_bytes,needed_bytes,workers,plan,"
+          "kernels_core\n",
           out);
     for (size_t i = 0; i < count; i++) {
         const bench_result *r = &results[i];
         char sizes[160];
         bench_shape_string(&r->shape, sizes, sizeof sizes);
         fprintf(out, "%s,%s,%zu,%s,%d,", bench_case_name(r->kind), sizes, r->batch,
-                r->naive ? "naive" : "openblas", r->threads);
+                bp_kernels_name(r->kernels), r->threads);
         csv_string(out, h->core);
         const double numbers[] = {r->seconds_per_step, r->examples_per_second, r->gflops, r->flops,
                                   r->speedup,          r->percent_of_peak};
@@ -393,7 +401,7 @@ int bench_write_csv(const char *path, const bench_header *h, const bench_result 
         csv_number(out, r->resident_growth_bytes);
         fputc(',', out);
         csv_number(out, r->needed_bytes);
-        fprintf(out, ",%zu\n", r->workers);
+        fprintf(out, ",%zu,%s,%s\n", r->workers, r->plan, bp_kernels_core(r->kernels));
     }
     return finish(out, path);
 }

@@ -51,7 +51,9 @@
  *   thread (bp_blas_set_threads(1)), or the two pools fight for the cores.
  *   Calls into OpenBLAS from several threads are serialized by a lock inside
  *   OpenBLAS's pthreads build. bp_blas_set_threads is process-wide and must
- *   not run while another thread is inside the library.
+ *   not run while another thread is inside the library. The blis kernel set
+ *   asks BLIS for the same count in each call (BLIS's OpenMP threads, or its
+ *   serial build on one thread).
  *
  * Determinism
  * Float sums in another order give other bits, and OpenBLAS orders a
@@ -68,7 +70,10 @@
  *   or OpenBLAS version may change the last bits of every product; another
  *   W or rank count sums the gradient in another order. The naive kernels
  *   depend on neither core type nor OpenBLAS threads (but still on W and the
- *   rank count).
+ *   rank count). So may another kernel set or BLIS_ARCH_TYPE (the blis set).
+ * - So a plan (bp_plan: kernel set x workers x BLAS threads) fixes the
+ *   rounding, and a plan chosen by measurement (bp_plan_measure) depends on
+ *   the machine and its load: fix the plan for bitwise-repeatable runs.
  * - Prediction with BP_INFERENCE_BATCH (the default of the library): a
  *   row's outputs depend, in the last bits, on the batch it is computed in
  *   (its size and the row's position), on the core type and on the OpenBLAS
@@ -197,7 +202,8 @@ typedef enum bp_struct_id {
     BP_STRUCT_REGRESSION_METRICS = 11,
     BP_STRUCT_PARALLELISM = 12,
     BP_STRUCT_PREPROCESSING = 13,
-    BP_STRUCT_SCHEMA = 14
+    BP_STRUCT_SCHEMA = 14,
+    BP_STRUCT_PLAN = 15
 } bp_struct_id;
 
 /* The size in bytes of the struct `which` in the library actually linked:
@@ -227,7 +233,8 @@ BP_API size_t bp_struct_size(bp_struct_id which);
     X(ENONFINITE, -9, "a cost or a value is NaN or infinite")                                      \
     X(ECANCELED, -10, "stopped by the caller's callback")                                          \
     X(EPEER, -11, "another participant of a distributed run failed")                               \
-    X(ECOMM, -12, "communication between the participants of a run failed")
+    X(ECOMM, -12, "communication between the participants of a run failed")                        \
+    X(ENOTSUP, -13, "not available in this build or on this machine")
 
 typedef enum bp_error {
 #define BP_ERROR_ENUM_(name, value, text) BP_##name = value,
@@ -274,12 +281,42 @@ typedef enum bp_activation {
 #define BP_LEAKY_RELU_SLOPE 0.01f
 
 /* Which implementation computes the three matrix products of each layer.
- * Both compute the same function; the naive loops are the reference the
- * OpenBLAS kernels are tested and benchmarked against. */
+ * All compute the same function, to float rounding; the naive loops are the
+ * reference the BLAS kernels are tested and benchmarked against. */
 typedef enum bp_kernels {
     BP_KERNELS_OPENBLAS = 0, /* cblas_sgemv/sger for one example, sgemm for a batch */
-    BP_KERNELS_NAIVE = 1     /* plain loops, no BLAS */
+    BP_KERNELS_NAIVE = 1,    /* plain loops, no BLAS */
+    /* BLIS's typed API (bli_sgemv/sger/sgemm), whose "sup" kernels multiply
+     * small and skinny matrices without packing them: faster than OpenBLAS
+     * at batches of about 32 to 128 on some CPUs. Optional: the library
+     * loads libblis.so.4 (Debian's libblis4) when a network first asks for
+     * it, with its symbols kept to itself, so the openblas set's cblas_*
+     * stay OpenBLAS's. Unavailable in a build without BLIS (meson
+     * -Dblis=disabled) or where libblis.so.4 cannot be loaded:
+     * bp_kernels_available says, and the functions taking a kernel set
+     * return BP_ENOTSUP. BLIS chooses its kernels from the CPU, or from the
+     * environment variable BLIS_ARCH_TYPE (an id: 0 skx, 3 haswell, 6 zen3,
+     * ...); BLIS 0.9 runs its slow "generic" kernels on CPUs newer than it
+     * knows (bp_kernels_core names the choice). */
+    BP_KERNELS_BLIS = 2
 } bp_kernels;
+
+/* 1 when the kernel set can be used in this process (openblas and naive
+ * always; blis when the library was built with it and libblis.so.4
+ * loads), else 0, also for a value that names no kernel set. The first call
+ * for BP_KERNELS_BLIS loads BLIS. Thread-safe. */
+BP_API int bp_kernels_available(bp_kernels kernels);
+
+/* The kernel set's name as the command line spells it: "openblas",
+ * "naive", "blis"; NULL for a value that names no kernel set. A static
+ * string. Thread-safe. */
+BP_API const char *bp_kernels_name(bp_kernels kernels);
+
+/* The CPU kernels the set runs: OpenBLAS's core (bp_blas_core()), BLIS's
+ * sub-configuration ("zen3", "skx", "haswell", "generic"...), "loops" for
+ * the naive set; "unavailable" for blis when it is not, "unknown" for a
+ * value that names no kernel set. A static string. Thread-safe. */
+BP_API const char *bp_kernels_core(bp_kernels kernels);
 
 /* A network of dense layers: parameters, gradients and the workspace of the
  * forward and backward passes. Opaque. */
@@ -293,7 +330,7 @@ typedef struct bp_net bp_net;
  *                number of neurons of layer l. Each at least 1 and at most
  *                INT_MAX (the BLAS index type).
  *   activations  L activations: activations[l - 1] is layer l's.
- *   kernels      BP_KERNELS_OPENBLAS or BP_KERNELS_NAIVE.
+ *   kernels      BP_KERNELS_OPENBLAS, BP_KERNELS_NAIVE or BP_KERNELS_BLIS.
  *   seed         seeds the network's own random generator. Weights and biases
  *                are drawn uniformly from [-1/sqrt(n_(l-1)), 1/sqrt(n_(l-1))]
  *                (PyTorch's default for a dense layer). The same seed and
@@ -306,7 +343,8 @@ typedef struct bp_net bp_net;
  *
  * Returns BP_OK; BP_EINVAL for a NULL pointer, n_layers == 0, a size of 0 or
  * over INT_MAX, an unknown activation or kernel set, or BP_ACT_SOFTMAX in a
- * layer other than the last; BP_EOVERFLOW when the
+ * layer other than the last; BP_ENOTSUP for a kernel set that is not
+ * available (bp_kernels_available); BP_EOVERFLOW when the
  * parameter count in bytes overflows size_t; BP_ENOMEM. */
 BP_API int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
                          const bp_activation *activations, bp_kernels kernels, uint64_t seed);
@@ -416,6 +454,17 @@ BP_API int bp_net_set_loss(bp_net *net, bp_loss loss);
 
 /* The network's cost function; BP_LOSS_QUADRATIC for a NULL net. */
 BP_API bp_loss bp_net_loss(const bp_net *net);
+
+/* Switches the kernel set that computes the network's products from now on
+ * (a plan does: bp_plan_measure). The parameters are kept; results
+ * change in the last bits (see Determinism). A worker pool of the network
+ * follows at its next call. Not while another call uses the network.
+ * Returns BP_OK; BP_EINVAL (NULL net, unknown set); BP_ENOTSUP (a set that
+ * is not available). */
+BP_API int bp_net_set_kernels(bp_net *net, bp_kernels kernels);
+
+/* The network's kernel set; BP_KERNELS_OPENBLAS for a NULL net. */
+BP_API bp_kernels bp_net_kernels(const bp_net *net);
 
 /* The forward pass and the batch cost C (the mean over the n examples of
  * C_0), without the backward pass: for evaluation. Leaves the gradient block
@@ -1385,6 +1434,85 @@ typedef struct bp_parallelism {
  * Returns BP_OK; BP_EINVAL for a NULL pointer or batch == 0. Thread-safe. */
 BP_API int bp_parallelism_auto(const bp_net *net, size_t batch, size_t cores, bp_parallelism *out);
 
+/* A plan: how to run one network's training steps. A kernel set, and W
+ * workers each running its BLAS on blas_threads threads (W x blas_threads
+ * <= cores). Written "KERNELS:WxT", as in "blis:2x1" (bp_plan_format,
+ * bp_plan_parse). */
+typedef struct bp_plan {
+    bp_kernels kernels;  /* for bp_net_set_kernels */
+    int32_t measured;    /* candidates bp_plan_measure timed; 0 for a rule's or a text's plan */
+    size_t workers;      /* for bp_train_options.workers */
+    int blas_threads;    /* for bp_blas_set_threads; 1 when workers > 1 */
+    size_t cores;        /* the cores the plan was made for */
+    double step_seconds; /* the plan's median seconds per training step as timed; 0 if not */
+    /* Reserved for fields of later versions; the functions that write a
+     * plan write it (zeros). See the ABI policy. */
+    uint64_t reserved[4];
+} bp_plan;
+
+/* Chooses a plan by measurement, as FFTW's planner does: times net's own
+ * training step as bp_train takes it (one worker: bp_net_gradient then
+ * bp_optimizer_step; more: bp_workers_train_step), with the optimizer
+ * `config` describes, on a made-up batch of `batch` examples, under each
+ * candidate and returns the fastest by median step
+ * time. The candidates: each available kernel set (openblas, blis; see
+ * bp_kernels_available) on 1 worker x 1 thread, and on W workers x
+ * (cores / W) threads for W = 1 .. cores. Each is timed in two rounds
+ * taken in turns, for its share of the budget or 25 steps a round,
+ * whichever comes first. When one step of the first candidate shows that
+ * every candidate cannot run twice within the budget, no more is timed and
+ * the plan is bp_parallelism_auto's (measured = 0).
+ *   net             the network; left as it was found: its parameters are
+ *                   restored bitwise, its kernel set, gradient hook and the
+ *                   BLAS thread count put back, its gradient block zeroed.
+ *                   Its workspace grows to `batch` if it is smaller.
+ *   config          the optimizer training will step with (its kind decides
+ *                   how long a step over the parameters takes, in one
+ *                   thread or in the workers' slices); NULL: Adam's
+ *                   defaults (bp_optimizer_config_default). Only read.
+ *   batch           1 to INT_MAX: the batch (this process's share of it)
+ *                   the plan is for.
+ *   cores           the cores to plan for; 0: the CPUs this process may run on.
+ *   budget_seconds  about the most the timing takes; 0 for 0.3 s. A caller
+ *                   who knows the run's length may give more (2% of it),
+ *                   which helps large networks. At most 3600.
+ *   out             [out] the plan: apply it with bp_plan_apply and
+ *                   bp_train_options.workers.
+ * The choice depends on the machine and on its load while timing: two
+ * runs may choose differently, and a different plan changes float rounding
+ * (see Determinism). For bitwise-reproducible runs, fix the plan
+ * (bp_plan_parse). Allocates (a batch, an optimizer, pools) and
+ * starts threads while it runs; frees and joins them before returning.
+ * Not while another thread uses the library (it sets the BLAS threads).
+ * Returns BP_OK; BP_EINVAL (NULL pointer, batch out of range, a budget
+ * out of range, a config bp_optimizer_create refuses); BP_ENOMEM; BP_ENONFINITE when a timed step
+ * is not finite (parameters that are already NaN). */
+BP_API int bp_plan_measure(bp_net *net, const bp_optimizer_config *config, size_t batch,
+                           size_t cores, double budget_seconds, bp_plan *out);
+
+/* Reads a plan from text: "KERNELS" or "KERNELS:WxT", where KERNELS is
+ * openblas, blis or naive and W x T workers x BLAS threads ("blis:2x1",
+ * "openblas:1x2"); one of W and T must be 1. Without ":WxT" the workers
+ * and threads are bp_parallelism_auto's for net, batch and cores.
+ *   out  [out] the plan (measured and step_seconds 0).
+ * Returns BP_OK; BP_EINVAL (NULL pointer, text that is not a plan, batch
+ * 0); BP_ENOTSUP (a kernel set that is not available). Thread-safe. */
+BP_API int bp_plan_parse(const char *spec, const bp_net *net, size_t batch, size_t cores,
+                         bp_plan *out);
+
+/* Writes plan as "KERNELS:WxT" ("openblas:2x1") into buffer of `size`
+ * bytes, NUL-terminated; 32 bytes always suffice.
+ * Returns BP_OK; BP_EINVAL (NULL pointer, unknown kernel set); BP_ERANGE
+ * when the text does not fit. Thread-safe. */
+BP_API int bp_plan_format(const bp_plan *plan, char *buffer, size_t size);
+
+/* Applies a plan to net: its kernel set (bp_net_set_kernels) and the BLAS
+ * threads (bp_blas_set_threads, process-wide). The workers are the
+ * caller's to pass on (bp_train_options.workers, bp_workers_create).
+ * Returns BP_OK; BP_EINVAL (NULL pointer, 0 workers or threads);
+ * BP_ENOTSUP (a kernel set that is not available). */
+BP_API int bp_plan_apply(bp_net *net, const bp_plan *plan);
+
 /* bp_workers_gradient then bp_workers_step, in one wake-up of the workers:
  * each worker steps its slice of the parameters right after summing it
  * (while it is in its cache), once every slice of the sum is known to be
@@ -1548,7 +1676,8 @@ BP_API int bp_net_load_memory(bp_net **out, const void *data, size_t size, bp_ke
 /* ------------------------------------------------------------------------ */
 
 /* Sets the number of threads OpenBLAS uses inside each product, for the
- * whole process (OpenBLAS's setting is global). Use 1 when the caller runs
+ * whole process (OpenBLAS's setting is global), and the number each BLIS
+ * call of the blis kernel set asks for (BLIS's own default is not read). Use 1 when the caller runs
  * several threads of its own. OpenBLAS caps the number at the maximum it was
  * built for (64 in Debian's build), not at the number of cores: more threads
  * than cores only slow it down. Matrix products (sgemm) under 2^20

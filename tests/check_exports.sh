@@ -33,6 +33,19 @@ if [ -n "$forbidden" ]; then
     echo "imports functions a library must not call:"; echo "$forbidden"; status=1
 fi
 
+# BLIS (the blis kernel set) is loaded at run time with its symbols kept
+# local (src/core/kernels_blis.c): never a link dependency, whose cblas_*
+# could take over the openblas set's calls, and no bli_* bound by name.
+blis_imports=$(printf '%s\n' "$imported" | grep -E '^bli_' || true)
+if [ -n "$blis_imports" ]; then
+    echo "libbackprop imports BLIS symbols:"; echo "$blis_imports"; status=1
+fi
+if readelf -d "$lib" | grep NEEDED | grep -qi blis; then
+    echo "libbackprop needs a BLIS library:"; readelf -d "$lib" | grep NEEDED; status=1
+fi
+needed_blas=$(readelf -d "$lib" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | grep -E 'blas' || true)
+[ "$needed_blas" = "libopenblas.so.0" ] || { echo "BLAS libraries needed: '$needed_blas', want libopenblas.so.0 only"; status=1; }
+
 # libbackprop.so.0 stays free of MPI: no MPI symbol, no MPI library needed.
 mpi_imports=$(printf '%s\n' "$imported" | grep -E '^(P?MPI_|ompi_|MPIR_|MPID_)' || true)
 if [ -n "$mpi_imports" ]; then
@@ -54,5 +67,5 @@ fi
 soname=$(readelf -d "$lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 [ "$soname" = "libbackprop.so.0" ] || { echo "SONAME is '$soname', not libbackprop.so.0"; status=1; }
 
-[ $status -eq 0 ] && echo "exports: $(printf '%s\n' "$exported" | wc -l) bp_* symbols; imports sgemv, sger, sgemm; SONAME $soname; no MPI${mpi_lib:+; libbackprop-mpi exports only bp_mpi_*}"
+[ $status -eq 0 ] && echo "exports: $(printf '%s\n' "$exported" | wc -l) bp_* symbols; imports sgemv, sger, sgemm from OpenBLAS alone, no BLIS; SONAME $soname; no MPI${mpi_lib:+; libbackprop-mpi exports only bp_mpi_*}"
 exit $status

@@ -61,6 +61,7 @@ static const layout layouts[] = {
     RESERVED(BP_STRUCT_PARALLELISM, bp_parallelism, 56),
     RESERVED(BP_STRUCT_PREPROCESSING, bp_preprocessing, 184),
     RESERVED(BP_STRUCT_SCHEMA, bp_schema, 64),
+    RESERVED(BP_STRUCT_PLAN, bp_plan, 72),
 };
 enum { STRUCTS = sizeof layouts / sizeof layouts[0] };
 
@@ -425,6 +426,13 @@ Test(reserved, the_library_writes_zeros_into_what_it_fills) {
     SPOILED(fitted);
     cr_assert_eq(bp_net_layer(f.net, 1, &layer), BP_OK);
     cr_assert_eq(bp_parallelism_auto(f.net, 8, 2, &parallelism), BP_OK);
+    bp_plan parsed, measured;
+    SPOILED(parsed);
+    SPOILED(measured);
+    cr_assert_eq(bp_plan_parse("openblas:2x1", f.net, 8, 2, &parsed), BP_OK);
+    cr_assert_eq(bp_plan_measure(f.net, NULL, 8, 2, 0.02, &measured), BP_OK);
+    RESERVED_IS_ZERO(parsed);
+    RESERVED_IS_ZERO(measured);
     cr_assert_eq(bp_evaluate_regression(f.net, &f.regression, NULL, &metrics), BP_OK);
     cr_assert_eq(bp_dataset_load_csv_memory(&loaded, csv_text, sizeof csv_text - 1, 0), BP_OK);
     const char *labels[] = {"b", "a"};

@@ -335,9 +335,9 @@ static int create_size_max_size(fixture *f) {
     const size_t s[] = {SIZE_MAX, HID, OUT};
     return create(2, s, activations, BP_KERNELS_NAIVE);
 }
-static int create_kernels_2(fixture *f) {
+static int create_kernels_3(fixture *f) {
     (void)f;
-    return create(2, sizes, activations, (bp_kernels)2);
+    return create(2, sizes, activations, (bp_kernels)3);
 }
 static int create_kernels_negative(fixture *f) {
     (void)f;
@@ -1529,9 +1529,9 @@ static int load_null_path(fixture *f) {
     (void)f;
     return load(NULL, BP_KERNELS_OPENBLAS);
 }
-static int load_kernels_2(fixture *f) {
+static int load_kernels_3(fixture *f) {
     (void)f;
-    return load(model_path, (bp_kernels)2);
+    return load(model_path, (bp_kernels)3);
 }
 static int load_kernels_negative(fixture *f) {
     (void)f;
@@ -1583,9 +1583,9 @@ static int load_memory_truncated(fixture *f) {
     (void)f;
     return load_memory(model_blob.data, model_blob.size - 1, BP_KERNELS_NAIVE);
 }
-static int load_memory_kernels_2(fixture *f) {
+static int load_memory_kernels_3(fixture *f) {
     (void)f;
-    return load_memory(model_blob.data, model_blob.size, (bp_kernels)2);
+    return load_memory(model_blob.data, model_blob.size, (bp_kernels)3);
 }
 static int load_memory_optimizer_file(fixture *f) {
     (void)f;
@@ -1724,6 +1724,84 @@ static int core_named(fixture *f) {
     (void)f;
     const char *core = bp_blas_core();
     return documented(core != NULL && core[0] != '\0');
+}
+
+/* ---- kernel sets and plans ---- */
+
+static int kernels_3_unavailable(fixture *f) {
+    (void)f;
+    return documented(bp_kernels_available((bp_kernels)3) == 0 &&
+                      bp_kernels_available((bp_kernels)-1) == 0 &&
+                      bp_kernels_available(BP_KERNELS_OPENBLAS) == 1);
+}
+static int kernels_3_unnamed(fixture *f) {
+    (void)f;
+    return documented(bp_kernels_name((bp_kernels)3) == NULL &&
+                      strcmp(bp_kernels_name(BP_KERNELS_BLIS), "blis") == 0);
+}
+static int kernels_3_core_unknown(fixture *f) {
+    (void)f;
+    return documented(strcmp(bp_kernels_core((bp_kernels)3), "unknown") == 0);
+}
+static int set_kernels_null(fixture *f) {
+    (void)f;
+    return bp_net_set_kernels(NULL, BP_KERNELS_NAIVE);
+}
+static int set_kernels_3(fixture *f) {
+    const int rc = bp_net_set_kernels(f->net, (bp_kernels)3);
+    return rc != BP_OK && bp_net_kernels(f->net) != BP_KERNELS_OPENBLAS ? NOT_AS_DOCUMENTED : rc;
+}
+static int net_kernels_null(fixture *f) {
+    (void)f;
+    return documented(bp_net_kernels(NULL) == BP_KERNELS_OPENBLAS);
+}
+static int plan_measure_null_net(fixture *f) {
+    (void)f;
+    bp_plan p;
+    return bp_plan_measure(NULL, NULL, 8, 2, 0.01, &p);
+}
+static int plan_measure_null_out(fixture *f) {
+    return bp_plan_measure(f->net, NULL, 8, 2, 0.01, NULL);
+}
+static int plan_measure_batch_0(fixture *f) {
+    bp_plan p;
+    return bp_plan_measure(f->net, NULL, 0, 2, 0.01, &p);
+}
+static int plan_measure_budget_negative(fixture *f) {
+    bp_plan p;
+    return bp_plan_measure(f->net, NULL, 8, 2, -0.5, &p);
+}
+static int plan_parse_null_spec(fixture *f) {
+    bp_plan p;
+    return bp_plan_parse(NULL, f->net, 8, 2, &p);
+}
+static int plan_parse_unknown_set(fixture *f) {
+    bp_plan p;
+    return bp_plan_parse("mkl:1x1", f->net, 8, 2, &p);
+}
+static int plan_parse_two_by_two(fixture *f) {
+    bp_plan p;
+    return bp_plan_parse("openblas:2x2", f->net, 8, 2, &p);
+}
+static int plan_format_null_plan(fixture *f) {
+    (void)f;
+    char text[32];
+    return bp_plan_format(NULL, text, sizeof text);
+}
+static int plan_format_small(fixture *f) {
+    (void)f;
+    char text[4];
+    const bp_plan p = {.kernels = BP_KERNELS_OPENBLAS, .workers = 1, .blas_threads = 1};
+    return bp_plan_format(&p, text, sizeof text);
+}
+static int plan_apply_null_net(fixture *f) {
+    (void)f;
+    const bp_plan p = {.kernels = BP_KERNELS_OPENBLAS, .workers = 1, .blas_threads = 1};
+    return bp_plan_apply(NULL, &p);
+}
+static int plan_apply_zero_workers(fixture *f) {
+    const bp_plan p = {.kernels = BP_KERNELS_OPENBLAS, .workers = 0, .blas_threads = 1};
+    return bp_plan_apply(f->net, &p);
 }
 
 /* ---- per-feature scaler, labels, regression, prediction ---- */
@@ -1950,7 +2028,7 @@ static const bad_case cases[] = {
     BAD(bp_net_create, "no outputs", create_zero_outputs, BP_EINVAL, "sizes[2]"),
     BAD(bp_net_create, "size INT_MAX + 1", create_size_over_int_max, BP_EINVAL, "sizes[1]"),
     BAD(bp_net_create, "size SIZE_MAX", create_size_max_size, BP_EINVAL, "sizes[0]"),
-    BAD(bp_net_create, "kernels 2", create_kernels_2, BP_EINVAL, "kernel"),
+    BAD(bp_net_create, "kernels 3", create_kernels_3, BP_EINVAL, "kernel"),
     BAD(bp_net_create, "kernels -1", create_kernels_negative, BP_EINVAL, "kernel"),
     BAD(bp_net_create, "activation 6", create_activation_6, BP_EINVAL, "activations[1]"),
     BAD(bp_net_create, "activation -1", create_activation_negative, BP_EINVAL, "activations[0]"),
@@ -2441,7 +2519,7 @@ static const bad_case cases[] = {
 
     BAD(bp_net_load, "NULL out", load_null_out, BP_EINVAL, "out"),
     BAD(bp_net_load, "NULL path", load_null_path, BP_EINVAL, "path"),
-    BAD(bp_net_load, "kernels 2", load_kernels_2, BP_EINVAL, "kernel"),
+    BAD(bp_net_load, "kernels 3", load_kernels_3, BP_EINVAL, "kernel"),
     BAD(bp_net_load, "kernels -1", load_kernels_negative, BP_EINVAL, "kernel"),
     BAD(bp_net_load, "empty path", load_empty_path, BP_EIO, NULL),
     BAD(bp_net_load, "missing file", load_missing, BP_EIO, "missing"),
@@ -2455,7 +2533,7 @@ static const bad_case cases[] = {
     BAD(bp_net_load_memory, "NULL data of 0 bytes", load_memory_nothing, BP_EFORMAT, "<memory>"),
     BAD(bp_net_load_memory, "0 bytes", load_memory_empty, BP_EFORMAT, "<memory>"),
     BAD(bp_net_load_memory, "one byte short", load_memory_truncated, BP_EFORMAT, NULL),
-    BAD(bp_net_load_memory, "kernels 2", load_memory_kernels_2, BP_EINVAL, "kernel"),
+    BAD(bp_net_load_memory, "kernels 3", load_memory_kernels_3, BP_EINVAL, "kernel"),
     BAD(bp_net_load_memory, "an optimizer file", load_memory_optimizer_file, BP_EFORMAT, NULL),
 
     BAD(bp_blas_set_threads, "0", threads_zero, BP_EINVAL, "0"),
@@ -2465,6 +2543,24 @@ static const bad_case cases[] = {
     CASE(bp_blas_set_threads, "1, then reported", NULL, threads_one, BP_OK, NULL, KEEP_ALL),
     DOC(bp_blas_threads, "at least 1", threads_positive),
     DOC(bp_blas_core, "a name", core_named),
+
+    DOC(bp_kernels_available, "0 for kernels 3", kernels_3_unavailable),
+    DOC(bp_kernels_name, "NULL for kernels 3", kernels_3_unnamed),
+    DOC(bp_kernels_core, "unknown for kernels 3", kernels_3_core_unknown),
+    BAD(bp_net_set_kernels, "NULL net", set_kernels_null, BP_EINVAL, "net"),
+    BAD(bp_net_set_kernels, "kernels 3", set_kernels_3, BP_EINVAL, "kernel"),
+    DOC(bp_net_kernels, "openblas for NULL", net_kernels_null),
+    BAD(bp_plan_measure, "NULL net", plan_measure_null_net, BP_EINVAL, "net"),
+    BAD(bp_plan_measure, "NULL out", plan_measure_null_out, BP_EINVAL, "out"),
+    BAD(bp_plan_measure, "batch 0", plan_measure_batch_0, BP_EINVAL, "batch"),
+    BAD(bp_plan_measure, "budget -0.5", plan_measure_budget_negative, BP_EINVAL, "budget"),
+    BAD(bp_plan_parse, "NULL spec", plan_parse_null_spec, BP_EINVAL, "spec"),
+    BAD(bp_plan_parse, "mkl:1x1", plan_parse_unknown_set, BP_EINVAL, "kernel set"),
+    BAD(bp_plan_parse, "openblas:2x2", plan_parse_two_by_two, BP_EINVAL, "one BLAS thread"),
+    BAD(bp_plan_format, "NULL plan", plan_format_null_plan, BP_EINVAL, "plan"),
+    BAD(bp_plan_format, "4 bytes", plan_format_small, BP_ERANGE, "buffer"),
+    BAD(bp_plan_apply, "NULL net", plan_apply_null_net, BP_EINVAL, "net"),
+    BAD(bp_plan_apply, "0 workers", plan_apply_zero_workers, BP_EINVAL, "0 workers"),
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 

@@ -35,8 +35,8 @@ static void check_batch_mean(const ref_case *c, bp_kernels kernels, size_t n, ui
     size_t n_in = c->sizes[0];
     size_t n_out = c->sizes[c->n_layers];
     char what[160];
-    snprintf(what, sizeof what, "%s kernels, %zu layers, batch %zu",
-             kernels == BP_KERNELS_OPENBLAS ? "OpenBLAS" : "naive", c->n_layers, n);
+    snprintf(what, sizeof what, "%s kernels, %zu layers, batch %zu", bp_kernels_name(kernels),
+             c->n_layers, n);
 
     bp_net *net = NULL;
     int rc = bp_net_create(&net, c->n_layers, c->sizes, c->acts, kernels, seed);
@@ -114,3 +114,9 @@ Test(batch, mean_of_9_naive) { check_all(BP_KERNELS_NAIVE, 9); }
 Test(batch, mean_of_40_openblas) { check_all(BP_KERNELS_OPENBLAS, 40); }
 
 Test(batch, mean_of_40_naive) { check_all(BP_KERNELS_NAIVE, 40); }
+
+#ifdef BP_TEST_HAVE_BLIS
+Test(batch, mean_of_9_blis) { check_all(BP_KERNELS_BLIS, 9); }
+
+Test(batch, mean_of_40_blis) { check_all(BP_KERNELS_BLIS, 40); }
+#endif

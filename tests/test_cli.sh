@@ -130,12 +130,22 @@ grep -qE '^epoch 2/2 ' "$dir/train.out" || fail "train printed no epoch 2 line"
 grep -q '^network 8-16-3 ' "$dir/train.out" || fail "train's header does not show the network"
 train_accuracy=$(sed -n 's/^test accuracy: //p' "$dir/train.out")
 
-# Workers: the choice is printed; two workers train; bad combinations are
-# usage errors.
-check 0 'kernels: OpenBLAS, core [^;]+; 2 workers x 1 OpenBLAS thread$' train_idx \
+# Workers and plans: the choice is printed; two workers train; a timed plan
+# by default, a fixed one as --plan says; bad combinations are usage errors.
+check 0 'kernels: OpenBLAS, core [^;]+; 2 workers x 1 BLAS thread$' train_idx \
     --layers 8,16,3 --epochs 1 --batch 16 --seed 3 --workers 2
-check 0 'kernels: OpenBLAS, core [^;]+; [0-9]+ workers? x [0-9]+ OpenBLAS threads? \(auto' \
+check 0 '^plan: (openblas|blis):[0-9]+x[0-9]+, auto: the fastest of [0-9]+ timed' \
     train_idx --layers 8,16,3 --epochs 1 --batch 16 --seed 3
+check 0 '^plan: (openblas|blis):[0-9]+x[0-9]+, auto: the fastest of [0-9]+ timed' \
+    train_idx --layers 8,16,3 --epochs 1 --batch 16 --seed 3 --plan auto
+check 0 '^plan: openblas:2x1, as --plan said$' \
+    train_idx --layers 8,16,3 --epochs 1 --batch 16 --seed 3 --plan openblas:2x1
+check 0 '^kernels: naive loops$' \
+    train_idx --layers 8,16,3 --epochs 1 --batch 16 --seed 3 --plan naive:1x1
+check 2 "invalid --plan: .*'gpu:1x1'" train_idx --layers 8,16,3 --plan gpu:1x1
+check 2 "invalid --plan: .*'openblas:2x2'" train_idx --layers 8,16,3 --plan openblas:2x2
+check 2 'does not go with --kernels, --workers or --threads' train_idx --layers 8,16,3 \
+    --plan auto --threads 1
 check 2 "invalid --workers 'none'" train_idx --layers 8,16,3 --workers none
 check 2 "invalid --workers '0'" train_idx --layers 8,16,3 --workers 0
 check 2 'does not go with --workers 2' train_idx --layers 8,16,3 --workers 2 --threads 2
@@ -146,6 +156,12 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 epochs = m["epochs"]
 assert len(epochs) == 2, f"{len(epochs)} epochs"
+# --threads 1 alone: the openblas set, the rule's workers (1 at batch 16 is
+# not promised), 1 thread; nothing timed.
+plan = m["plan"]
+assert plan["kernels"] == "openblas" and plan["blas_threads"] == 1, plan
+assert plan["measured"] == 0 and plan["step_seconds"] == 0, plan
+assert plan["spec"] == f'openblas:{plan["workers"]}x1', plan
 keys = {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"}
 for i, e in enumerate(epochs, 1):
     assert set(e) == keys, f"keys {sorted(e)}"

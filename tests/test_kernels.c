@@ -1,16 +1,21 @@
 /*
- * test_kernels.c - the OpenBLAS kernels against the naive ones.
+ * test_kernels.c - the OpenBLAS and BLIS kernels against the naive ones.
  *
  * Two networks with the same sizes, activations and seed (hence the same
  * parameters), one per kernel set, must give the same outputs, cost,
  * gradient and step, up to float rounding. Batch 1 takes the sgemv/sger
- * path, larger batches the sgemm path.
+ * path, larger batches the sgemm path. The BLIS set is compared whenever
+ * the build has it (BP_TEST_HAVE_BLIS, from tests/meson.build): there it
+ * must also be available, or the test fails.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <backprop.h>
 
@@ -45,6 +50,16 @@ static const shape shapes[] = {
 /* Batch 1 after a larger one: a path that accumulates into the gradient block
  * instead of overwriting it shows. */
 static const size_t batches[] = {7, 1, MAX_BATCH};
+
+/* The BLAS kernel sets this build must have, each compared with the naive
+ * loops in every test. */
+static const bp_kernels blas_sets[] = {
+    BP_KERNELS_OPENBLAS,
+#ifdef BP_TEST_HAVE_BLIS
+    BP_KERNELS_BLIS,
+#endif
+};
+#define N_BLAS_SETS (sizeof blas_sets / sizeof blas_sets[0])
 
 static bp_net *make_net(const ref_arch *arch, bp_kernels kernels, uint64_t seed) {
     bp_net *net = NULL;
@@ -93,11 +108,12 @@ static void draw_batch(const ref_arch *arch, const double *params, size_t n, uin
     free(zero);
 }
 
-static void compare_kernels(const ref_arch *arch, uint64_t seed) {
+static void compare_kernels(const ref_arch *arch, uint64_t seed, bp_kernels set) {
+    const char *set_name = bp_kernels_name(set);
     size_t n_params = ref_num_params(arch);
     size_t n_in = arch->sizes[0];
     size_t n_out = arch->sizes[arch->n_layers];
-    bp_net *blas = make_net(arch, BP_KERNELS_OPENBLAS, seed);
+    bp_net *blas = make_net(arch, set, seed);
     bp_net *naive = make_net(arch, BP_KERNELS_NAIVE, seed);
     float *pb = NULL, *pn = NULL;
     same_params(blas, naive, arch, &pb, &pn);
@@ -110,7 +126,7 @@ static void compare_kernels(const ref_arch *arch, uint64_t seed) {
     for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
         size_t n = batches[b];
         char what[160];
-        snprintf(what, sizeof what, "%zu layers, %zu inputs, %zu outputs, batch %zu",
+        snprintf(what, sizeof what, "%s: %zu layers, %zu inputs, %zu outputs, batch %zu", set_name,
                  arch->n_layers, n_in, n_out, n);
         draw_batch(arch, params, n, seed * 100 + n, x, y);
 
@@ -126,7 +142,7 @@ static void compare_kernels(const ref_arch *arch, uint64_t seed) {
         ref_diff d = ref_diff_ff(ob, on, n * n_out);
         d.scale = fmax(d.scale, 1.0);
         char label[256];
-        snprintf(label, sizeof label, "outputs, OpenBLAS vs naive, %s", what);
+        snprintf(label, sizeof label, "outputs, BLAS vs naive, %s", what);
         REF_ASSERT_CLOSE(d, TOL, label);
 
         float cb = NAN, cn = NAN;
@@ -137,7 +153,7 @@ static void compare_kernels(const ref_arch *arch, uint64_t seed) {
         /* Likewise (a - y)^2 for a close to y: floor the cost's scale at 1. */
         d = ref_diff_ff(&cb, &cn, 1);
         d.scale = fmax(d.scale, 1.0);
-        snprintf(label, sizeof label, "cost, OpenBLAS vs naive, %s", what);
+        snprintf(label, sizeof label, "cost, BLAS vs naive, %s", what);
         REF_ASSERT_CLOSE(d, TOL, label);
 
         float *gb = NULL, *gn = NULL;
@@ -146,7 +162,7 @@ static void compare_kernels(const ref_arch *arch, uint64_t seed) {
         rc = bp_net_grads(naive, &gn, NULL);
         cr_assert_eq(rc, BP_OK, "%s", bp_errmsg());
         d = ref_diff_layers_ff(gb, gn, arch);
-        snprintf(label, sizeof label, "gradient, OpenBLAS vs naive, %s", what);
+        snprintf(label, sizeof label, "gradient, BLAS vs naive, %s", what);
         /* An all-zero gradient on both sides would compare equal vacuously. */
         cr_assert_gt(ref_diff_ff(gb, gn, n_params).scale, 1e-6, "%s: the gradient is zero", label);
         REF_ASSERT_CLOSE(d, TOL, label);
@@ -167,7 +183,8 @@ static void compare_all_shapes(bp_activation act) {
             acts[l] = act;
         }
         ref_arch arch = {shapes[s].n_layers, shapes[s].sizes, acts};
-        compare_kernels(&arch, 31 * (uint64_t)act + s + 1);
+        for (size_t k = 0; k < N_BLAS_SETS; k++)
+            compare_kernels(&arch, 31 * (uint64_t)act + s + 1, blas_sets[k]);
     }
 }
 
@@ -191,19 +208,20 @@ Test(kernels, mixed_activations) {
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         ref_arch arch = {shapes[s].n_layers, shapes[s].sizes, mixes[s]};
-        compare_kernels(&arch, 500 + s);
+        for (size_t k = 0; k < N_BLAS_SETS; k++)
+            compare_kernels(&arch, 500 + s, blas_sets[k]);
     }
 }
 
 /* One bp_net_step after a batch gradient: both networks must move to the
  * same parameters, and those must be theta - lr * gradient. */
-Test(kernels, step) {
+static void check_step(bp_kernels set) {
     static const bp_activation acts[] = {BP_ACT_TANH, BP_ACT_SIGMOID, BP_ACT_LEAKY_RELU};
     const float lr = 0.25f;
     ref_arch arch = {3, shapes[0].sizes, acts};
     size_t n_params = ref_num_params(&arch);
     size_t n = 7;
-    bp_net *blas = make_net(&arch, BP_KERNELS_OPENBLAS, 77);
+    bp_net *blas = make_net(&arch, set, 77);
     bp_net *naive = make_net(&arch, BP_KERNELS_NAIVE, 77);
     float *pb = NULL, *pn = NULL;
     same_params(blas, naive, &arch, &pb, &pn);
@@ -232,9 +250,13 @@ Test(kernels, step) {
     cr_assert_eq(rc, BP_OK, "%s", bp_errmsg());
 
     ref_diff d = ref_diff_layers_ff(pb, pn, &arch);
-    REF_ASSERT_CLOSE(d, TOL, "parameters after one step, OpenBLAS vs naive");
+    char label[160];
+    snprintf(label, sizeof label, "parameters after one step, %s vs naive", bp_kernels_name(set));
+    REF_ASSERT_CLOSE(d, TOL, label);
     d = ref_diff_layers_fd(pb, want, &arch);
-    REF_ASSERT_CLOSE(d, 1e-6, "parameters after one step, OpenBLAS vs theta - lr * gradient");
+    snprintf(label, sizeof label, "parameters after one step, %s vs theta - lr * gradient",
+             bp_kernels_name(set));
+    REF_ASSERT_CLOSE(d, 1e-6, label);
     /* The step must have moved something, or both could be unchanged. */
     d = ref_diff_fd(pb, params, n_params);
     cr_assert_gt(d.max_abs, 1e-4, "one step with learning rate %g changed no parameter",
@@ -247,3 +269,73 @@ Test(kernels, step) {
     bp_net_destroy(blas);
     bp_net_destroy(naive);
 }
+
+Test(kernels, step) {
+    for (size_t k = 0; k < N_BLAS_SETS; k++)
+        check_step(blas_sets[k]);
+}
+
+/* The BLIS set is there in a build with BLIS, and refused cleanly without. */
+Test(kernels, blis_availability) {
+    bp_net *net = NULL;
+    const size_t sizes[] = {3, 2};
+    const bp_activation act[] = {BP_ACT_IDENTITY};
+    const int rc = bp_net_create(&net, 1, sizes, act, BP_KERNELS_BLIS, 1);
+#ifdef BP_TEST_HAVE_BLIS
+    cr_assert_eq(bp_kernels_available(BP_KERNELS_BLIS), 1, "built with BLIS, but not available");
+    cr_assert_eq(rc, BP_OK, "%s", bp_errmsg());
+    cr_assert_eq(bp_net_kernels(net), BP_KERNELS_BLIS);
+    cr_assert_str_neq(bp_kernels_core(BP_KERNELS_BLIS), "unavailable");
+#else
+    cr_assert_eq(bp_kernels_available(BP_KERNELS_BLIS), 0);
+    cr_assert_eq(rc, BP_ENOTSUP, "bp_net_create gave %d for an unavailable set", rc);
+    cr_assert_null(net);
+    cr_assert_str_eq(bp_kernels_core(BP_KERNELS_BLIS), "unavailable");
+#endif
+    cr_assert_eq(bp_kernels_available((bp_kernels)3), 0);
+    cr_assert_null(bp_kernels_name((bp_kernels)3));
+    bp_net_destroy(net);
+}
+
+#ifdef BP_TEST_HAVE_BLIS
+/* Inputs that end right before a page the process may not read: every
+ * kernel set must read only the caller's n x n_0 floats. BLIS 0.9's sgemm
+ * reads a row past A in Z = A W^T (kernels_blis.c copies the tail for it);
+ * without that this test dies of SIGSEGV, on any sub-configuration that
+ * does so (the zen3 and haswell ones: run with BLIS_ARCH_TYPE=6 or 3). */
+Test(kernels, blis_reads_only_the_inputs) {
+    static const size_t widths[] = {777, 17, 3};
+    static const size_t ns[] = {100, 64, 9, 2};
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+            const size_t in = widths[wi], n = ns[ni];
+            const size_t bytes = n * in * sizeof(float);
+            const size_t pages = (bytes + page - 1) / page + 1;
+            char *map = mmap(NULL, pages * page, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            cr_assert_neq(map, MAP_FAILED);
+            cr_assert_eq(mprotect(map + (pages - 1) * page, page, PROT_NONE), 0);
+            float *x = (float *)(map + (pages - 1) * page - bytes); /* ends at the guard */
+            for (size_t i = 0; i < n * in; i++)
+                x[i] = (float)(i % 11) / 11.0f;
+            const size_t sizes[] = {in, 333, 17};
+            const bp_activation acts[] = {BP_ACT_SIGMOID, BP_ACT_SIGMOID};
+            bp_net *net = NULL;
+            cr_assert_eq(bp_net_create(&net, 2, sizes, acts, BP_KERNELS_BLIS, 3), BP_OK);
+            cr_assert_eq(bp_net_reserve(net, n), BP_OK);
+            float y[100 * 17] = {0};
+            const float *out = NULL;
+            /* Repeated, on 1 and 2 threads: the read past A did not come
+             * with every call (the threads' split of the rows?). */
+            for (int repeat = 0; repeat < 40; repeat++) {
+                cr_assert_eq(bp_blas_set_threads(1 + repeat % 2), BP_OK);
+                cr_assert_eq(bp_net_forward(net, x, n, &out), BP_OK, "%s", bp_errmsg());
+                cr_assert_eq(bp_net_train_step(net, x, y, n, 0.01f, NULL), BP_OK, "%s",
+                             bp_errmsg());
+            }
+            bp_net_destroy(net);
+            munmap(map, pages * page);
+        }
+}
+#endif

@@ -207,8 +207,7 @@ static void check_library(const ref_case *c, bp_kernels kernels, int rewrite, ui
         size_t n = lib_batches[b];
         char what[160];
         snprintf(what, sizeof what, "%s kernels, %zu layers, %s parameters, batch %zu",
-                 kernels == BP_KERNELS_OPENBLAS ? "OpenBLAS" : "naive", c->n_layers,
-                 rewrite ? "rewritten" : "initial", n);
+                 bp_kernels_name(kernels), c->n_layers, rewrite ? "rewritten" : "initial", n);
 
         int found = 0;
         for (uint64_t attempt = 0; attempt < 100 && !found; attempt++) {
@@ -275,3 +274,9 @@ Test(library_vs_reference, initial_params_naive) { check_library_all(BP_KERNELS_
 Test(library_vs_reference, rewritten_params_openblas) { check_library_all(BP_KERNELS_OPENBLAS, 1); }
 
 Test(library_vs_reference, rewritten_params_naive) { check_library_all(BP_KERNELS_NAIVE, 1); }
+
+#ifdef BP_TEST_HAVE_BLIS
+Test(library_vs_reference, initial_params_blis) { check_library_all(BP_KERNELS_BLIS, 0); }
+
+Test(library_vs_reference, rewritten_params_blis) { check_library_all(BP_KERNELS_BLIS, 1); }
+#endif

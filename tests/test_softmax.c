@@ -121,8 +121,7 @@ static void check_library(const softmax_case *c, bp_kernels kernels, size_t n, i
 
     char what[160];
     snprintf(what, sizeof what, "%s, %s kernels, batch %zu, %s targets", c->name,
-             kernels == BP_KERNELS_NAIVE ? "naive" : "OpenBLAS", n,
-             one_hot ? "one-hot" : "weighted");
+             bp_kernels_name(kernels), n, one_hot ? "one-hot" : "weighted");
 
     /* bp_net_cost: same cost, the softmax outputs, and no gradient written. */
     float *g = NULL;
@@ -175,7 +174,13 @@ static void check_library(const softmax_case *c, bp_kernels kernels, size_t n, i
 }
 
 Test(softmax, library_matches_reference) {
-    const bp_kernels sets[] = {BP_KERNELS_OPENBLAS, BP_KERNELS_NAIVE};
+    const bp_kernels sets[] = {
+        BP_KERNELS_OPENBLAS,
+        BP_KERNELS_NAIVE,
+#ifdef BP_TEST_HAVE_BLIS
+        BP_KERNELS_BLIS,
+#endif
+    };
     for (size_t c = 0; c < N_CASES; c++)
         for (size_t k = 0; k < 2; k++)
             for (size_t n = 1; n <= 17; n += 16)

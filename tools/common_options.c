@@ -48,6 +48,7 @@ int take_common_option(const char *command, common_options *o, int option, const
     case OPT_KERNELS:
         if (!parse_name(kernels_names, value, &o->kernels))
             return bad_name(command, "--kernels", value, kernels_names);
+        o->kernels_given = true;
         break;
     case OPT_INFERENCE:
         if (!parse_name(inference_names, value, &o->inference))

@@ -46,7 +46,8 @@ typedef struct common_options {
     const char *label_column; /* CSV: the label's column: N (0-based), last or a header name */
     bool label_column_given;
     size_t batch;
-    int kernels;   /* bp_kernels */
+    int kernels; /* bp_kernels */
+    bool kernels_given;
     int threads;   /* 0: OpenBLAS's own choice */
     int inference; /* bp_inference of predictions and evaluations */
     /* --max-input-bytes: the cap on a loaded set's bytes; 0: the library's

@@ -123,12 +123,24 @@ static int create(metrics *m, const char *text, size_t length) {
     return EXIT_OK;
 }
 
+void metrics_set_plan(metrics *m, const bp_plan *plan) {
+    char spec[32] = "";
+    bp_plan_format(plan, spec, sizeof spec);
+    snprintf(m->plan, sizeof m->plan,
+             "\"plan\": {\"spec\": \"%s\", \"kernels\": \"%s\", \"core\": \"%s\", "
+             "\"workers\": %zu, \"blas_threads\": %d, \"measured\": %d, "
+             "\"step_seconds\": %.9g},\n ",
+             spec, bp_kernels_name(plan->kernels) ? bp_kernels_name(plan->kernels) : "",
+             bp_kernels_core(plan->kernels), plan->workers, plan->blas_threads, (int)plan->measured,
+             plan->step_seconds);
+}
+
 int metrics_add(metrics *m, const bp_epoch_report *epoch, const regression_scores *scores) {
     if (!m->path)
         return EXIT_OK;
     char record[1024];
     if (m->fd < 0) {
-        const int header = snprintf(record, sizeof record, "{\"epochs\": [\n");
+        const int header = snprintf(record, sizeof record, "{%s\"epochs\": [\n", m->plan);
         const size_t length =
             (size_t)header +
             format(record + header, sizeof record - (size_t)header, "", epoch, scores);

@@ -6,12 +6,15 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* {"epochs": [{"epoch", "train_loss", "train_accuracy", "test_loss",
- * "test_accuracy", "seconds"}, ...]}, NaN and infinities written as null;
- * a regression's records also hold "train_mse", "train_mae", "train_r2"
- * and the same of "val" and "test" when those sets are there. */
+/* {"plan": {"spec", "kernels", "core", "workers", "blas_threads",
+ * "measured", "step_seconds"}, "epochs": [{"epoch", "train_loss",
+ * "train_accuracy", "test_loss", "test_accuracy", "seconds"}, ...]}, NaN
+ * and infinities written as null; a regression's records also hold
+ * "train_mse", "train_mae", "train_r2" and the same of "val" and "test"
+ * when those sets are there; "plan" only when metrics_set_plan was called. */
 typedef struct metrics {
     const char *path; /* NULL: no file */
+    char plan[256];   /* the "plan" member and its comma, or "" */
     int fd;           /* the file, open after the first epoch; -1 before */
     off_t tail;       /* where the closing "\n]}\n" starts */
     size_t count;     /* epochs written */
@@ -38,6 +41,10 @@ int metrics_init(metrics *m, const char *path);
  * disk) is undone, leaving the epochs before it. scores: a regression's,
  * or NULL. On failure prints the error and returns EXIT_RUNTIME. */
 int metrics_add(metrics *m, const bp_epoch_report *epoch, const regression_scores *scores);
+
+/* The training's plan (bp_plan_measure's or a fixed one), written with the
+ * first epoch. */
+void metrics_set_plan(metrics *m, const bp_plan *plan);
 
 /* Closes the file. */
 void metrics_free(metrics *m);

@@ -45,6 +45,7 @@ const name_value schedule_names[] = {
 const name_value kernels_names[] = {
     {"openblas", BP_KERNELS_OPENBLAS},
     {"naive", BP_KERNELS_NAIVE},
+    {"blis", BP_KERNELS_BLIS},
     {NULL, 0},
 };
 

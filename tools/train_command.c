@@ -284,15 +284,22 @@ static void print_header(const train_config *c, bp_net *net, const bp_optimizer 
     else
         printf(" and %zu test examples, %zu features, %zu classes\n", test->count, train->features,
                train->classes);
-    if (c->common.kernels == BP_KERNELS_NAIVE)
-        printf("kernels: naive loops\n");
+    const bp_plan *p = &c->plan;
+    char spec[32] = "";
+    bp_plan_format(p, spec, sizeof spec);
+    static const char *const library[] = {"OpenBLAS", "naive loops", "BLIS"};
+    if (p->kernels == BP_KERNELS_NAIVE)
+        printf("kernels: naive loops");
     else
-        printf("kernels: OpenBLAS, core %s; %zu worker%s x %d OpenBLAS thread%s%s\n",
-               bp_blas_core(), c->parallel.workers, c->parallel.workers == 1 ? "" : "s",
-               c->parallel.blas_threads, c->parallel.blas_threads == 1 ? "" : "s",
-               c->workers == 0 && c->common.threads == 0 && distributed_size() == 1
-                   ? " (auto, for this batch on this machine's cores)"
-                   : "");
+        printf("kernels: %s, core %s; %zu worker%s x %d BLAS thread%s", library[p->kernels],
+               bp_kernels_core(p->kernels), p->workers, p->workers == 1 ? "" : "s", p->blas_threads,
+               p->blas_threads == 1 ? "" : "s");
+    if (p->measured > 0)
+        printf("\nplan: %s, auto: the fastest of %d timed on this batch and machine (%.0f us a "
+               "step)\n",
+               spec, (int)p->measured, 1e6 * p->step_seconds);
+    else
+        printf("\nplan: %s, %s\n", spec, c->plan_origin);
     fflush(stdout);
 }
 
@@ -506,6 +513,7 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     }
     progress_init(&state.bar, stderr, c->epochs, c->quiet || !speaks);
     int status = metrics_init(&state.metrics, speaks ? c->metrics : NULL);
+    metrics_set_plan(&state.metrics, &c->plan);
     status = distributed_agree(status);
     if (status != EXIT_OK) {
         metrics_free(&state.metrics);
@@ -521,7 +529,7 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     options.on_batch = speaks ? on_batch : NULL;
     options.on_epoch = speaks ? on_epoch : NULL;
     options.user = &state;
-    options.workers = c->parallel.workers;
+    options.workers = c->plan.workers;
     const bp_dataset *each_epoch = c->val.count ? &c->val : test->count ? test : NULL;
     int rc = distributed_train(net, opt, train, each_epoch, &options, c->sharded);
     progress_clear(&state.bar);
@@ -582,24 +590,44 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     return final_scores(c, net, train, test, state.test_accuracy);
 }
 
-/* Workers against OpenBLAS threads: what --workers and --threads say, the
- * library's automatic choice for this batch (the share of it, under mpirun)
- * otherwise; under mpirun the ranks take the cores, so auto is 1 x 1 there.
- * Sets OpenBLAS's count (the pool sets 1 itself while it runs). */
-static int choose_parallelism(train_config *c, const bp_net *net, size_t share) {
-    bp_parallelism *p = &c->parallel;
-    if (c->workers == 0 && c->common.threads == 0 && distributed_size() == 1 &&
-        c->common.kernels == BP_KERNELS_OPENBLAS) {
-        const int rc = bp_parallelism_auto(net, share, 0, p);
-        if (rc != BP_OK)
-            return library_error(rc);
+/* The plan: --plan SPEC as written; timed (bp_plan_measure) for --plan
+ * auto, or when no --kernels, --workers or --threads is given; else what
+ * those say, with the library's rule for --workers auto. Under mpirun the
+ * ranks take the cores, so auto is 1 x 1 there. Applies the kernel set and
+ * the BLAS threads to the network (a pool sets 1 itself while it runs). */
+static int choose_plan(train_config *c, bp_net *net, const bp_optimizer_config *config,
+                       size_t share) {
+    bp_plan *p = &c->plan;
+    const bool alone = distributed_size() == 1;
+    const bool auto_plan =
+        c->plan_spec ? strcmp(c->plan_spec, "auto") == 0
+                     : !c->workers_given && c->common.threads == 0 && !c->common.kernels_given;
+    int rc = BP_OK;
+    if (c->plan_spec && !auto_plan) {
+        c->plan_origin = "as --plan said";
+        rc = bp_plan_parse(c->plan_spec, net, share, 0, p);
+        if (rc == BP_EINVAL)
+            return usage_error(COMMAND, "invalid --plan: %s", bp_errmsg());
+    } else if (auto_plan && alone) {
+        c->plan_origin = "auto: the library's rule (a step is too long to time them all in 0.3 s)";
+        rc = bp_plan_measure(net, config, share, 0, 0.0, p);
     } else {
-        p->workers = c->workers > 0 ? c->workers : 1;
-        p->blas_threads = c->common.threads > 0 ? c->common.threads : 1;
+        c->plan_origin = auto_plan ? "auto under mpirun: 1 x 1 per rank"
+                         : c->workers == 0 && c->common.threads == 0 && alone
+                             ? "from --kernels, with the library's rule for workers and threads"
+                             : "from --kernels, --workers and --threads";
+        bp_parallelism rule = {.workers = 1, .blas_threads = 1};
+        if (c->workers == 0 && c->common.threads == 0 && alone)
+            rc = bp_parallelism_auto(net, share, 0, &rule);
+        *p = (bp_plan){
+            .kernels = (bp_kernels)c->common.kernels,
+            .workers = c->workers > 0 ? c->workers : rule.workers,
+            .blas_threads = c->common.threads > 0 ? c->common.threads : rule.blas_threads,
+        };
     }
-    if (bp_blas_set_threads(p->blas_threads) != BP_OK)
-        return library_error(BP_EINVAL);
-    return EXIT_OK;
+    if (rc == BP_OK)
+        rc = bp_plan_apply(net, p);
+    return rc == BP_OK ? EXIT_OK : library_error(rc);
 }
 
 int train_command(int argc, char *argv[]) {
@@ -653,9 +681,10 @@ int train_command(int argc, char *argv[]) {
         status = distributed_agree(rc == BP_OK ? EXIT_OK : library_error(rc));
     }
     if (status == EXIT_OK)
-        status = choose_parallelism(&c, net, share > 0 ? share : 1);
-    if (status == EXIT_OK)
         status = distributed_agree(make_optimizer(&c, net, batches, &opt));
+    /* After the optimizer: a timed plan times its kind of step. */
+    if (status == EXIT_OK)
+        status = choose_plan(&c, net, bp_optimizer_get_config(opt), share > 0 ? share : 1);
     /* A new run's manifest, for its checkpoint directory. */
     if (status == EXIT_OK && c.checkpoint && !manifest && distributed_speaks() &&
         !(manifest = manifest_of_run(&c, net, opt)))

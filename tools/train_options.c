@@ -102,10 +102,10 @@ void train_help(void) {
         "                         (sigmoid output)\n"
         "  --init NAME            uniform, xavier, he or orthogonal (default: he for relu\n"
         "                         and leaky-relu, xavier otherwise and for a regression)\n"
-        "  --kernels NAME         openblas (default) or naive\n"
+        "  --kernels NAME         openblas (default), blis or naive\n"
         "  --inference MODE       how the test set is evaluated after each epoch: invariant\n"
         "                         (default; what eval and predict give) or batch (training\n"
-        "                         itself always runs on OpenBLAS's batch products)\n"
+        "                         itself always runs on the batch products)\n"
         "  --resume MODEL         start from a saved model instead (its layers, activations\n"
         "                         and loss; not with --layers, --activation, --loss or\n"
         "                         --init)\n"
@@ -135,9 +135,16 @@ void train_help(void) {
            "  --epochs N             1 to 100000 (default %zu)\n"
            "  --batch N              examples per step (default %zu)\n"
            "  --seed N               initialization and shuffling (default %llu)\n"
+           "  --plan auto|SPEC       kernels, workers and BLAS threads. auto (the default\n"
+           "                         without --kernels, --workers and --threads) times the\n"
+           "                         candidates on this network and batch for up to 0.3 s\n"
+           "                         and takes the fastest: it depends on the machine and\n"
+           "                         its load, and so may the last bits of the weights.\n"
+           "                         SPEC fixes it: KERNELS[:WxT], e.g. blis:2x1 (2 workers\n"
+           "                         x 1 thread), openblas:1x2; bitwise repeatable\n"
            "  --workers N|auto       worker threads, each on its share of every batch with\n"
-           "                         1 OpenBLAS thread (default auto: the library's choice)\n"
-           "  --threads N            OpenBLAS threads of one worker (default: auto's)\n"
+           "                         1 BLAS thread (auto: the library's rule)\n"
+           "  --threads N            BLAS threads of one worker (default: the rule's)\n"
            "  --save FILE            save the trained model\n"
            "  --metrics FILE         every epoch's losses, accuracies and seconds as JSON,\n"
            "                         appended after each epoch (valid JSON after each)\n"
@@ -157,9 +164,9 @@ void train_help(void) {
     printf("Under mpirun (mpirun -np N backprop train ...), the N processes train one model:\n"
            "--batch is the global batch, each rank takes its share of every batch, rank 0\n"
            "prints and writes the files. A data path with {rank} in it (--train-csv\n"
-           "part-{rank}.csv) is a shard per rank. Each rank runs 1 worker on 1 OpenBLAS\n"
-           "thread unless --workers or --threads says otherwise (ranks x workers x threads\n"
-           "at most the cores).\n"
+           "part-{rank}.csv) is a shard per rank. Each rank runs 1 worker on 1 BLAS\n"
+           "thread unless --plan SPEC, --workers or --threads says otherwise (ranks x\n"
+           "workers x threads at most the cores; --plan auto is 1 x 1 there).\n"
            "\n"
            "Prints the network, then a line per epoch (and a progress bar on stderr when it is\n"
            "a terminal); the last line is \"test accuracy: A\".\n"
@@ -199,6 +206,7 @@ enum {
     OPT_VAL_SPLIT,
     OPT_EARLY_STOPPING,
     OPT_WORKERS,
+    OPT_PLAN,
 };
 
 static const struct option long_options[] = {
@@ -237,6 +245,7 @@ static const struct option long_options[] = {
     {"early-stopping", required_argument, NULL, OPT_EARLY_STOPPING},
     CSV_LONG_OPTIONS,
     {"workers", required_argument, NULL, OPT_WORKERS},
+    {"plan", required_argument, NULL, OPT_PLAN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -376,7 +385,11 @@ static int take_option(void *settings, int option, const char *value) {
             return usage_error(
                 COMMAND, "invalid --early-stopping '%s' (expected 1 to 100000 epochs)", value);
         break;
+    case OPT_PLAN:
+        c->plan_spec = value; /* checked against the network: choose_plan */
+        break;
     case OPT_WORKERS:
+        c->workers_given = true;
         if (strcmp(value, "auto") == 0)
             c->workers = 0;
         else if (!parse_size(value, 1, BP_WORKERS_MAX, &c->workers))
@@ -391,6 +404,11 @@ static int take_option(void *settings, int option, const char *value) {
 
 /* Combinations no single option's parse can see. */
 static int check_combinations(const train_config *c) {
+    if (c->plan_spec && (c->workers_given || c->common.threads > 0 || c->common.kernels_given))
+        return usage_error(COMMAND,
+                           "--plan %s does not go with --kernels, --workers or "
+                           "--threads: a plan says all three",
+                           c->plan_spec);
     if (c->workers > 1 && c->common.threads > 1)
         return usage_error(COMMAND,
                            "--threads %d does not go with --workers %zu: each worker "

@@ -79,9 +79,13 @@ typedef struct train_config {
     char *owned[7]; /* paths with the rank substituted, to free */
     /* --label-column, --batch, --kernels, --threads */
     common_options common;
-    /* --workers N (0: auto), and what was chosen (choose_parallelism) */
+    /* --workers N (0: auto), --plan (NULL: none given), and what was
+     * chosen (choose_plan) */
     size_t workers;
-    bp_parallelism parallel;
+    bool workers_given;
+    const char *plan_spec;
+    bp_plan plan;
+    const char *plan_origin; /* how the plan was chosen, for the set-up lines */
     bool quiet;
     /* the options given, by getopt_long value (train_option_given) */
     uint64_t given[8];

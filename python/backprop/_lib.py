@@ -96,7 +96,7 @@ lib = _load()
 ERROR_CODES = {
     0: "BP_OK", -1: "BP_EINVAL", -2: "BP_ENOMEM", -3: "BP_EOVERFLOW", -4: "BP_EBATCH",
     -5: "BP_ERANGE", -6: "BP_EIO", -7: "BP_EFORMAT", -8: "BP_ECHECKSUM", -9: "BP_ENONFINITE",
-    -10: "BP_ECANCELED", -11: "BP_EPEER", -12: "BP_ECOMM",
+    -10: "BP_ECANCELED", -11: "BP_EPEER", -12: "BP_ECOMM", -13: "BP_ENOTSUP",
 }
 
 
@@ -213,6 +213,13 @@ class TrainOptions(ctypes.Structure):
                 ("collective", ctypes.c_void_p), ("workers", c_size), _reserved(8)]
 
 
+class Plan(ctypes.Structure):
+    """bp_plan: a kernel set, workers x BLAS threads, and how it was chosen."""
+    _fields_ = [("kernels", ctypes.c_int), ("measured", ctypes.c_int32), ("workers", c_size),
+                ("blas_threads", ctypes.c_int), ("cores", c_size),
+                ("step_seconds", ctypes.c_double), _reserved(4)]
+
+
 def as_dict(struct):
     """A mirror's fields by name, without its reserved space."""
     return {name: getattr(struct, name) for name, _ in struct._fields_ if name != "reserved"}
@@ -227,10 +234,11 @@ STRUCT_EPOCH_REPORT = 8
 STRUCT_TRAIN_OPTIONS = 10
 STRUCT_PREPROCESSING = 13
 STRUCT_SCHEMA = 14
+STRUCT_PLAN = 15
 MIRRORS = {
     STRUCT_LAYER: Layer, STRUCT_OPTIMIZER_CONFIG: OptimizerConfig, STRUCT_DATASET: Dataset,
     STRUCT_SCALER: Scaler, STRUCT_EPOCH_REPORT: EpochReport, STRUCT_TRAIN_OPTIONS: TrainOptions,
-    STRUCT_PREPROCESSING: Preprocessing, STRUCT_SCHEMA: Schema,
+    STRUCT_PREPROCESSING: Preprocessing, STRUCT_SCHEMA: Schema, STRUCT_PLAN: Plan,
 }
 
 
@@ -317,6 +325,14 @@ _PROTOTYPES = {
     "bp_blas_set_threads": (_int, [_int]),
     "bp_blas_threads": (_int, []),
     "bp_blas_core": (ctypes.c_char_p, []),
+    "bp_kernels_available": (_int, [_int]),
+    "bp_kernels_name": (ctypes.c_char_p, [_int]),
+    "bp_kernels_core": (ctypes.c_char_p, [_int]),
+    "bp_plan_measure": (_int, [_vp, ctypes.POINTER(OptimizerConfig), c_size, c_size,
+                               ctypes.c_double, ctypes.POINTER(Plan)]),
+    "bp_plan_parse": (_int, [ctypes.c_char_p, _vp, c_size, c_size, ctypes.POINTER(Plan)]),
+    "bp_plan_format": (_int, [ctypes.POINTER(Plan), ctypes.c_char_p, c_size]),
+    "bp_plan_apply": (_int, [_vp, ctypes.POINTER(Plan)]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

@@ -70,6 +70,7 @@ def _parameter_constraints():
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "workers": [None, Interval(Integral, 0, 1024, closed="both")],
         "blas_threads": [None, Interval(Integral, 1, None, closed="left")],
+        "plan": [None, str],
     }
 
 
@@ -136,7 +137,7 @@ class _BaseMLP(BaseEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 workers=None, blas_threads=None):
+                 workers=None, blas_threads=None, plan=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -162,6 +163,7 @@ class _BaseMLP(BaseEstimator):
         self.max_fun = max_fun
         self.workers = workers
         self.blas_threads = blas_threads
+        self.plan = plan
 
     # ---- the parts that differ ----
     # _gradient_scale: how much larger the C cost's gradient is than
@@ -367,12 +369,44 @@ class _BaseMLP(BaseEstimator):
         if self._optimizer is None or not incremental:
             self._optimizer = self._make_optimizer(batch_size)
             self._rate = self.learning_rate_init
-
-        self._train(X, y, X_val, y_val, batch_size, 1 if incremental else self.max_iter,
-                    early_stopping)
+        threads_before = lib.bp_blas_threads()
+        self._choose_plan(batch_size)
+        try:
+            self._train(X, y, X_val, y_val, batch_size, 1 if incremental else self.max_iter,
+                        early_stopping)
+        finally:
+            if self.plan is not None:  # a plan's BLAS threads last for its fit only
+                lib.bp_blas_set_threads(threads_before)
         if early_stopping:  # the best validation score's parameters, as scikit-learn
             self._net.params[:] = self._best_params
         return self
+
+    def _choose_plan(self, batch_size):
+        """plan="auto": the library times the candidates on this network and
+        batch (bp_plan_measure, about 0.3 s) and applies the fastest; a
+        text such as "blis:2x1" fixes it (bp_plan_parse). Sets plan_."""
+        if self.plan is None:
+            return
+        if self.workers is not None or self.blas_threads is not None:
+            raise ValueError("plan does not go with workers or blas_threads: a plan sets both")
+        plan = _lib.Plan()
+        handle = self._net._handle
+        with self._net._lock:
+            if self.plan == "auto":
+                rc = lib.bp_plan_measure(
+                    handle, lib.bp_optimizer_get_config(self._optimizer._handle), batch_size, 0,
+                    0.0, ctypes.byref(plan))
+            else:
+                rc = lib.bp_plan_parse(self.plan.encode(), handle, batch_size, 0,
+                                       ctypes.byref(plan))
+            if rc == 0:
+                rc = lib.bp_plan_apply(handle, ctypes.byref(plan))
+        if rc != 0:
+            raise _lib.error(rc)
+        text = ctypes.create_string_buffer(32)
+        lib.bp_plan_format(ctypes.byref(plan), text, len(text))
+        self.plan_ = text.value.decode()
+        self._plan_workers = plan.workers
 
     def _dataset(self, X, y):
         data = _lib.Dataset()
@@ -408,7 +442,8 @@ class _BaseMLP(BaseEstimator):
         options.batch_size = batch_size
         options.seed = self._seed
         options.on_epoch = callback
-        options.workers = 0 if self.workers is None else int(self.workers)
+        options.workers = self._plan_workers if self.plan is not None else (
+            0 if self.workers is None else int(self.workers))
         while state["left"] > 0 and not state["stop"]:
             options.first_epoch = self._epochs_trained
             options.epochs = self._epochs_trained + state["left"]
@@ -622,6 +657,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         partial_fit, predict, ...), restored after each as threadpoolctl's
         threadpool_limits does (it limits every BLAS in the process,
         NumPy's too, for the call's duration); None leaves it.
+    plan : str or None, default=None
+        Instead of workers and blas_threads: "auto" times the kernel sets,
+        workers and BLAS threads on this network and batch (about 0.3 s) and
+        trains with the fastest, which depends on the machine and its load
+        (and so may the last bits); a text such as "blis:2x1" or
+        "openblas:1x2" fixes it, bitwise repeatable. The plan used is plan_
+        after fit; its BLAS thread count is put back after.
 
     Attributes
     ----------
@@ -658,6 +700,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Layers, the input and output layers included.
     n_outputs_ : int
         Outputs of the network: one per class, also 2 for two classes (scikit-learn: 1).
+    plan_ : str
+        The plan fit used, when plan was given.
     out_activation_ : str
         The output layer's activation: "softmax" (scikit-learn: "logistic"
         for two classes).
@@ -827,6 +871,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         partial_fit, predict, ...), restored after each as threadpoolctl's
         threadpool_limits does (it limits every BLAS in the process,
         NumPy's too, for the call's duration); None leaves it.
+    plan : str or None, default=None
+        Instead of workers and blas_threads: "auto" times the kernel sets,
+        workers and BLAS threads on this network and batch (about 0.3 s) and
+        trains with the fastest, which depends on the machine and its load
+        (and so may the last bits); a text such as "blis:2x1" or
+        "openblas:1x2" fixes it, bitwise repeatable. The plan used is plan_
+        after fit; its BLAS thread count is put back after.
 
     Attributes
     ----------

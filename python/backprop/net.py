@@ -16,7 +16,7 @@ _ACTIVATION_NAMES = {0: "identity", 1: "sigmoid", 2: "tanh", 3: "relu", 4: "leak
                      5: "softmax"}
 LOSSES = {"quadratic": 0, "cross_entropy": 1}
 _LOSS_NAMES = {0: "quadratic", 1: "cross_entropy"}
-KERNELS = {"openblas": 0, "naive": 1}
+KERNELS = {"openblas": 0, "naive": 1, "blis": 2}
 INFERENCES = {"batch": 0, "invariant": 1}
 _INFERENCE_NAMES = {0: "batch", 1: "invariant"}
 INITS = {"uniform": 0, "xavier": 1, "he": 2, "orthogonal": 3}
@@ -124,8 +124,9 @@ class Net:
         a softmax output computed from its logits.
     seed : int, default=0
         Seeds the initial weights (bp_net_create).
-    kernels : {"openblas", "naive"}, default="openblas"
-        The kernel set of the three products.
+    kernels : {"openblas", "blis", "naive"}, default="openblas"
+        The kernel set of the three products ("blis" where the library was
+        built with BLIS).
 
     Attributes
     ----------

@@ -14,6 +14,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_sp
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import backprop
 from backprop import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -306,3 +307,46 @@ def test_the_readmes_example_runs(capsys):
     exec(compile(blocks[0], "README.md", "exec"), {})
     accuracy = float(re.search(r"test accuracy ([0-9.]+)", capsys.readouterr().out).group(1))
     assert accuracy > 0.95
+
+
+# ---- plans ----
+
+def _blis_available():
+    from backprop import _lib
+    return _lib.lib.bp_kernels_available(2) == 1
+
+
+@pytest.mark.parametrize("plan", ["openblas:1x1", "openblas:2x1", "openblas:1x2", "blis:2x1"])
+def test_fixed_plan_is_used_and_repeats_bitwise(iris, plan):
+    if plan.startswith("blis") and not _blis_available():
+        pytest.skip("a build without BLIS")
+    X, y = iris
+    fits = [MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, batch_size=32, random_state=3,
+                          plan=plan).fit(X, y) for _ in range(2)]
+    assert fits[0].plan_ == plan
+    # The same plan, the same weights, bit for bit (design: a fixed plan
+    # reproduces; different plans round differently and are not compared).
+    for a, b in zip(fits[0].coefs_, fits[1].coefs_):
+        assert np.array_equal(a, b)
+    assert fits[0].score(X, y) > 0.8
+
+
+def test_auto_plan_times_and_trains(iris):
+    X, y = iris
+    threads = backprop.blas_threads()
+    model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, batch_size=32, random_state=3,
+                          plan="auto").fit(X, y)
+    assert backprop.blas_threads() == threads  # the plan's count lasted for the fit only
+    kernels, _, shape = model.plan_.partition(":")
+    assert kernels in ("openblas", "blis") and "x" in shape, model.plan_
+    assert model.score(X, y) > 0.8
+
+
+def test_bad_plans_are_value_errors(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="kernel set"):
+        MLPClassifier(max_iter=2, plan="gpu:1x1").fit(X, y)
+    with pytest.raises(ValueError, match="one BLAS thread"):
+        MLPClassifier(max_iter=2, plan="openblas:2x2").fit(X, y)
+    with pytest.raises(ValueError, match="does not go with"):
+        MLPClassifier(max_iter=2, plan="auto", workers=2).fit(X, y)

@@ -263,3 +263,17 @@ def test_preprocessing_travels_in_the_model_file(tmp_path):
         net.set_preprocessing("classification", class_names=["a", "b", "c"])  # 3 > 2 outputs
     net.set_preprocessing(None)
     assert net.preprocessing is None
+
+
+def test_blis_kernels_compute_what_openblas_does():
+    from backprop import _lib
+    if _lib.lib.bp_kernels_available(2) != 1:
+        pytest.skip("a build without BLIS")
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 6)).astype(np.float32)
+    nets = [backprop.Net([6, 9, 3], ["tanh", "identity"], seed=4, kernels=k)
+            for k in ("openblas", "blis")]
+    outs = [net.forward(x) for net in nets]
+    # Two BLAS libraries sum in other orders: float rounding of sums of 6
+    # and 9 products of O(1) terms, far under 1e-5.
+    np.testing.assert_allclose(outs[0], outs[1], rtol=0, atol=1e-5)

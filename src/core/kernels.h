@@ -1,11 +1,13 @@
 /* The three matrix products of a dense layer and the descent step: the only
- * computations that differ between the OpenBLAS kernels and the naive loops.
+ * computations that differ between the OpenBLAS, BLIS and naive kernels.
  * passes.c calls them through this table and never knows which set runs. */
 #ifndef BP_KERNELS_H
 #define BP_KERNELS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "backprop.h"
 
 /* Shapes: n examples, a layer of `out` neurons fed by `in` inputs.
  * All matrices row-major and dense (leading dimension = column count).
@@ -34,5 +36,24 @@ typedef struct bp__kernels {
 
 extern const bp__kernels bp__kernels_openblas;
 extern const bp__kernels bp__kernels_naive;
+extern const bp__kernels bp__kernels_blis; /* only once bp__blis_load() is true */
+
+/* Loads BLIS (kernels_blis.c) once; true when the blis set can run. */
+bool bp__blis_load(void);
+/* BLIS's sub-configuration ("zen3"), or NULL when it is not loaded. */
+const char *bp__blis_arch(void);
+/* Threads for each BLIS call from now on (bp_blas_set_threads). */
+void bp__blis_set_threads(int threads);
+/* Where the BLIS function behind the set's sgemm on one thread (false) or
+ * on more (true) is: for tests/test_kernel_routing.c's dladdr. NULL when
+ * BLIS is not loaded. */
+const void *bp__blis_gemm_address(bool threads);
+
+/* The table of a public kernel set (kernel_sets.c): NULL for a value that
+ * names none, or for a set that is not available. */
+const bp__kernels *bp__kernels_table(bp_kernels kernels);
+/* BP_OK for a kernel set that can run; else fails for `function` with
+ * BP_EINVAL (no such set) or BP_ENOTSUP (not available). */
+int bp__check_kernels(bp_kernels kernels, const char *function);
 
 #endif

@@ -99,6 +99,7 @@ int bp_blas_set_threads(int threads) {
     if (threads < 1)
         return bp__fail(BP_EINVAL, __func__, "thread count %d is less than 1", threads);
     openblas_set_num_threads(threads);
+    bp__blis_set_threads(threads); /* one setting for both BLAS libraries */
     return BP_OK;
 }
 

@@ -18,8 +18,9 @@ static int check_shape(size_t n_layers, const size_t *sizes, const bp_activation
         return bp__fail(BP_EINVAL, fn, "%s is NULL", !sizes ? "sizes" : "activations");
     if (n_layers == 0)
         return bp__fail(BP_EINVAL, fn, "a network needs at least one layer");
-    if (kernels != BP_KERNELS_OPENBLAS && kernels != BP_KERNELS_NAIVE)
-        return bp__fail(BP_EINVAL, fn, "unknown kernel set %d", (int)kernels);
+    const int rc = bp__check_kernels(kernels, fn);
+    if (rc != BP_OK)
+        return rc;
     size_t total = 0;
     for (size_t l = 0; l <= n_layers; l++) {
         if (sizes[l] == 0 || sizes[l] > (size_t)INT_MAX)
@@ -98,6 +99,7 @@ int bp__net_view_init(bp_net *view, const bp_net *net, bp__layer *layers, float 
                       size_t max_batch, const char *function) {
     *view = (bp_net){
         .kernels = net->kernels,
+        .kernel_set = net->kernel_set,
         .loss = net->loss,
         .n_layers = net->n_layers,
         .layers = layers,
@@ -142,7 +144,8 @@ int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
     net->grads = net->params + block_floats;
     net->n_params = n_params;
     net->n_layers = n_layers;
-    net->kernels = kernels == BP_KERNELS_NAIVE ? &bp__kernels_naive : &bp__kernels_openblas;
+    net->kernels = bp__kernels_table(kernels); /* available: check_shape made sure */
+    net->kernel_set = kernels;
     net->loss = BP_LOSS_QUADRATIC;
     net->inference = BP_INFERENCE_BATCH;
 
@@ -210,6 +213,19 @@ int bp_net_set_gradient_hook(bp_net *net, const bp_gradient_hook *hook) {
     net->hook_pending = false;
     return BP_OK;
 }
+
+int bp_net_set_kernels(bp_net *net, bp_kernels kernels) {
+    if (!net)
+        return bp__fail(BP_EINVAL, __func__, "net is NULL");
+    const int rc = bp__check_kernels(kernels, __func__);
+    if (rc != BP_OK)
+        return rc;
+    net->kernels = bp__kernels_table(kernels);
+    net->kernel_set = kernels;
+    return BP_OK;
+}
+
+bp_kernels bp_net_kernels(const bp_net *net) { return net ? net->kernel_set : BP_KERNELS_OPENBLAS; }
 
 bp_loss bp_net_loss(const bp_net *net) { return net ? net->loss : BP_LOSS_QUADRATIC; }
 

@@ -20,6 +20,7 @@ typedef struct bp__layer {
 
 struct bp_net {
     const bp__kernels *kernels;
+    bp_kernels kernel_set; /* which one kernels points to */
     bp_loss loss;
     bp_inference inference; /* the products of the forward-only calls */
     size_t n_layers;

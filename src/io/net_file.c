@@ -337,8 +337,9 @@ int bp_net_load(bp_net **out, const char *path, bp_kernels kernels) {
         return bp__fail(BP_EINVAL, __func__, "%s is NULL", !out ? "out" : "path");
     }
     *out = NULL;
-    if (kernels != BP_KERNELS_OPENBLAS && kernels != BP_KERNELS_NAIVE)
-        return bp__fail(BP_EINVAL, __func__, "unknown kernel set %d", (int)kernels);
+    const int kernels_rc = bp__check_kernels(kernels, __func__);
+    if (kernels_rc != BP_OK)
+        return kernels_rc;
     bp__reader r;
     int rc = bp__reader_open(&r, path, __func__);
     if (rc != BP_OK)
@@ -353,8 +354,9 @@ int bp_net_load_memory(bp_net **out, const void *data, size_t size, bp_kernels k
         return bp__fail(BP_EINVAL, __func__, "%s is NULL", !out ? "out" : "data");
     }
     *out = NULL;
-    if (kernels != BP_KERNELS_OPENBLAS && kernels != BP_KERNELS_NAIVE)
-        return bp__fail(BP_EINVAL, __func__, "unknown kernel set %d", (int)kernels);
+    const int kernels_rc = bp__check_kernels(kernels, __func__);
+    if (kernels_rc != BP_OK)
+        return kernels_rc;
     bp__reader r;
     bp__reader_open_memory(&r, data, size, __func__);
     return load(&r, out, kernels);

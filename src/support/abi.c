@@ -34,6 +34,8 @@ size_t bp_struct_size(bp_struct_id which) {
         return sizeof(bp_preprocessing);
     case BP_STRUCT_SCHEMA:
         return sizeof(bp_schema);
+    case BP_STRUCT_PLAN:
+        return sizeof(bp_plan);
     }
     return 0;
 }

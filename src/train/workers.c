@@ -112,7 +112,9 @@ static void compute_share(bp_workers *w, size_t k) {
     slot->rc = BP_OK;
     if (slot->n == 0)
         return;
-    view->loss = w->net->loss; /* bp_net_set_loss may have changed it */
+    view->loss = w->net->loss;       /* bp_net_set_loss may have changed it */
+    view->kernels = w->net->kernels; /* and bp_net_set_kernels these */
+    view->kernel_set = w->net->kernel_set;
     const size_t in = w->net->layers[0].inputs, out = w->net->layers[w->net->n_layers - 1].outputs;
     slot->rc =
         bp__net_gradient_share(view, w->inputs + slot->first * in, w->targets + slot->first * out,
