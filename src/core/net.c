@@ -175,11 +175,18 @@ int bp_net_create(bp_net **out, size_t n_layers, const size_t *sizes,
 void bp_net_destroy(bp_net *net) {
     if (!net)
         return;
-    bp__preprocessing_free(net->preprocessing);
+    bp__net_set_extension(net, NULL, NULL);
     bp__free(net->workspace);
     bp__free(net->params); /* the grads share this allocation */
     bp__free(net->layers);
     bp__free(net);
+}
+
+void bp__net_set_extension(bp_net *net, void *extension, void (*free_extension)(void *extension)) {
+    if (net->extension && net->free_extension)
+        net->free_extension(net->extension);
+    net->extension = extension;
+    net->free_extension = free_extension;
 }
 
 int bp_net_reserve(bp_net *net, size_t max_batch) {

@@ -47,12 +47,18 @@ struct bp_net {
     bp_gradient_hook hook;
     bool hook_pending;
 
-    /* Saved with the model (format version 2); NULL without. */
-    bp_preprocessing *preprocessing;
+    /* What a layer above core/ keeps with the network (data/preprocessing.c:
+     * the preprocessing saved with the model), and the destructor that layer
+     * installed with it; NULL without. core/ knows neither: it only calls
+     * free_extension(extension) when the network goes. */
+    void *extension;
+    void (*free_extension)(void *extension);
 };
 
-/* Frees a preprocessing made by bp_net_set_preprocessing. Accepts NULL. */
-void bp__preprocessing_free(bp_preprocessing *p);
+/* Frees net's extension (through the destructor installed with it), then
+ * makes `extension`, freed by free_extension, the one it owns. Either may be
+ * NULL; an extension without a destructor is not freed. */
+void bp__net_set_extension(bp_net *net, void *extension, void (*free_extension)(void *extension));
 
 /* The gradient of n examples' part of a mean over mean_over examples
  * (n <= mean_over): their summed per-example gradients / mean_over, into

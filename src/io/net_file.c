@@ -13,6 +13,7 @@
 #include "core/finite.h"
 #include "core/net.h"
 #include "data/preprocessing.h"
+#include "io/preprocessing_section.h"
 #include "support/alloc.h"
 #include "support/error.h"
 #include "support/file_io.h"
@@ -189,7 +190,7 @@ static int check_savable(const void *object, const char *function, const char *w
 static int write_model(bp__writer *w, const void *object) {
     const bp_net *net = object;
     /* Version 1 without preprocessing: such files stay as they always were. */
-    const bp_preprocessing *prep = net->preprocessing;
+    const bp_preprocessing *prep = bp_net_preprocessing(net);
     bp__writer_preamble(w, model_magic, prep ? 2 : 1);
     bp__writer_u32(w, (uint32_t)net->n_layers);
     bp__writer_u32(w, (uint32_t)net->loss);
@@ -304,10 +305,12 @@ static int load(bp__reader *r, bp_net **out, bp_kernels kernels) {
     if (rc != BP_OK)
         goto done;
     if (section) {
-        rc = bp__preprocessing_read(section, section_bytes, sizes[0], sizes[h.n_layers],
-                                    &net->preprocessing, fn, path);
+        bp_preprocessing *prep = NULL;
+        rc = bp__preprocessing_read(section, section_bytes, sizes[0], sizes[h.n_layers], &prep, fn,
+                                    path);
         if (rc != BP_OK)
             goto done;
+        bp__preprocessing_adopt(net, prep);
     }
     bp__decode_floats(net->params, net->n_params);
     size_t bad = bp__first_nonfinite(net->params, net->n_params);
