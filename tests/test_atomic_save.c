@@ -118,10 +118,10 @@ Test(atomic_save, sigkill_leaves_old_or_new, .fini = remove_scratch) {
         cr_assert(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
                   "iteration %d: the save failed", i);
 
-        unsigned char *bytes = read_file(target, &len);
-        const int is_old = len == old_len && memcmp(bytes, old_bytes, len) == 0;
-        const int is_new = len == new_len && memcmp(bytes, new_bytes, len) == 0;
-        free(bytes);
+        unsigned char *contents = read_file(target, &len);
+        const int is_old = len == old_len && memcmp(contents, old_bytes, len) == 0;
+        const int is_new = len == new_len && memcmp(contents, new_bytes, len) == 0;
+        free(contents);
         cr_assert(is_old || is_new, "iteration %d (delay %.6f s): %zu bytes, neither old nor new",
                   i, delay, len);
         bp_net *loaded = NULL;

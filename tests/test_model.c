@@ -706,15 +706,15 @@ Test(model, memory_load_equals_file_load_for_every_shape) {
         bp_net *net = make_net(&shapes[c], BP_KERNELS_NAIVE, 300 + c);
         cr_assert_eq(bp_net_save(net, path), BP_OK, "%s", bp_errmsg());
         size_t n;
-        unsigned char *bytes = read_file(path, &n);
+        unsigned char *contents = read_file(path, &n);
         bp_net *loaded = (bp_net *)&loaded; /* must be overwritten */
-        cr_assert_eq(bp_net_load_memory(&loaded, bytes, n, BP_KERNELS_OPENBLAS), BP_OK, "%s",
+        cr_assert_eq(bp_net_load_memory(&loaded, contents, n, BP_KERNELS_OPENBLAS), BP_OK, "%s",
                      bp_errmsg());
         assert_same_network(net, loaded, "from memory");
         cr_assert_eq(bp_net_max_batch(loaded), 1);
         bp_net_destroy(loaded);
         bp_net_destroy(net);
-        free(bytes);
+        free(contents);
     }
 }
 

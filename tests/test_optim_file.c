@@ -570,14 +570,14 @@ Test(optim_file, memory_load_resumes_like_the_file_it_was_read_from) {
         float at_stop[N_PARAMS];
         save_at_stop(&c, path, at_stop);
         size_t n;
-        unsigned char *bytes = read_file(path, &n);
+        unsigned char *contents = read_file(path, &n);
         bp_net *net = make_net();
         set_params(net, at_stop);
         bp_optimizer_config other;
         bp_optimizer_config_default(&other, BP_OPT_SGD);
         bp_optimizer *opt = make_opt(net, &other);
-        cr_assert_eq(bp_optimizer_load_memory(opt, bytes, n), BP_OK, "%s", bp_errmsg());
-        free(bytes);
+        cr_assert_eq(bp_optimizer_load_memory(opt, contents, n), BP_OK, "%s", bp_errmsg());
+        free(contents);
         char what[64];
         snprintf(what, sizeof what, "kind %zu from memory", k);
         assert_resumes(net, opt, &c, what);

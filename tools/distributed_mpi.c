@@ -112,7 +112,8 @@ double distributed_wait_seconds(void) { return stats.wait_seconds; }
  * network of the right shape carries it (bp_net_save_memory writes it,
  * bp_net_load_memory checks every byte of it on the other side). */
 static int preprocessing_bytes(const bp_preprocessing *p, const bp_schema *schema, size_t features,
-                               size_t width, unsigned char **bytes, unsigned long long *size) {
+                               size_t width, unsigned char **bytes,
+                               unsigned long long *byte_count) {
     const size_t sizes[] = {features, width};
     const bp_activation identity = BP_ACT_IDENTITY;
     bp_net *carrier = NULL;
@@ -130,7 +131,7 @@ static int preprocessing_bytes(const bp_preprocessing *p, const bp_schema *schem
     if (rc == BP_OK)
         rc = bp_net_save_memory(carrier, *bytes, length, &length);
     bp_net_destroy(carrier);
-    *size = length;
+    *byte_count = length;
     return rc;
 }
 

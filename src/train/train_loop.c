@@ -355,9 +355,9 @@ static int batch_gradient(bp_net *net, const bp_dataset *train, train_state *s, 
         *correct = count_correct(output_buffer(net), train, s->order, first, *n, outputs);
         return rc;
     }
-    for (size_t k = 0; k < bp_workers_count(s->workers); k++) {
+    for (size_t w = 0; w < bp_workers_count(s->workers); w++) {
         size_t share_first, share_n;
-        const float *out = bp__workers_outputs(s->workers, k, &share_first, &share_n);
+        const float *out = bp__workers_outputs(s->workers, w, &share_first, &share_n);
         if (share_n > 0)
             *correct += count_correct(out, train, s->order, first + share_first, share_n, outputs);
     }
