@@ -2,11 +2,13 @@
  * test_evaluate.c - bp_evaluate's loss and accuracy against the test's own
  * count: the mean of the per-example costs and the number of rows whose
  * largest output is at the label, over a set that ends in a partial batch,
- * on both kernel sets and for both costs.
+ * on both kernel sets and for both costs; and bp_evaluate_regression's
+ * message naming the first example whose error is not finite.
  */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <backprop.h>
 
@@ -86,4 +88,25 @@ Test(evaluate, partial_last_batch_quadratic_openblas) {
 }
 Test(evaluate, partial_last_batch_quadratic_naive) {
     check(BP_KERNELS_NAIVE, BP_LOSS_QUADRATIC, BP_ACT_SIGMOID);
+}
+
+/* Two examples of one batch with NaN targets: the error names the first of
+ * them, not the last (the loop over a batch's examples stops at it). */
+Test(evaluate, regression_names_the_first_nonfinite_example) {
+    enum { N = 6, IN = 3 };
+    const size_t sizes[] = {IN, 1};
+    const bp_activation acts[] = {BP_ACT_IDENTITY};
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(&net, 1, sizes, acts, BP_KERNELS_NAIVE, 1), BP_OK);
+    float inputs[N * IN], targets[N];
+    for (size_t i = 0; i < N * IN; i++)
+        inputs[i] = (float)i / (N * IN);
+    for (size_t i = 0; i < N; i++)
+        targets[i] = i == 2 || i == 4 ? NAN : (float)i;
+    bp_dataset d = {.count = N, .features = IN, .inputs = inputs, .outputs = 1, .targets = targets};
+    bp_regression_metrics m;
+    cr_assert_eq(bp_evaluate_regression(net, &d, NULL, &m), BP_ENONFINITE);
+    cr_assert(strstr(bp_errmsg(), "example 2, output 0") != NULL,
+              "the message names another example: %s", bp_errmsg());
+    bp_net_destroy(net);
 }

@@ -166,7 +166,7 @@ int bp_evaluate_regression(bp_net *net, const bp_dataset *data, const bp_scaler 
         memcpy(rows, out, n * width * sizeof(float));
         if (target_scaler)
             bp_scaler_inverse(target_scaler, rows, n);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; rc == BP_OK && i < n; i++) {
             memcpy(target, data->targets + (first + i) * width, width * sizeof(float));
             if (target_scaler)
                 bp_scaler_inverse(target_scaler, target, 1);
