@@ -328,8 +328,7 @@ int bp__net_complete_gradient(bp_net *net, const char *function) {
     const int result = net->hook.before_step(net->hook.user);
     if (result == 0)
         return BP_OK;
-    const int code =
-        result < 0 && strcmp(bp_err_name(result), "BP_UNKNOWN") != 0 ? result : BP_ECOMM;
+    const int code = result < 0 && bp__is_error_code(result) ? result : BP_ECOMM;
     return bp__fail(code, function, "the gradient hook's before_step returned %d", result);
 }
 

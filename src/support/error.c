@@ -41,6 +41,17 @@ const char *bp_err_name(int code) {
     }
 }
 
+bool bp__is_error_code(int code) {
+    switch (code) {
+#define BP_IS_CODE_CASE_(name, value, text) case BP_##name:
+        BP_ERRNO_MAP(BP_IS_CODE_CASE_)
+#undef BP_IS_CODE_CASE_
+        return true;
+    default:
+        return false;
+    }
+}
+
 const char *bp_errmsg(void) { return last_message; }
 
 int bp__fail(int code, const char *function, const char *format, ...) {
