@@ -155,3 +155,12 @@ int bp__agree_to_start(const bp_collective *c, const bp_net *net, const bp_optim
     bp__free(rows);
     return rc;
 }
+
+int bp__sum_over_participants(const bp_collective *c, double *values, size_t count,
+                              const char *what) {
+    if (!c || c->size == 1)
+        return BP_OK;
+    if (c->sum(values, count, c->user) != 0)
+        return bp__fail(BP_ECOMM, "bp_train", "the collective's sum failed (%s)", what);
+    return BP_OK;
+}

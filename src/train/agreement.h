@@ -21,4 +21,9 @@ int bp__agree_to_start(const bp_collective *c, const bp_net *net, const bp_optim
                        const bp_train_options *options, int local_rc, size_t *counts,
                        const char *function);
 
+/* Sums `count` doubles over the participants (nothing alone or with one).
+ * BP_OK, or BP_ECOMM naming `what` when the collective's sum fails. */
+int bp__sum_over_participants(const bp_collective *c, double *values, size_t count,
+                              const char *what);
+
 #endif

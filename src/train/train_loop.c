@@ -4,7 +4,6 @@
 
 #include <math.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <time.h>
 
 #include "core/finite.h"
@@ -13,107 +12,11 @@
 #include "support/alloc.h"
 #include "support/error.h"
 #include "train/agreement.h"
+#include "train/batches.h"
+#include "train/evaluate.h"
 #include "train/optimizer.h"
 #include "train/shares.h"
 #include "train/workers.h"
-
-/* Buffers of one mini-batch, allocated once before the first step. */
-typedef struct batch_buffers {
-    size_t capacity; /* examples they hold */
-    float *inputs;   /* capacity x n_0 */
-    float *targets;  /* capacity x n_L, one-hot */
-} batch_buffers;
-
-static void free_buffers(batch_buffers *b) {
-    bp__free(b->inputs);
-    bp__free(b->targets);
-    *b = (batch_buffers){0};
-}
-
-static int alloc_buffers(batch_buffers *b, const bp_net *net, size_t capacity,
-                         const char *function) {
-    *b = (batch_buffers){.capacity = capacity};
-    size_t input_bytes, target_bytes;
-    if (!bp__mul_size(capacity, bp_net_num_inputs(net) * sizeof(float), &input_bytes) ||
-        !bp__mul_size(capacity, bp_net_num_outputs(net) * sizeof(float), &target_bytes))
-        return bp__fail(BP_EOVERFLOW, function, "batch buffers for %zu examples overflow size_t",
-                        capacity);
-    b->inputs = bp__alloc(input_bytes);
-    b->targets = bp__alloc(target_bytes);
-    if (!b->inputs || !b->targets) {
-        free_buffers(b);
-        return bp__fail(BP_ENOMEM, function, "no memory for batch buffers of %zu examples",
-                        capacity);
-    }
-    return BP_OK;
-}
-
-/* A data set must fit the network: one input per feature, and every label
- * an output neuron (a test set may lack the last classes). */
-static int check_data(const bp_net *net, const bp_dataset *data, const char *name,
-                      const char *function) {
-    if (!data)
-        return bp__fail(BP_EINVAL, function, "%s is NULL", name);
-    char what[32];
-    snprintf(what, sizeof what, "the %s set's reserved", name);
-    int rc = BP__CHECK_RESERVED(data, what, function);
-    if (rc != BP_OK)
-        return rc;
-    if (data->count == 0 || !data->inputs || (!data->labels && !data->targets))
-        return bp__fail(BP_EINVAL, function, "the %s set is empty", name);
-    if (data->features != bp_net_num_inputs(net))
-        return bp__fail(BP_EINVAL, function,
-                        "the %s set has %zu features per example; the network has %zu inputs", name,
-                        data->features, bp_net_num_inputs(net));
-    /* A regression set: one target per output. */
-    if (data->targets) {
-        if (data->outputs != bp_net_num_outputs(net))
-            return bp__fail(BP_EINVAL, function,
-                            "the %s set has %zu targets per example; the network has %zu outputs",
-                            name, data->outputs, bp_net_num_outputs(net));
-        return BP_OK;
-    }
-    if (data->classes > bp_net_num_outputs(net))
-        return bp__fail(BP_EINVAL, function,
-                        "the %s set has %zu classes; the network has only %zu outputs", name,
-                        data->classes, bp_net_num_outputs(net));
-    /* The struct is the caller's: its labels need not agree with classes. */
-    for (size_t i = 0; i < data->count; i++)
-        if (data->labels[i] >= bp_net_num_outputs(net))
-            return bp__fail(BP_EINVAL, function,
-                            "example %zu of the %s set has label %u; the network has %zu outputs",
-                            i, name, (unsigned)data->labels[i], bp_net_num_outputs(net));
-    return BP_OK;
-}
-
-/* Copies examples order[first .. first + n) (first .. first + n - 1
- * without an order) into the buffers, with one-hot targets as wide as the
- * network's output: bp_dataset_batch on a view of the set with that many
- * classes (check_data made sure every label fits). */
-static void gather(const bp_dataset *data, const size_t *order, size_t first, size_t n,
-                   size_t outputs, batch_buffers *b) {
-    bp_dataset view = *data;
-    view.classes = outputs;
-    bp_dataset_batch(&view, order, first, n, b->inputs, b->targets);
-}
-
-/* How many of the n output rows of examples order[first ..] (first ..
- * without an order) have their largest value at the example's label. */
-static size_t count_correct(const float *outputs, const bp_dataset *data, const size_t *order,
-                            size_t first, size_t n, size_t width) {
-    size_t correct = 0;
-    if (data->targets)
-        return 0; /* a regression set: no accuracy */
-    for (size_t i = 0; i < n; i++) {
-        const size_t example = order ? order[first + i] : first + i;
-        const float *row = outputs + i * width;
-        size_t best = 0;
-        for (size_t j = 1; j < width; j++)
-            best = row[j] > row[best] ? j : best;
-        correct += best == data->labels[example];
-    }
-    return correct;
-}
 
 static const float *output_buffer(const bp_net *net) {
     return net->layers[net->n_layers - 1].output;
@@ -122,72 +25,6 @@ static const float *output_buffer(const bp_net *net) {
 /* The participants' collective; NULL alone. */
 static const bp_collective *collective_of(const bp_train_options *options) {
     return options ? options->collective : NULL;
-}
-
-/* Sums `count` doubles over the participants (nothing alone). */
-static int sum_over_participants(const bp_collective *c, double *values, size_t count,
-                                 const char *what) {
-    if (!c || c->size == 1)
-        return BP_OK;
-    if (c->sum(values, count, c->user) != 0)
-        return bp__fail(BP_ECOMM, "bp_train", "the collective's sum failed (%s)", what);
-    return BP_OK;
-}
-
-/* Mean cost and accuracy of the whole set, in batches of b->capacity; with
- * a collective, of this participant's part of it (contiguous parts of a
- * shared set, or the whole shard), summed over the participants. */
-static int evaluate_with(bp_net *net, const bp_dataset *data, const bp_collective *c,
-                         batch_buffers *b, double *loss, double *accuracy) {
-    const size_t outputs = bp_net_num_outputs(net);
-    size_t begin = 0, count = data->count;
-    if (c && !c->sharded)
-        bp__share_of(data->count, c->size, c->rank, &begin, &count);
-    double cost_sum = 0.0;
-    size_t correct = 0;
-    int rc = BP_OK;
-    for (size_t first = begin; rc == BP_OK && first < begin + count; first += b->capacity) {
-        const size_t left = begin + count - first;
-        const size_t n = left < b->capacity ? left : b->capacity;
-        gather(data, NULL, first, n, outputs, b);
-        float cost;
-        const float *out;
-        rc = bp_net_cost(net, b->inputs, b->targets, n, &cost, &out);
-        cost_sum += (double)cost * (double)n;
-        correct += rc == BP_OK ? count_correct(out, data, NULL, first, n, outputs) : 0;
-    }
-    /* A participant that failed still takes part in the sum, and says so. */
-    double totals[4] = {cost_sum, (double)correct, (double)count, rc != BP_OK};
-    const int sum_rc = sum_over_participants(c, totals, 4, "evaluation");
-    if (rc != BP_OK)
-        return rc; /* bp_net_cost's message stands */
-    if (sum_rc != BP_OK)
-        return sum_rc;
-    if (totals[3] != 0.0)
-        return bp__fail(BP_EPEER, "bp_train", "another participant failed its evaluation");
-    if (loss)
-        *loss = totals[0] / totals[2];
-    if (accuracy)
-        *accuracy = data->targets ? NAN : totals[1] / totals[2];
-    return BP_OK;
-}
-
-int bp_evaluate(bp_net *net, const bp_dataset *data, double *loss, double *accuracy) {
-    if (!net)
-        return bp__fail(BP_EINVAL, __func__, "net is NULL");
-    int rc = check_data(net, data, "data", __func__);
-    if (rc != BP_OK)
-        return rc;
-    /* A loaded network has room for one example: evaluate in full batches. */
-    const size_t want = data->count < BP_EVAL_BATCH ? data->count : BP_EVAL_BATCH;
-    if (bp_net_max_batch(net) < want && (rc = bp_net_reserve(net, want)) != BP_OK)
-        return rc;
-    batch_buffers b;
-    rc = alloc_buffers(&b, net, bp_net_max_batch(net), __func__);
-    if (rc == BP_OK)
-        rc = evaluate_with(net, data, NULL, &b, loss, accuracy);
-    free_buffers(&b);
-    return rc;
 }
 
 void bp_train_options_default(bp_train_options *options) {
@@ -205,7 +42,7 @@ static double seconds_since(const struct timespec *start) {
 /* Everything bp_train allocates, in one place to free, and how the epoch is
  * shared among the participants. */
 typedef struct train_state {
-    batch_buffers batch;
+    bp__batch_buffers batch;
     size_t *order;  /* this epoch's shuffle */
     size_t *counts; /* with a collective: every participant's training count */
     bp__shares shares;
@@ -215,7 +52,7 @@ typedef struct train_state {
 } train_state;
 
 static void free_state(train_state *s) {
-    free_buffers(&s->batch);
+    bp__batch_buffers_free(&s->batch);
     bp__free(s->order);
     bp__free(s->counts);
     bp_workers_destroy(s->workers);
@@ -270,9 +107,9 @@ static int check_train_arguments(bp_net *net, bp_optimizer *opt, const bp_datase
                         "the network has no gradient hook; with %zu participants nothing would "
                         "sum their gradients (the transport sets it: bp_net_set_gradient_hook)",
                         c->size);
-    rc = check_data(net, train, "training", fn);
+    rc = bp__check_data(net, train, "training", fn);
     if (rc == BP_OK && test)
-        rc = check_data(net, test, "test", fn);
+        rc = bp__check_data(net, test, "test", fn);
     return rc;
 }
 
@@ -295,7 +132,7 @@ static int agree_on_step(train_state *s, double totals[STEP_TOTALS], int rc, siz
     totals[TOTAL_NONFINITE] = rc == BP_ENONFINITE;
     totals[TOTAL_FAILED] = rc != BP_OK && rc != BP_ENONFINITE;
     totals[TOTAL_STOP] = s->stop_asked;
-    const int sum_rc = sum_over_participants(s->collective, totals, STEP_TOTALS, "a step");
+    const int sum_rc = bp__sum_over_participants(s->collective, totals, STEP_TOTALS, "a step");
     if (rc != BP_OK || sum_rc != BP_OK)
         return rc != BP_OK ? rc : sum_rc;
     if (totals[TOTAL_FAILED] != 0.0)
@@ -323,7 +160,7 @@ static int batch_gradient(bp_net *net, const bp_dataset *train, train_state *s, 
     bp__shares_batch(&s->shares, k, &first, n, global);
     const size_t outputs = bp_net_num_outputs(net);
     if (*n > 0)
-        gather(train, s->order, first, *n, outputs, &s->batch);
+        bp__gather(train, s->order, first, *n, outputs, &s->batch);
     int rc;
     if (fused_step)
         rc = bp__workers_train_step_share(s->workers, fused_step, s->batch.inputs, s->batch.targets,
@@ -352,14 +189,15 @@ static int batch_gradient(bp_net *net, const bp_dataset *train, train_state *s, 
     if (rc != BP_OK || *n == 0)
         return rc;
     if (!s->workers) {
-        *correct = count_correct(output_buffer(net), train, s->order, first, *n, outputs);
+        *correct = bp__count_correct(output_buffer(net), train, s->order, first, *n, outputs);
         return rc;
     }
     for (size_t w = 0; w < bp_workers_count(s->workers); w++) {
         size_t share_first, share_n;
         const float *out = bp__workers_outputs(s->workers, w, &share_first, &share_n);
         if (share_n > 0)
-            *correct += count_correct(out, train, s->order, first + share_first, share_n, outputs);
+            *correct +=
+                bp__count_correct(out, train, s->order, first + share_first, share_n, outputs);
     }
     return rc;
 }
@@ -433,7 +271,7 @@ static int train_epoch(bp_net *net, bp_optimizer *opt, const bp_dataset *train,
  * to stop (this one's request in s->stop_asked). */
 static int agree_on_epoch_end(train_state *s, size_t epoch) {
     double stop = s->stop_asked;
-    const int rc = sum_over_participants(s->collective, &stop, 1, "the end of an epoch");
+    const int rc = bp__sum_over_participants(s->collective, &stop, 1, "the end of an epoch");
     if (rc != BP_OK)
         return rc;
     if (stop != 0.0)
@@ -482,7 +320,7 @@ static int prepare(train_state *s, bp_net *net, bp_optimizer *opt, const bp_data
     if (rc == BP_OK && !bp__mul_size(train->count, sizeof(size_t), &order_bytes))
         rc = bp__fail(BP_EOVERFLOW, fn, "the training set's index overflows size_t");
     if (rc == BP_OK)
-        rc = alloc_buffers(&s->batch, net, most, fn);
+        rc = bp__batch_buffers_alloc(&s->batch, net, most, fn);
     if (rc == BP_OK && options->workers > 1)
         rc = bp_workers_create(&s->workers, net, options->workers, most);
     if (rc == BP_OK && !(s->order = bp__alloc(order_bytes)))
@@ -490,7 +328,7 @@ static int prepare(train_state *s, bp_net *net, bp_optimizer *opt, const bp_data
     /* One more agreement: a participant out of memory here must not leave
      * the others waiting at the first step. */
     double failed = rc != BP_OK;
-    const int sum_rc = sum_over_participants(c, &failed, 1, "agreeing to start");
+    const int sum_rc = bp__sum_over_participants(c, &failed, 1, "agreeing to start");
     if (rc == BP_OK && sum_rc != BP_OK)
         rc = sum_rc;
     if (rc == BP_OK && failed != 0.0)
@@ -515,8 +353,8 @@ int bp_train(bp_net *net, bp_optimizer *opt, const bp_dataset *train, const bp_d
             .epoch = epoch, .epochs = options->epochs, .test_loss = NAN, .test_accuracy = NAN};
         rc = train_epoch(net, opt, train, options, &s, &report);
         if (rc == BP_OK && test)
-            rc = evaluate_with(net, test, s.collective, &s.batch, &report.test_loss,
-                               &report.test_accuracy);
+            rc = bp__evaluate_with(net, test, s.collective, &s.batch, &report.test_loss,
+                                   &report.test_accuracy);
         if (rc == BP_OK && options->on_epoch && options->on_epoch(&report, options->user) != 0) {
             s.stop_asked = true;
             if (!s.collective)
