@@ -31,11 +31,22 @@
  *   each function says until when they stay valid.
  *
  * Threads
- * - The library has no global mutable state: every call works only on the
- *   objects passed to it. Calls on different networks, optimizers and data
+ * - The library keeps no global mutable state of its own: every call works
+ *   only on the objects passed to it. The one process-wide setting it writes
+ *   is OpenBLAS's thread count (openblas_set_num_threads), and only in these
+ *   places: bp_blas_set_threads sets it; bp_workers_create (so bp_train with
+ *   workers > 1) sets it to 1 when it is not, and bp_workers_destroy (the
+ *   end of that bp_train) puts back the count it found; and with the
+ *   openblas kernels and more than one OpenBLAS thread, each sgemm of fewer
+ *   than 2^20 multiply-adds sets it to 1 for that one call and back after.
+ *   With OpenBLAS on one thread (the advice below for callers running
+ *   threads of their own) only bp_blas_set_threads writes it.
+ *   Calls on different networks, optimizers and data
  *   sets may run in different threads at the same time, including bp_train
  *   (tests/test_threads.c trains six networks at once and gets, bitwise, the
- *   weights of training them one after another).
+ *   weights of training them one after another, with OpenBLAS on one thread;
+ *   on more, one call's count of 1 for a small sgemm may reach a product of
+ *   another thread's call, which then differs in the last bits only).
  * - On one network, calls that take a const bp_net * (the size getters,
  *   bp_net_memory_bytes, bp_net_save, bp_optimizer_create) may run
  *   concurrently with each other. Every call that takes a bp_net * needs the
