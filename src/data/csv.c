@@ -454,8 +454,8 @@ static bool is_missing(const char *start, size_t length) {
 }
 
 /* Parses a feature or target field into *value. */
-static int parse_float(csv *c, size_t column, const char *p, const char *end, bool may_impute,
-                       float *value) {
+static int parse_number_field(csv *c, size_t column, const char *p, const char *end,
+                              bool may_impute, float *value) {
     const char *s = p, *e = end;
     trim(&s, &e);
     if (may_impute && c->o.impute_mean && is_missing(s, (size_t)(e - s))) {
@@ -490,7 +490,7 @@ static int parse_label(csv *c, size_t column, const char *p, const char *end) {
         char *stop;
         const double v = s < e ? strtod(s, &stop) : 0.0;
         if (s == e || stop != e || memchr(s, 'x', (size_t)(e - s)))
-            return parse_float(c, column, p, end, false, &unused);
+            return parse_number_field(c, column, p, end, false, &unused);
         if (!isfinite(v))
             return field_error(c, column, p, end, "not a finite number");
         if (v < 0 || v > MAX_LABEL || v != floor(v))
@@ -530,9 +530,10 @@ static int parse_row(csv *c, const char *line, const char *line_end) {
         const char *end = field_end(c, p, line_end);
         int rc = BP_OK;
         if (c->role[column] == ROLE_FEATURE)
-            rc = parse_float(c, column, p, end, true, &c->row[c->feature_of[column]]);
+            rc = parse_number_field(c, column, p, end, true, &c->row[c->feature_of[column]]);
         else if (c->role[column] == ROLE_LABEL && c->o.task == BP_TASK_REGRESSION)
-            rc = parse_float(c, column, p, end, false, &c->row_targets[c->target_of[column]]);
+            rc =
+                parse_number_field(c, column, p, end, false, &c->row_targets[c->target_of[column]]);
         else if (c->role[column] == ROLE_LABEL)
             rc = parse_label(c, column, p, end);
         if (rc != BP_OK)
