@@ -25,11 +25,7 @@ static size_t load(const uint8_t *data, size_t size, size_t column) {
     bp_dataset f = {0};
     const int file_rc = bp_dataset_load_csv(&f, path, column);
     unlink(path);
-    FUZZ_CHECK(file_rc == rc);
-    FUZZ_CHECK(f.count == d.count && f.features == d.features && f.classes == d.classes);
-    FUZZ_CHECK(rc != BP_OK || memcmp(f.inputs, d.inputs, d.count * d.features * 4) == 0);
-    FUZZ_CHECK(rc != BP_OK || memcmp(f.labels, d.labels, d.count * 4) == 0);
-    bp_dataset_free(&f);
+    fuzz_check_same_dataset(rc, &d, file_rc, &f);
 #endif
     if (rc != BP_OK) {
         /* BP_EINVAL: a label column past the last one. */

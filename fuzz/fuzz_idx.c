@@ -37,11 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const int file_rc = bp_dataset_load_idx(&f, images_path, labels_path);
     unlink(images_path);
     unlink(labels_path);
-    FUZZ_CHECK(file_rc == rc);
-    FUZZ_CHECK(f.count == d.count && f.features == d.features && f.classes == d.classes);
-    FUZZ_CHECK(rc != BP_OK || memcmp(f.inputs, d.inputs, d.count * d.features * 4) == 0);
-    FUZZ_CHECK(rc != BP_OK || memcmp(f.labels, d.labels, d.count * 4) == 0);
-    bp_dataset_free(&f);
+    fuzz_check_same_dataset(rc, &d, file_rc, &f);
 #endif
     if (rc != BP_OK) {
         FUZZ_CHECK_ERROR(rc, BP_EFORMAT, BP_ENOMEM);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <backprop.h>
 
@@ -94,15 +93,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     load(data, size);
     /* Most mutations break the CRC-32 and stop there; with it repaired the
      * checks behind it (parameters, layer table) are reached too. */
-    if (size >= 4) {
-        uint8_t *copy = malloc(size);
-        FUZZ_CHECK(copy != NULL);
-        memcpy(copy, data, size);
-        uint32_t crc = (uint32_t)crc32(0, copy, (uInt)(size - 4));
-        for (int i = 0; i < 4; i++)
-            copy[size - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
-        load(copy, size);
-        free(copy);
+    uint8_t *repaired = fuzz_crc_repaired(data, size);
+    if (repaired) {
+        load(repaired, size);
+        free(repaired);
     }
     return 0;
 }
