@@ -31,16 +31,21 @@
  *   each function says until when they stay valid.
  *
  * Threads
- * - The library keeps no global mutable state of its own: every call works
- *   only on the objects passed to it. The one process-wide setting it writes
- *   is OpenBLAS's thread count (openblas_set_num_threads), and only in these
- *   places: bp_blas_set_threads sets it; bp_workers_create (so bp_train with
- *   workers > 1) sets it to 1 when it is not, and bp_workers_destroy (the
- *   end of that bp_train) puts back the count it found; and with the
- *   openblas kernels and more than one OpenBLAS thread, each sgemm of fewer
- *   than 2^20 multiply-adds sets it to 1 for that one call and back after.
- *   With OpenBLAS on one thread (the advice below for callers running
- *   threads of their own) only bp_blas_set_threads writes it.
+ * - The library's one process-wide setting is the BLAS thread count; apart
+ *   from it (and allocation counters kept for its tests), every call works
+ *   only on the objects passed to it. The
+ *   count is OpenBLAS's (openblas_set_num_threads) and, beside it, the
+ *   count the blis kernels give each BLIS call (set together; BLIS itself
+ *   is loaded once, on first use). It is written only here:
+ *   bp_blas_set_threads and bp_plan_apply set it; bp_plan_measure sets each
+ *   candidate's and puts back the count it found; bp_workers_create (so
+ *   bp_train with workers > 1) sets it to 1 when it is not, and
+ *   bp_workers_destroy (the end of that bp_train) puts back the count it
+ *   found; and with the openblas kernels and more than one OpenBLAS thread,
+ *   each sgemm of fewer than 2^20 multiply-adds sets OpenBLAS's to 1 for
+ *   that one call and back after. With one thread (the advice below for
+ *   callers running threads of their own) only those explicit calls
+ *   change it.
  *   Calls on different networks, optimizers and data
  *   sets may run in different threads at the same time, including bp_train
  *   (tests/test_threads.c trains six networks at once and gets, bitwise, the
