@@ -15,9 +15,9 @@ void csv_settings_default(csv_settings *s) {
 }
 
 static const name_value task_names[] = {
-    {"classification", BP_TASK_CLASSIFICATION},
-    {"regression", BP_TASK_REGRESSION},
-    {NULL, 0},
+    {"classification", BP_TASK_CLASSIFICATION, NULL},
+    {"regression", BP_TASK_REGRESSION, NULL},
+    {NULL, 0, NULL},
 };
 
 int take_csv_option(const char *command, csv_settings *s, int option, const char *value) {

@@ -20,6 +20,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 typedef struct name_value {
     const char *name;
     int value;
+    const char *alias; /* an older spelling parse_name also takes, or NULL */
 } name_value;
 
 /* Names the program in usage errors: "backprop" unless set (the string
