@@ -9,7 +9,7 @@
 
 #include <dnnl.h>
 
-#include "options.h"
+#include "cmdline.h"
 #include "samples.h"
 
 #define MAX_LAYERS 15

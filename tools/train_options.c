@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "cmdline.h"
 #include "commands.h"
-#include "datasets.h"
+#include "data_files.h"
 #include "names.h"
-#include "options.h"
 #include "rank_paths.h"
 
 const train_recipe default_recipe = {

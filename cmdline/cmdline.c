@@ -1,6 +1,6 @@
 /* Command-line parsing shared by the backprop program and the bench programs: getopt_long, numbers,
  * lists, names, usage errors. */
-#include "options.h"
+#include "cmdline.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,14 +1,14 @@
 /* CSV data for the commands: options, task and labels, per-feature scaling kept in the model,
  * validation split. */
-#include "csv_data.h"
+#include "csv_preprocessing.h"
 
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdline.h"
 #include "errors.h"
-#include "options.h"
 
 void csv_settings_default(csv_settings *s) {
     *s = (csv_settings){.task = -1, .max_classes = DEFAULT_MAX_CLASSES, .delimiter = ','};

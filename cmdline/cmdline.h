@@ -1,7 +1,7 @@
 /* Command-line parsing shared by the backprop program and the bench programs: getopt_long, numbers,
  * lists, names, usage errors. Needs nothing from the library. */
-#ifndef BACKPROP_TOOL_OPTIONS_H
-#define BACKPROP_TOOL_OPTIONS_H
+#ifndef BACKPROP_CMDLINE_H
+#define BACKPROP_CMDLINE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,11 +1,11 @@
-/* bp-bench's command line, parsed as the backprop program's (tools/options.c). */
+/* bp-bench's command line, parsed with the shared command-line library (cmdline/). */
 #include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "bench.h"
-#include "options.h"
+#include "cmdline.h"
 
 static const name_value case_names[] = {
     {"forward", BENCH_FORWARD, NULL},
