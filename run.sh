@@ -110,7 +110,7 @@ build_release() {
 
 check_format() {
     log "clang-format check"
-    find include src tests examples tools bench fuzz -name '*.[ch]' -print0 |
+    find include src tests examples cmdline tools bench fuzz -name '*.[ch]' -print0 |
         xargs -0 clang-format --dry-run --Werror
 }
 

@@ -53,8 +53,8 @@ typedef struct bench_options {
     unsigned long long seed;
 } bench_options;
 
-/* Parses argv into *options with the backprop program's parser
- * (tools/options.h). Returns EXIT_OK to go on, HELP_SHOWN when --help was
+/* Parses argv into *options with the shared command-line parser
+ * (cmdline/cmdline.h). Returns EXIT_OK to go on, HELP_SHOWN when --help was
  * printed (exit 0), or EXIT_USAGE after printing a usage error. */
 int bench_parse_options(int argc, char **argv, bench_options *options);
 

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "bench.h"
+#include "cmdline.h"
 #include "core/rng.h"
-#include "options.h"
 #include "support/alloc.h"
 
 /* The standard training-step configurations of the issue. */

@@ -24,7 +24,7 @@
 
 #include <floatfann.h>
 
-#include "options.h"
+#include "cmdline.h"
 #include "random.h"
 #include "samples.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "options.h"
+#include "cmdline.h"
 #include "random.h"
 #include "samples.h"
 

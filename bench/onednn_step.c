@@ -9,7 +9,7 @@
 
 #include <dnnl.h>
 
-#include "options.h"
+#include "cmdline.h"
 #include "samples.h"
 
 #define MAX_LAYERS 15
@@ -206,7 +206,7 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const name_value formats[] = {{"plain", 0}, {"any", 1}, {NULL, 0}};
+static const name_value formats[] = {{"plain", 0, NULL}, {"any", 1, NULL}, {NULL, 0, NULL}};
 
 /* The most neurons in a layer, and the largest batch. */
 #define MAX_COUNT (1u << 20)

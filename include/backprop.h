@@ -323,11 +323,6 @@ typedef enum bp_kernels {
  * for BP_KERNELS_BLIS loads BLIS. Thread-safe. */
 BP_API int bp_kernels_available(bp_kernels kernels);
 
-/* The kernel set's name as the command line spells it: "openblas",
- * "naive", "blis"; NULL for a value that names no kernel set. A static
- * string. Thread-safe. */
-BP_API const char *bp_kernels_name(bp_kernels kernels);
-
 /* The CPU kernels the set runs: OpenBLAS's core (bp_blas_core()), BLIS's
  * sub-configuration ("zen3", "skx", "haswell", "generic"...), "loops" for
  * the naive set; "unavailable" for blis when it is not, "unknown" for a
@@ -1686,6 +1681,77 @@ BP_API int bp_net_load(bp_net **out, const char *path, bp_kernels kernels);
  * call; it may be NULL when size is 0. bp_errmsg() names it "<memory>".
  * Returns as bp_net_load, without BP_EIO. */
 BP_API int bp_net_load_memory(bp_net **out, const void *data, size_t size, bp_kernels kernels);
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* The one spelling of each enum value that the command line, the Python
+ * package and the documentation use. X(value, name, alias): the value, its
+ * name (printed), and an older spelling still accepted, or NULL. A list's
+ * order is the order in which the CLI lists the names. The values of each
+ * enum run from 0 without a gap, so a binding lists the names by asking
+ * bp_*_name for 0, 1, ... until NULL. The Python package writes '_' for
+ * '-' ("cross_entropy"): a name with a '-' has that spelling as its alias. */
+#define BP_ACTIVATION_MAP(X)                                                                       \
+    X(BP_ACT_RELU, "relu", NULL)                                                                   \
+    X(BP_ACT_LEAKY_RELU, "leaky-relu", "leaky_relu")                                               \
+    X(BP_ACT_SIGMOID, "sigmoid", "logistic")                                                       \
+    X(BP_ACT_TANH, "tanh", NULL)                                                                   \
+    X(BP_ACT_IDENTITY, "identity", NULL)                                                           \
+    X(BP_ACT_SOFTMAX, "softmax", NULL)
+
+#define BP_LOSS_MAP(X)                                                                             \
+    X(BP_LOSS_CROSS_ENTROPY, "cross-entropy", "cross_entropy")                                     \
+    X(BP_LOSS_QUADRATIC, "quadratic", NULL)
+
+#define BP_INIT_MAP(X)                                                                             \
+    X(BP_INIT_UNIFORM, "uniform", NULL)                                                            \
+    X(BP_INIT_XAVIER, "xavier", NULL)                                                              \
+    X(BP_INIT_HE, "he", NULL)                                                                      \
+    X(BP_INIT_ORTHOGONAL, "orthogonal", NULL)
+
+#define BP_OPTIMIZER_KIND_MAP(X)                                                                   \
+    X(BP_OPT_SGD, "sgd", NULL)                                                                     \
+    X(BP_OPT_MOMENTUM, "momentum", NULL)                                                           \
+    X(BP_OPT_NESTEROV, "nesterov", NULL)                                                           \
+    X(BP_OPT_ADAM, "adam", NULL)
+
+#define BP_SCHEDULE_MAP(X)                                                                         \
+    X(BP_SCHEDULE_CONSTANT, "constant", NULL)                                                      \
+    X(BP_SCHEDULE_STEP, "step", NULL)                                                              \
+    X(BP_SCHEDULE_COSINE, "cosine", NULL)
+
+#define BP_KERNELS_MAP(X)                                                                          \
+    X(BP_KERNELS_OPENBLAS, "openblas", NULL)                                                       \
+    X(BP_KERNELS_NAIVE, "naive", NULL)                                                             \
+    X(BP_KERNELS_BLIS, "blis", NULL)
+
+#define BP_INFERENCE_MAP(X)                                                                        \
+    X(BP_INFERENCE_INVARIANT, "invariant", NULL)                                                   \
+    X(BP_INFERENCE_BATCH, "batch", NULL)
+
+/* bp_T_name(value): the value's name from BP_T_MAP ("leaky-relu"), or NULL
+ * for a value not in the list. Returns a static string. Thread-safe.
+ *
+ * bp_T_from_name(name, out): stores in *out the value whose name or older
+ * spelling (the alias column) is exactly `name`. Returns BP_OK; BP_EINVAL
+ * for a NULL name or out, or a name not in the list (the message lists the
+ * names), leaving *out unchanged. Thread-safe. */
+BP_API const char *bp_activation_name(bp_activation activation);
+BP_API int bp_activation_from_name(const char *name, bp_activation *out);
+BP_API const char *bp_loss_name(bp_loss loss);
+BP_API int bp_loss_from_name(const char *name, bp_loss *out);
+BP_API const char *bp_init_name(bp_init init);
+BP_API int bp_init_from_name(const char *name, bp_init *out);
+BP_API const char *bp_optimizer_kind_name(bp_optimizer_kind kind);
+BP_API int bp_optimizer_kind_from_name(const char *name, bp_optimizer_kind *out);
+BP_API const char *bp_schedule_name(bp_schedule schedule);
+BP_API int bp_schedule_from_name(const char *name, bp_schedule *out);
+BP_API const char *bp_kernels_name(bp_kernels kernels);
+BP_API int bp_kernels_from_name(const char *name, bp_kernels *out);
+BP_API const char *bp_inference_name(bp_inference inference);
+BP_API int bp_inference_from_name(const char *name, bp_inference *out);
 
 /* ------------------------------------------------------------------------ */
 /* OpenBLAS                                                                  */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "csv_data.h"
+#include "csv_preprocessing.h"
 
 /* usage: held_out_rows COUNT FRACTION SEED
  * Runs split_validation, the function behind train --val-split, on COUNT

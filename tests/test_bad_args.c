@@ -267,6 +267,43 @@ static int err_name_past_last(fixture *f) {
     return documented(named);
 }
 
+/* bp_T_name and bp_T_from_name for each BP_T_MAP: no name for a value past
+ * the list or below 0, and the three refusals of bp_T_from_name. */
+#define NAME_COUNT_(value, name, alias) +1
+#define NAME_CASES_(T, type, MAP)                                                                  \
+    static int T##_name_past_last(fixture *f) {                                                    \
+        (void)f;                                                                                   \
+        return documented(bp_##T##_name((type)(0 MAP(NAME_COUNT_))) == NULL &&                     \
+                          bp_##T##_name((type)((0 MAP(NAME_COUNT_)) - 1)) != NULL);                \
+    }                                                                                              \
+    static int T##_name_negative(fixture *f) {                                                     \
+        (void)f;                                                                                   \
+        return documented(bp_##T##_name((type)-1) == NULL);                                        \
+    }                                                                                              \
+    static int T##_from_null_name(fixture *f) {                                                    \
+        (void)f;                                                                                   \
+        type out;                                                                                  \
+        return bp_##T##_from_name(NULL, &out);                                                     \
+    }                                                                                              \
+    static int T##_from_name_null_out(fixture *f) {                                                \
+        (void)f;                                                                                   \
+        return bp_##T##_from_name(bp_##T##_name((type)0), NULL);                                   \
+    }                                                                                              \
+    static int T##_from_unknown_name(fixture *f) {                                                 \
+        (void)f;                                                                                   \
+        type out = (type)77;                                                                       \
+        const int rc = bp_##T##_from_name("no such name", &out);                                   \
+        return (int)out == 77 ? rc : NOT_AS_DOCUMENTED;                                            \
+    }
+NAME_CASES_(activation, bp_activation, BP_ACTIVATION_MAP)
+NAME_CASES_(loss, bp_loss, BP_LOSS_MAP)
+NAME_CASES_(init, bp_init, BP_INIT_MAP)
+NAME_CASES_(optimizer_kind, bp_optimizer_kind, BP_OPTIMIZER_KIND_MAP)
+NAME_CASES_(schedule, bp_schedule, BP_SCHEDULE_MAP)
+NAME_CASES_(kernels, bp_kernels, BP_KERNELS_MAP)
+NAME_CASES_(inference, bp_inference, BP_INFERENCE_MAP)
+#undef NAME_CASES_
+
 static int errmsg_names_failed_call(fixture *f) {
     (void)f;
     bp_net_reserve(NULL, 1);
@@ -2014,6 +2051,46 @@ static const bad_case cases[] = {
     DOC(bp_err_name, "INT_MAX", err_name_unknown_positive),
     DOC(bp_err_name, "INT_MIN", err_name_unknown_int_min),
     DOC(bp_err_name, "one past the last code", err_name_past_last),
+    DOC(bp_activation_name, "one past the last", activation_name_past_last),
+    DOC(bp_activation_name, "-1", activation_name_negative),
+    BAD(bp_activation_from_name, "NULL name", activation_from_null_name, BP_EINVAL, "name"),
+    BAD(bp_activation_from_name, "NULL out", activation_from_name_null_out, BP_EINVAL, "out"),
+    BAD(bp_activation_from_name, "an unknown name", activation_from_unknown_name, BP_EINVAL,
+        "expected"),
+    DOC(bp_loss_name, "one past the last", loss_name_past_last),
+    DOC(bp_loss_name, "-1", loss_name_negative),
+    BAD(bp_loss_from_name, "NULL name", loss_from_null_name, BP_EINVAL, "name"),
+    BAD(bp_loss_from_name, "NULL out", loss_from_name_null_out, BP_EINVAL, "out"),
+    BAD(bp_loss_from_name, "an unknown name", loss_from_unknown_name, BP_EINVAL, "expected"),
+    DOC(bp_init_name, "one past the last", init_name_past_last),
+    DOC(bp_init_name, "-1", init_name_negative),
+    BAD(bp_init_from_name, "NULL name", init_from_null_name, BP_EINVAL, "name"),
+    BAD(bp_init_from_name, "NULL out", init_from_name_null_out, BP_EINVAL, "out"),
+    BAD(bp_init_from_name, "an unknown name", init_from_unknown_name, BP_EINVAL, "expected"),
+    DOC(bp_optimizer_kind_name, "one past the last", optimizer_kind_name_past_last),
+    DOC(bp_optimizer_kind_name, "-1", optimizer_kind_name_negative),
+    BAD(bp_optimizer_kind_from_name, "NULL name", optimizer_kind_from_null_name, BP_EINVAL, "name"),
+    BAD(bp_optimizer_kind_from_name, "NULL out", optimizer_kind_from_name_null_out, BP_EINVAL,
+        "out"),
+    BAD(bp_optimizer_kind_from_name, "an unknown name", optimizer_kind_from_unknown_name, BP_EINVAL,
+        "expected"),
+    DOC(bp_schedule_name, "one past the last", schedule_name_past_last),
+    DOC(bp_schedule_name, "-1", schedule_name_negative),
+    BAD(bp_schedule_from_name, "NULL name", schedule_from_null_name, BP_EINVAL, "name"),
+    BAD(bp_schedule_from_name, "NULL out", schedule_from_name_null_out, BP_EINVAL, "out"),
+    BAD(bp_schedule_from_name, "an unknown name", schedule_from_unknown_name, BP_EINVAL,
+        "expected"),
+    DOC(bp_kernels_name, "one past the last", kernels_name_past_last),
+    DOC(bp_kernels_name, "-1", kernels_name_negative),
+    BAD(bp_kernels_from_name, "NULL name", kernels_from_null_name, BP_EINVAL, "name"),
+    BAD(bp_kernels_from_name, "NULL out", kernels_from_name_null_out, BP_EINVAL, "out"),
+    BAD(bp_kernels_from_name, "an unknown name", kernels_from_unknown_name, BP_EINVAL, "expected"),
+    DOC(bp_inference_name, "one past the last", inference_name_past_last),
+    DOC(bp_inference_name, "-1", inference_name_negative),
+    BAD(bp_inference_from_name, "NULL name", inference_from_null_name, BP_EINVAL, "name"),
+    BAD(bp_inference_from_name, "NULL out", inference_from_name_null_out, BP_EINVAL, "out"),
+    BAD(bp_inference_from_name, "an unknown name", inference_from_unknown_name, BP_EINVAL,
+        "expected"),
     DOC(bp_errmsg, "after a failure, names the function", errmsg_names_failed_call),
     DOC(bp_errmsg, "empty in a thread where nothing failed", errmsg_empty_in_new_thread),
 

@@ -243,6 +243,20 @@ check 2 'invalid --momentum' "$bp" train --momentum 1
 check 2 "invalid --activation 'softmax'" "$bp" train --activation softmax
 check 2 'expected cross-entropy or quadratic' "$bp" train --loss hinge
 check 2 'invalid --optimizer' "$bp" train --optimizer adagrad
+# Every name the library lists (header's BP_*_MAP, through the usage error's
+# "expected a, b or c") is in train's --help, and the older spellings parse.
+"$bp" train --help >"$dir/help.out"
+for option in activation loss init optimizer schedule kernels inference; do
+    checks=$((checks + 1))
+    names=$("$bp" train --$option no-such-name 2>&1 | sed -n 's/.*(expected \(.*\))$/\1/p' |
+        sed 's/,/ /g; s/ or / /')
+    [ -n "$names" ] || fail "--$option's usage error lists no names"
+    for name in $names; do
+        grep -qE -- "(^|[ (,])$name([ ),;]|$)" "$dir/help.out" ||
+            fail "train --help does not name --$option $name"
+    done
+done
+check 2 "invalid --epochs" "$bp" train --activation leaky_relu --loss cross_entropy --epochs 0
 check 2 "unexpected argument 'extra'" "$bp" train extra
 check 2 '--test-csv needs --train-csv' "$bp" train --test-csv "$dir/test.csv"
 check 2 'do not go with the IDX' "$bp" train --train-csv a --test-csv b --train-images c

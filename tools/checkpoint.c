@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "directory_sync.h"
 #include "errors.h"
-#include "options.h"
 #include "run_manifest.h"
 
 bool checkpoint_is_directory(const char *path) {

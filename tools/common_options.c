@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cmdline.h"
 #include "errors.h"
 #include "names.h"
-#include "options.h"
 
 /* "123", "64K", "512M", "2G": bytes, without overflow. */
 static bool parse_bytes(const char *text, uint64_t *out) {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "csv_data.h"
+#include "csv_preprocessing.h"
 
 /* Their getopt_long values. A command numbers its own options from
  * COMMON_OPTIONS_END, so that its switch can hand these on. */

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cmdline.h"
 #include "distributed.h"
-#include "options.h"
 
 /* The process count an MPI launcher put in the environment, or 0. */
 static long launcher_size(void) {

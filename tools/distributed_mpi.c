@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cmdline.h"
 #include "distributed.h"
 #include "errors.h"
-#include "options.h"
 
 static bool started;
 static int rank, size = 1;

@@ -3,7 +3,7 @@
 #ifndef BACKPROP_TOOL_ERRORS_H
 #define BACKPROP_TOOL_ERRORS_H
 
-#include "options.h"
+#include "cmdline.h"
 
 /* Prints "backprop: message" to stderr (with the prefix, "rank 1: " under
  * mpirun) and keeps the message; returns EXIT_RUNTIME. */

@@ -5,12 +5,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cmdline.h"
 #include "commands.h"
 #include "common_options.h"
-#include "csv_data.h"
-#include "datasets.h"
+#include "csv_preprocessing.h"
+#include "data_files.h"
 #include "errors.h"
-#include "options.h"
 #include "paths.h"
 
 void eval_help(void) {

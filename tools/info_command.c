@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "cmdline.h"
 #include "commands.h"
-#include "csv_data.h"
+#include "csv_preprocessing.h"
 #include "describe.h"
 #include "errors.h"
 #include "names.h"
-#include "options.h"
 #include "paths.h"
 
 void info_help(void) {

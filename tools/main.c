@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmdline.h"
 #include "commands.h"
 #include "distributed.h"
-#include "options.h"
 
 typedef struct command {
     const char *name;

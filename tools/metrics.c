@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "directory_sync.h"
 #include "errors.h"
-#include "options.h"
 
 static const char CLOSING[] = "\n]}\n";
 

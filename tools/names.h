@@ -2,7 +2,7 @@
 #ifndef BACKPROP_TOOL_NAMES_H
 #define BACKPROP_TOOL_NAMES_H
 
-#include "options.h"
+#include "cmdline.h"
 
 extern const name_value activation_names[]; /* bp_activation */
 extern const name_value loss_names[];       /* bp_loss */

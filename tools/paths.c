@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "options.h"
+#include "cmdline.h"
 
 /* The temporary name the library's and the program's writers use. */
 #define TEMP_SUFFIX ".tmp.XXXXXX"

@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "commands.h"
 #include "common_options.h"
-#include "csv_data.h"
+#include "csv_preprocessing.h"
 #include "errors.h"
-#include "options.h"
 #include "paths.h"
 #include "signal_cleanup.h"
 

@@ -14,12 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "datasets.h"
+#include "cmdline.h"
+#include "data_files.h"
 #include "describe.h"
 #include "directory_sync.h"
 #include "errors.h"
 #include "names.h"
-#include "options.h"
 
 #define FIRST_LINE "backprop run 1"
 

@@ -13,22 +13,22 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "cmdline.h"
 #include "commands.h"
 #include "common_options.h"
-#include "csv_data.h"
-#include "datasets.h"
+#include "csv_preprocessing.h"
+#include "data_files.h"
 #include "describe.h"
 #include "distributed.h"
 #include "errors.h"
 #include "metrics.h"
 #include "names.h"
-#include "options.h"
 #include "paths.h"
 #include "progress.h"
 #include "run_manifest.h"
 #include "signals.h"
-#include "train_data.h"
 #include "train_options.h"
+#include "train_sets.h"
 
 static const char *const COMMAND = "train";
 

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "cmdline.h"
 #include "commands.h"
-#include "datasets.h"
+#include "data_files.h"
 #include "names.h"
-#include "options.h"
 #include "rank_paths.h"
 
 const train_recipe default_recipe = {
@@ -33,10 +33,10 @@ const train_recipe default_recipe = {
 };
 
 static const name_value scale_names[] = {
-    {"minmax", SCALE_MINMAX},
-    {"standardize", SCALE_STANDARDIZE},
-    {"none", SCALE_NONE},
-    {NULL, 0},
+    {"minmax", SCALE_MINMAX, NULL},
+    {"standardize", SCALE_STANDARDIZE, NULL},
+    {"none", SCALE_NONE, NULL},
+    {NULL, 0, NULL},
 };
 
 void train_help(void) {

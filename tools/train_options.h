@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "common_options.h"
-#include "csv_data.h"
+#include "csv_preprocessing.h"
 
 /* The default recipe, all in one place: with no options, a 784-256-128-10
  * ReLU network with a softmax output and the cross-entropy cost, He

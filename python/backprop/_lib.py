@@ -93,13 +93,6 @@ lib = _load()
 
 # ---- errors ----
 
-ERROR_CODES = {
-    0: "BP_OK", -1: "BP_EINVAL", -2: "BP_ENOMEM", -3: "BP_EOVERFLOW", -4: "BP_EBATCH",
-    -5: "BP_ERANGE", -6: "BP_EIO", -7: "BP_EFORMAT", -8: "BP_ECHECKSUM", -9: "BP_ENONFINITE",
-    -10: "BP_ECANCELED", -11: "BP_EPEER", -12: "BP_ECOMM", -13: "BP_ENOTSUP",
-}
-
-
 class BackpropError(Exception):
     """A libbackprop call failed: `code` is the BP_E* value, `name` its name
     ("BP_EINVAL") and `message` what bp_errmsg() said."""
@@ -334,6 +327,11 @@ _PROTOTYPES = {
     "bp_plan_format": (_int, [ctypes.POINTER(Plan), ctypes.c_char_p, c_size]),
     "bp_plan_apply": (_int, [_vp, ctypes.POINTER(Plan)]),
 }
+# The enums named by the header's BP_*_MAP lists: bp_T_name and bp_T_from_name.
+NAMED_ENUMS = ("activation", "loss", "init", "optimizer_kind", "schedule", "kernels", "inference")
+for _kind in NAMED_ENUMS:
+    _PROTOTYPES[f"bp_{_kind}_name"] = (ctypes.c_char_p, [_int])
+    _PROTOTYPES[f"bp_{_kind}_from_name"] = (_int, [ctypes.c_char_p, ctypes.POINTER(_int)])
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():
     _function = getattr(lib, _name)

@@ -1,6 +1,7 @@
 """The NumPy API over libbackprop: networks, optimizers, the OpenBLAS core."""
 
 import ctypes
+import itertools
 import os
 import threading
 import weakref
@@ -10,27 +11,54 @@ import numpy as np
 from . import _lib
 from ._lib import check, lib
 
-ACTIVATIONS = {"identity": 0, "sigmoid": 1, "logistic": 1, "tanh": 2, "relu": 3,
-               "leaky_relu": 4, "softmax": 5}
-_ACTIVATION_NAMES = {0: "identity", 1: "sigmoid", 2: "tanh", 3: "relu", 4: "leaky_relu",
-                     5: "softmax"}
-LOSSES = {"quadratic": 0, "cross_entropy": 1}
-_LOSS_NAMES = {0: "quadratic", 1: "cross_entropy"}
-KERNELS = {"openblas": 0, "naive": 1, "blis": 2}
-INFERENCES = {"batch": 0, "invariant": 1}
-_INFERENCE_NAMES = {0: "batch", 1: "invariant"}
-INITS = {"uniform": 0, "xavier": 1, "he": 2, "orthogonal": 3}
-OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3}
-SCHEDULES = {"constant": 0, "step": 1, "cosine": 2}
+def _names(kind):
+    """{name: value} of a library enum, from bp_<kind>_name (the header's
+    BP_*_MAP lists, whose values run from 0 without a gap), spelt with '_'
+    for the library's '-' ("cross_entropy")."""
+    name_of = getattr(lib, f"bp_{kind}_name")
+    table = {}
+    for value in itertools.count():
+        name = name_of(value)
+        if name is None:
+            return table
+        table[name.decode().replace("-", "_")] = value
+
+
+ACTIVATIONS = _names("activation")
+LOSSES = _names("loss")
+KERNELS = _names("kernels")
+INFERENCES = _names("inference")
+INITS = _names("init")
+OPTIMIZERS = _names("optimizer_kind")
+SCHEDULES = _names("schedule")
+_TABLES = {"activation": ACTIVATIONS, "loss": LOSSES, "kernels": KERNELS,
+           "inference": INFERENCES, "init": INITS, "optimizer_kind": OPTIMIZERS,
+           "schedule": SCHEDULES}
 OUTPUTS = {"activations": 0, "logits": 1, "log_proba": 2}
 
 
-def _choice(table, value, what):
+def _name(kind, value):
+    """The Python spelling of the library's name for value."""
+    return getattr(lib, f"bp_{kind}_name")(value).decode().replace("-", "_")
+
+
+def _choice(kind, value, what):
+    """The value of a library enum from its name (bp_<kind>_from_name, which
+    takes the Python spelling as the name's alias) or its number."""
+    table = _TABLES[kind]
     if isinstance(value, str):
-        try:
-            return table[value]
-        except KeyError:
-            raise ValueError(f"unknown {what} {value!r}; expected one of {sorted(table)}") from None
+        out = ctypes.c_int()
+        from_name = getattr(lib, f"bp_{kind}_from_name")
+        if "\0" not in value and from_name(value.encode(), ctypes.byref(out)) == 0:
+            return out.value
+        raise ValueError(f"unknown {what} {value!r}; expected one of {sorted(table)}")
+    return _pick(table, value, what)
+
+
+def _pick(table, value, what):
+    """value, a number of table's values, or the value of its name in table."""
+    if isinstance(value, str) and value in table:
+        return table[value]
     if isinstance(value, (int, np.integer)) and int(value) in table.values():
         return int(value)
     raise ValueError(f"unknown {what} {value!r}; expected one of {sorted(table)}")
@@ -98,7 +126,7 @@ class LayerView:
         shape = (layer.outputs, layer.inputs)
         address = ctypes.addressof(layer.weights.contents)
         self.inputs, self.outputs = layer.inputs, layer.outputs
-        self.activation = _ACTIVATION_NAMES[layer.activation]
+        self.activation = _name("activation", layer.activation)
         self.weights = _view(address, shape, net)
         self.bias = _view(ctypes.addressof(layer.bias.contents), (layer.outputs,), net)
         self.weight_grads = _view(ctypes.addressof(layer.weight_grads.contents), shape, net)
@@ -169,12 +197,12 @@ class Net:
                              f"not {len(activations)}")
         if any(s < 1 for s in sizes):
             raise ValueError(f"every size must be at least 1: {sizes}")
-        codes = [_choice(ACTIVATIONS, a, "activation") for a in activations]
+        codes = [_choice("activation", a, "activation") for a in activations]
         handle = ctypes.c_void_p()
         check(lib.bp_net_create(ctypes.byref(handle), len(codes),
                                 (ctypes.c_size_t * len(sizes))(*sizes),
                                 (ctypes.c_int * len(codes))(*codes),
-                                _choice(KERNELS, kernels, "kernel set"), int(seed) & (2**64 - 1)))
+                                _choice("kernels", kernels, "kernel set"), int(seed) & (2**64 - 1)))
         self._handle = handle
         try:
             self.loss = loss
@@ -274,23 +302,23 @@ class Net:
 
     @property
     def loss(self):
-        return _LOSS_NAMES[self._call(lib.bp_net_loss)]
+        return _name("loss", self._call(lib.bp_net_loss))
 
     @loss.setter
     def loss(self, value):
-        check(self._call(lib.bp_net_set_loss, _choice(LOSSES, value, "loss")))
+        check(self._call(lib.bp_net_set_loss, _choice("loss", value, "loss")))
 
     @property
     def inference(self):
         """How forward() computes (bp_net_set_inference): "batch" (sgemm; a
         row's last bits may depend on the batch around it) or "invariant"
         (each row the same bits alone, in any batch or order)."""
-        return _INFERENCE_NAMES[self._call(lib.bp_net_inference)]
+        return _name("inference", self._call(lib.bp_net_inference))
 
     @inference.setter
     def inference(self, value):
         with self._lock:
-            check(self._call(lib.bp_net_set_inference, _choice(INFERENCES, value, "inference")))
+            check(self._call(lib.bp_net_set_inference, _choice("inference", value, "inference")))
 
     # ---- zero-copy views ----
 
@@ -350,10 +378,10 @@ class Net:
         double; softmax output only). Batches larger than the reserved
         workspace are computed in parts. inference: "batch" or "invariant"
         for this call only (see inference); None keeps the network's own."""
-        kind = _choice(OUTPUTS, output, "output")
+        kind = _pick(OUTPUTS, output, "output")
         x, _ = self._batch(inputs)
         out = np.empty((x.shape[0], self.num_outputs), dtype=np.float32)
-        mode = None if inference is None else _choice(INFERENCES, inference, "inference")
+        mode = None if inference is None else _choice("inference", inference, "inference")
         with self._lock:  # the calls share the network's workspace
             handle = self._live()
             previous = lib.bp_net_inference(handle)
@@ -399,7 +427,7 @@ class Net:
 
     def initialize(self, init="uniform", seed=0):
         """Draws the parameters anew: "uniform", "xavier", "he", "orthogonal"."""
-        check(self._call(lib.bp_net_initialize, _choice(INITS, init, "initializer"),
+        check(self._call(lib.bp_net_initialize, _choice("init", init, "initializer"),
                                     int(seed) & (2**64 - 1)))
 
     # ---- preprocessing, saved in the model file ----
@@ -547,7 +575,7 @@ class Net:
     def load(cls, path, kernels="openblas"):
         handle = ctypes.c_void_p()
         check(lib.bp_net_load(ctypes.byref(handle), os.fsencode(path),
-                              _choice(KERNELS, kernels, "kernel set")))
+                              _choice("kernels", kernels, "kernel set")))
         return cls._adopt(handle)
 
     @classmethod
@@ -555,7 +583,7 @@ class Net:
         data = bytes(data)
         handle = ctypes.c_void_p()
         check(lib.bp_net_load_memory(ctypes.byref(handle), data, len(data),
-                                     _choice(KERNELS, kernels, "kernel set")))
+                                     _choice("kernels", kernels, "kernel set")))
         return cls._adopt(handle)
 
     def __reduce__(self):
@@ -579,12 +607,12 @@ class Optimizer:
                  step_size=1, gamma=1.0, total_steps=1):
         config = _lib.OptimizerConfig()
         lib.bp_optimizer_config_default(ctypes.byref(config),
-                                        _choice(OPTIMIZERS, kind, "optimizer"))
+                                        _choice("optimizer_kind", kind, "optimizer"))
         if learning_rate is not None:
             config.learning_rate = learning_rate
         config.momentum, config.beta1, config.beta2 = momentum, beta1, beta2
         config.epsilon, config.weight_decay = epsilon, weight_decay
-        config.schedule = _choice(SCHEDULES, schedule, "schedule")
+        config.schedule = _choice("schedule", schedule, "schedule")
         config.step_size, config.gamma, config.total_steps = step_size, gamma, total_steps
         handle = ctypes.c_void_p()
         with net._lock:

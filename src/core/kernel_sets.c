@@ -54,15 +54,3 @@ const char *bp_kernels_core(bp_kernels kernels) {
     }
     return "unknown";
 }
-
-const char *bp_kernels_name(bp_kernels kernels) {
-    switch (kernels) {
-    case BP_KERNELS_OPENBLAS:
-        return "openblas";
-    case BP_KERNELS_NAIVE:
-        return "naive";
-    case BP_KERNELS_BLIS:
-        return "blis";
-    }
-    return NULL;
-}

@@ -1,7 +1,7 @@
 /* CSV data for the commands: the CSV options, the task, labels, per-feature
  * scaling fitted on the training set and stored in the model, validation split. */
-#ifndef BACKPROP_TOOL_CSV_DATA_H
-#define BACKPROP_TOOL_CSV_DATA_H
+#ifndef BACKPROP_TOOL_CSV_PREPROCESSING_H
+#define BACKPROP_TOOL_CSV_PREPROCESSING_H
 
 #include <backprop.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /* Loading the program's data sets: IDX or CSV files, the Fashion-MNIST default, IDX scaling;
  * whether a network fits them. */
-#ifndef BACKPROP_TOOL_DATASETS_H
-#define BACKPROP_TOOL_DATASETS_H
+#ifndef BACKPROP_TOOL_DATA_FILES_H
+#define BACKPROP_TOOL_DATA_FILES_H
 
 #include <backprop.h>
 #include <stdbool.h>

@@ -2,15 +2,15 @@
  * whether a network fits them. */
 #define _POSIX_C_SOURCE 200809L /* access */
 
-#include "datasets.h"
+#include "data_files.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "errors.h"
-#include "options.h"
 
 /* dir/name in a new string, or NULL when out of memory. */
 static char *join_path(const char *dir, const char *name) {

@@ -1,6 +1,6 @@
 /* Command-line parsing shared by the backprop program and the bench programs: getopt_long, numbers,
  * lists, names, usage errors. */
-#include "options.h"
+#include "cmdline.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -209,7 +209,7 @@ bool parse_layers(const char *text, size_t **sizes, size_t *count) {
 
 bool parse_name(const name_value *table, const char *text, int *out) {
     for (; text && table->name; table++)
-        if (strcmp(table->name, text) == 0) {
+        if (strcmp(table->name, text) == 0 || (table->alias && strcmp(table->alias, text) == 0)) {
             *out = table->value;
             return true;
         }

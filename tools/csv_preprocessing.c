@@ -1,23 +1,23 @@
 /* CSV data for the commands: options, task and labels, per-feature scaling kept in the model,
  * validation split. */
-#include "csv_data.h"
+#include "csv_preprocessing.h"
 
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdline.h"
 #include "errors.h"
-#include "options.h"
 
 void csv_settings_default(csv_settings *s) {
     *s = (csv_settings){.task = -1, .max_classes = DEFAULT_MAX_CLASSES, .delimiter = ','};
 }
 
 static const name_value task_names[] = {
-    {"classification", BP_TASK_CLASSIFICATION},
-    {"regression", BP_TASK_REGRESSION},
-    {NULL, 0},
+    {"classification", BP_TASK_CLASSIFICATION, NULL},
+    {"regression", BP_TASK_REGRESSION, NULL},
+    {NULL, 0, NULL},
 };
 
 int take_csv_option(const char *command, csv_settings *s, int option, const char *value) {

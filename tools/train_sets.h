@@ -1,7 +1,7 @@
 /* The train command's data: each rank's paths, the training, validation and test sets, and the
  * CSV preprocessing fitted on the training set. */
-#ifndef BACKPROP_TOOL_TRAIN_DATA_H
-#define BACKPROP_TOOL_TRAIN_DATA_H
+#ifndef BACKPROP_TOOL_TRAIN_SETS_H
+#define BACKPROP_TOOL_TRAIN_SETS_H
 
 #include <backprop.h>
 

@@ -1,7 +1,7 @@
 /* Command-line parsing shared by the backprop program and the bench programs: getopt_long, numbers,
  * lists, names, usage errors. Needs nothing from the library. */
-#ifndef BACKPROP_TOOL_OPTIONS_H
-#define BACKPROP_TOOL_OPTIONS_H
+#ifndef BACKPROP_CMDLINE_H
+#define BACKPROP_CMDLINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +20,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 typedef struct name_value {
     const char *name;
     int value;
+    const char *alias; /* an older spelling parse_name also takes, or NULL */
 } name_value;
 
 /* Names the program in usage errors: "backprop" unless set (the string

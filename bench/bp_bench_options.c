@@ -1,31 +1,31 @@
-/* bp-bench's command line, parsed as the backprop program's (tools/options.c). */
+/* bp-bench's command line, parsed with the shared command-line library (cmdline/). */
 #include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "bench.h"
-#include "options.h"
+#include "cmdline.h"
 
 static const name_value case_names[] = {
-    {"forward", BENCH_FORWARD},
-    {"weight_grad", BENCH_WEIGHT_GRAD},
-    {"input_grad", BENCH_INPUT_GRAD},
-    {"train_step", BENCH_TRAIN_STEP},
-    {NULL, 0},
+    {"forward", BENCH_FORWARD, NULL},
+    {"weight_grad", BENCH_WEIGHT_GRAD, NULL},
+    {"input_grad", BENCH_INPUT_GRAD, NULL},
+    {"train_step", BENCH_TRAIN_STEP, NULL},
+    {NULL, 0, NULL},
 };
 
 /* --kernels: the bit set of kernel sets to run. */
 enum { KERNELS_OPENBLAS = 1, KERNELS_NAIVE = 2, KERNELS_BLIS = 4 };
 static const name_value kernel_sets[] = {
-    {"openblas", KERNELS_OPENBLAS},
-    {"naive", KERNELS_NAIVE},
-    {"blis", KERNELS_BLIS},
-    {"both", KERNELS_OPENBLAS | KERNELS_NAIVE},
-    {"blas", KERNELS_OPENBLAS | KERNELS_BLIS},
-    {"all", KERNELS_OPENBLAS | KERNELS_BLIS | KERNELS_NAIVE},
-    {"none", 0},
-    {NULL, 0},
+    {"openblas", KERNELS_OPENBLAS, NULL},
+    {"naive", KERNELS_NAIVE, NULL},
+    {"blis", KERNELS_BLIS, NULL},
+    {"both", KERNELS_OPENBLAS | KERNELS_NAIVE, NULL},
+    {"blas", KERNELS_OPENBLAS | KERNELS_BLIS, NULL},
+    {"all", KERNELS_OPENBLAS | KERNELS_BLIS | KERNELS_NAIVE, NULL},
+    {"none", 0, NULL},
+    {NULL, 0, NULL},
 };
 
 const char *bench_case_name(bench_case_kind kind) { return name_of(case_names, (int)kind); }

@@ -1,16 +1,16 @@
 /* The train command's data: each rank's paths, the training, validation and test sets, and the
  * CSV preprocessing fitted on the training set. */
-#include "train_data.h"
+#include "train_sets.h"
 
 #include <backprop.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "csv_data.h"
-#include "datasets.h"
+#include "cmdline.h"
+#include "csv_preprocessing.h"
+#include "data_files.h"
 #include "distributed.h"
 #include "errors.h"
-#include "options.h"
 #include "rank_paths.h"
 
 int substitute_ranks(train_config *c) {
