@@ -246,7 +246,7 @@ run_core_types() {
 # Installs into a scratch directory and builds the README's example from it
 # with pkg-config, as a program outside the tree would.
 check_install() {
-    log "install check: meson install, pkg-config, the README example"
+    log "install check: meson install, pkg-config, the README example, the docs' links"
     local stage
     stage=$(mktemp -d)
     trap 'rm -rf "$stage"' RETURN
@@ -256,6 +256,10 @@ check_install() {
     awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' README.md >"$stage/example.c"
     diff -u examples/xor.c "$stage/example.c" ||
         { echo "README.md's example differs from examples/xor.c" >&2; exit 1; }
+    # Every relative link of the documentation leads to a file, and every
+    # #anchor to a heading of its page (GitHub's slugs).
+    /usr/bin/python3 tests/check_links.py README.md docs/*.md bench/README.md ||
+        { echo "run.sh: broken links in the documentation" >&2; exit 1; }
     # pkg-config prefixes the staged sysroot to -I and -L paths.
     local flags
     flags=$(PKG_CONFIG_SYSROOT_DIR="$stage" PKG_CONFIG_PATH="$pcdir" \

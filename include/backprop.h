@@ -6,6 +6,24 @@
  * what each parameter means (outputs are marked [out]), which codes it
  * returns, who owns memory, and what may run concurrently.
  *
+ * Contents: the sections below, in this order, each under a banner with its name
+ *   The mathematics, Conventions, Threads, Determinism: in this comment
+ *   Version   with the ABI policy (docs/abi.md)
+ *   Errors
+ *   Network
+ *   Cost functions
+ *   Inference: batch products or row-invariant ones
+ *   Parameters, gradients and sizes
+ *   Gradient hook
+ *   Initializers
+ *   Optimizers
+ *   Data sets: loading
+ *   Data sets: preprocessing
+ *   Training
+ *   Worker threads
+ *   Model files
+ *   OpenBLAS
+ *
  * The mathematics (3Blue1Brown, "Backpropagation calculus"), for a network of
  * L dense layers, layer l having n_l neurons and n_0 inputs:
  *
@@ -138,59 +156,11 @@ extern "C" {
  * 200), for comparisons in the preprocessor: #if BP_VERSION_NUMBER >= 200. */
 #define BP_VERSION_NUMBER (BP_VERSION_MAJOR * 10000 + BP_VERSION_MINOR * 100 + BP_VERSION_PATCH)
 
-/* ABI policy: what a program built against this header may expect of the
- * shared library it runs with, libbackprop.so.<SOVERSION> (now
- * libbackprop.so.0; libbackprop-mpi.so.0 and backprop_mpi.h keep the same
- * rules).
- *
- * Within one SOVERSION a release only adds, so that a program built against
- * any earlier header of that SOVERSION runs unchanged, without rebuilding:
- * - new functions, new enum members and new error codes (no value is ever
- *   reused);
- * - new fields of the public structs, in their reserved space or, for the
- *   two reports, at their end (see below). A new field of a struct the
- *   caller fills means, at zero, the behaviour from before it existed.
- * Nothing is removed or renamed; no function changes its parameters or its
- * meaning; no struct changes its size or the offset of a field. A release
- * that must do any of these takes the next SOVERSION. A PATCH release adds
- * nothing either: only fixes. From 1.0.0 on, SOVERSION is MAJOR, so a break
- * comes only with a new MAJOR; before 1.0.0 it may come with a MINOR, and
- * takes the next SOVERSION all the same. This holds from 0.2.0, whose
- * layouts tests/test_abi.c pins (0.1.0's structs differed, under the same
- * SONAME 0: rebuild a program built against 0.1).
- *
- * The other way round, a program built against a newer header than the
- * library it runs with: a function the library lacks fails when the
- * program loads, and a new field set to anything but zero is refused with
- * BP_EINVAL by the older library, for which it is still reserved space
- * (never silently ignored). bp_version_number() tells which library a
- * program got.
- *
- * The public structs, by who allocates and who fills them:
- * - Filled by the caller, read by the library (bp_optimizer_config,
- *   bp_train_options, bp_collective, bp_csv_options, bp_preprocessing;
- *   bp_mpi_options): they end in `uint64_t reserved[N]`, which must be zero.
- *   Every function that reads one checks, and returns BP_EINVAL (the message
- *   names the word) otherwise. Start from the _default function, a
- *   designated initializer, {0} or memset, then set fields by name.
- * - Filled by the library into the caller's memory (bp_layer,
- *   bp_regression_metrics, bp_parallelism; bp_mpi_stats): they end in
- *   reserved space too, which the library writes (zeros today), so that a
- *   later field fits in a struct an older program allocated. The caller
- *   need not zero them first.
- * - Both (bp_dataset, bp_scaler): the loaders and bp_scaler_fit write the
- *   whole struct, reserved space zeroed; a caller who fills one itself
- *   zeroes it first, and the functions that read one check it as above.
- * - Made by the library and lent by pointer to the callbacks
- *   (bp_batch_report, bp_epoch_report): no reserved space; they may grow
- *   at their end. Read them through the pointer; never make one.
- * - bp_gradient_hook, a table of callbacks that the library copies, keeps
- *   its layout for the life of the SOVERSION (it is natural to write by
- *   position, {ready, before, user}); more callbacks would come as a new
- *   struct and a new function beside these.
- * A field that comes into reserved space takes whole words from its front
- * (the array shrinks by as many), so that the size stays. bp_struct_size()
- * gives each struct's size in the linked library. */
+/* ABI policy. Within one SOVERSION (now libbackprop.so.0, and
+ * libbackprop-mpi.so.0) a release only adds: functions, enum values, error
+ * codes, and fields in the reserved space at the end of the public structs,
+ * which must be zero in a struct the caller fills (start from its _default
+ * function or {0}). The policy in full, struct by struct: docs/abi.md. */
 
 /* The library's version as "MAJOR.MINOR.PATCH", of the library actually
  * linked (which may differ from the BP_VERSION_* of this header).
@@ -561,7 +531,7 @@ typedef struct bp_layer {
     float *weight_grads; /* dC/dW, same shape as W */
     float *bias_grads;   /* dC/db, outputs */
     /* Reserved for fields of later versions; bp_net_layer writes it (zeros).
-     * See the ABI policy at the top. */
+     * See the ABI policy (docs/abi.md). */
     uint64_t reserved[4];
 } bp_layer;
 
@@ -765,7 +735,7 @@ BP_API int bp_optimizer_load(bp_optimizer *opt, const char *path);
 BP_API int bp_optimizer_load_memory(bp_optimizer *opt, const void *data, size_t size);
 
 /* ------------------------------------------------------------------------ */
-/* Data sets                                                                 */
+/* Data sets: loading                                                        */
 /* ------------------------------------------------------------------------ */
 
 /* Examples held in memory: labeled for classification, or with float
@@ -1007,6 +977,10 @@ BP_API void bp_csv_reader_close(bp_csv_reader *reader);
 
 /* Frees the arrays and empties the data set. Accepts NULL. */
 BP_API void bp_dataset_free(bp_dataset *data);
+
+/* ------------------------------------------------------------------------ */
+/* Data sets: preprocessing                                                  */
+/* ------------------------------------------------------------------------ */
 
 /* How to scale inputs: x <- (x - offset) * scale, the same for every
  * feature, fitted on the training set and applied to every set. */

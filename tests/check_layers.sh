@@ -1,6 +1,7 @@
 #!/bin/sh
 # The library's folders are layers, from the bottom up: support, core, data,
-# train, io (README "Source layout", docs/architecture.md). A file may include
+# train, io (docs/architecture.md,
+# "The layers" and "Source layout"). A file may include
 # the headers of its own layer and of those below it, never of one above; and,
 # since a declaration can be written by hand, a layer's objects may only call
 # the library's functions (bp_ and bp__) defined in its own layer or below:

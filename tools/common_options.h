@@ -32,7 +32,7 @@ enum {
 
 /* The commands' default --inference: every output and metric the program
  * prints is the same for a row whatever rows are computed beside it (see
- * README, "Predictions that do not depend on the batch"). */
+ * docs/library.md, "Predictions that do not depend on the batch"). */
 #define DEFAULT_INFERENCE BP_INFERENCE_INVARIANT
 
 /* --inference's line of each command's --help. */

@@ -35,8 +35,8 @@ except ImportError:  # pragma: no cover
 _ACTIVATION = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 
 # The checks of scikit-learn's suite (sklearn.utils.estimator_checks) that
-# these estimators are excused from, each with its reason. The README lists
-# them too.
+# these estimators are excused from, each with its reason. docs/python.md
+# lists them too.
 _XFAIL_CHECKS = {
 }
 

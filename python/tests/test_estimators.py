@@ -296,15 +296,15 @@ def test_diverging_training_is_an_error_not_nan(diabetes):
                          random_state=0).fit(X, y * 1e6)
 
 
-def test_the_readmes_example_runs(capsys):
+def test_the_docs_example_runs(capsys):
     import os
     import re
-    readme = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+    readme = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "python.md")
     with open(readme) as f:
         blocks = re.findall(r"^```python\n(.*?)^```$", f.read(), flags=re.S | re.M)
     assert len(blocks) == 1
     assert len(blocks[0].splitlines()) <= 12
-    exec(compile(blocks[0], "README.md", "exec"), {})
+    exec(compile(blocks[0], "docs/python.md", "exec"), {})
     accuracy = float(re.search(r"test accuracy ([0-9.]+)", capsys.readouterr().out).group(1))
     assert accuracy > 0.95
 
