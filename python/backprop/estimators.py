@@ -582,16 +582,9 @@ class _BaseMLP(BaseEstimator):
         return self._fit(X, y, incremental=False)
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
-    """scikit-learn's MLPClassifier, trained by libbackprop.
-
-    The output layer is a softmax over one output per class (also for two
-    classes, where scikit-learn has one logistic output), trained on the
-    cross-entropy (scikit-learn's log-loss). predict_proba and
-    predict_log_proba compute the softmax and log-softmax of the network's
-    float32 logits in float64. fit, partial_fit and the predictions from
-    several threads on one estimator take turns.
-
+# The Parameters both estimators share, written once and put into each
+# class's docstring by @_shared_parameters_doc.
+_SHARED_PARAMETERS_DOC = """\
     Parameters
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -667,6 +660,28 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     Attributes
     ----------
+"""
+
+
+def _shared_parameters_doc(cls):
+    """Puts _SHARED_PARAMETERS_DOC where the docstring says {shared_parameters}."""
+    if cls.__doc__:  # None under python -OO
+        cls.__doc__ = cls.__doc__.replace("    {shared_parameters}\n", _SHARED_PARAMETERS_DOC)
+    return cls
+
+
+@_shared_parameters_doc
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """scikit-learn's MLPClassifier, trained by libbackprop.
+
+    The output layer is a softmax over one output per class (also for two
+    classes, where scikit-learn has one logistic output), trained on the
+    cross-entropy (scikit-learn's log-loss). predict_proba and
+    predict_log_proba compute the softmax and log-softmax of the network's
+    float32 logits in float64. fit, partial_fit and the predictions from
+    several threads on one estimator take turns.
+
+    {shared_parameters}
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
     loss_ : float
@@ -796,6 +811,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self.classes_[np.argmax(logits, axis=1)]
 
 
+@_shared_parameters_doc
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """scikit-learn's MLPRegressor, trained by libbackprop.
 
@@ -806,81 +822,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     reported in scikit-learn's units (half the mean squared error). fit,
     partial_fit and predict from several threads on one estimator take turns.
 
-    Parameters
-    ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The width of each hidden layer.
-    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
-        The hidden layers' activation.
-    solver : {"sgd", "adam"}, default="adam"
-        The optimizer ("lbfgs" is refused with a ValueError).
-    alpha : float, default=0.0001
-        Strength of the L2 penalty, applied as the optimizer's weight decay
-        (alpha / batch size per step, as scikit-learn's penalty; it decays the
-        biases too).
-    batch_size : int or "auto", default="auto"
-        Examples per step; "auto" is min(200, n_samples).
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        The rate's schedule (solver="sgd").
-    learning_rate_init : float, default=0.001
-        The initial learning rate.
-    power_t : float, default=0.5
-        The exponent of "invscaling".
-    max_iter : int, default=200
-        The most epochs.
-    shuffle : bool, default=True
-        Must be True: the C training loop shuffles every epoch.
-    random_state : int, RandomState instance or None, default=None
-        Draws the initial weights, the shuffles' seed and the early-stopping
-        split. With a fixed plan (workers and blas_threads), an int gives
-        the same model, bit for bit, on the same machine and OpenBLAS core.
-    tol : float, default=1e-4
-        The improvement under which an epoch counts as none.
-    verbose : bool, default=False
-        Prints each epoch's loss (and validation score), as scikit-learn.
-    warm_start : bool, default=False
-        fit continues from the current model (and its loss curve and
-        validation scores) instead of starting anew.
-    momentum : float, default=0.9
-        Momentum of solver="sgd".
-    nesterovs_momentum : bool, default=True
-        Nesterov's momentum for solver="sgd" with momentum > 0.
-    early_stopping : bool, default=False
-        Holds out validation_fraction of the training set and stops when its
-        score stops improving; the best-scoring parameters are kept.
-    validation_fraction : float, default=0.1
-        The held-out share for early_stopping.
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's decay rates.
-    epsilon : float, default=1e-8
-        Adam's epsilon.
-    n_iter_no_change : int, default=10
-        Epochs without improvement before stopping.
-    max_fun : int, default=15000
-        Accepted for scikit-learn's signature; it applies only to
-        solver="lbfgs", which is not supported, so any other value warns.
-    workers : int or None, default=None
-        bp_train's worker threads, each computing the gradient of a slice of
-        every batch; None or 0 trains in the calling thread. The slices'
-        gradients are summed in another order than one thread's, so
-        workers=2 trains a model that differs from workers=1 by float
-        rounding (probabilities by about 1e-3 after many epochs), not a
-        different algorithm.
-    blas_threads : int or None, default=None
-        OpenBLAS's thread count during this estimator's own calls (fit,
-        partial_fit, predict, ...), restored after each as threadpoolctl's
-        threadpool_limits does (it limits every BLAS in the process,
-        NumPy's too, for the call's duration); None leaves it.
-    plan : str or None, default=None
-        Instead of workers and blas_threads: "auto" times the kernel sets,
-        workers and BLAS threads on this network and batch (about 0.3 s) and
-        trains with the fastest, which depends on the machine and its load
-        (and so may the last bits); a text such as "blis:2x1" or
-        "openblas:1x2" fixes it, bitwise repeatable. The plan used is plan_
-        after fit; its BLAS thread count is put back after.
-
-    Attributes
-    ----------
+    {shared_parameters}
     loss_ : float
         The last epoch's loss, in scikit-learn's units (half the mean squared
         error, plus the penalty).
