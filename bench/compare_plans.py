@@ -19,7 +19,10 @@ the machine's load touches every set-up alike. Prints per configuration:
       --config 784,128,10:32 --rounds 3
 
 Each line names OpenBLAS's core and BLIS's sub-configuration (bp-bench's
-report), which OPENBLAS_CORETYPE and BLIS_ARCH_TYPE may set.
+report), which OPENBLAS_CORETYPE and BLIS_ARCH_TYPE may set, and the ISA
+oneDNN's kernels used. oneDNN JITs for the widest ISA the CPU has, while
+OPENBLAS_CORETYPE may pin OpenBLAS to a narrower one (Haswell: AVX2 on an
+AVX-512 CPU); --onednn-isa avx2,all compares both ways in one run.
 """
 import argparse
 import json
@@ -65,15 +68,16 @@ def bp_bench(program, sizes, batch, seconds, extra):
             return json.load(f)
 
 
-def onednn(program, sizes, batch, seconds, threads, layout):
+def onednn(program, sizes, batch, seconds, threads, layout, isa):
+    """oneDNN's step time in seconds, and the ISA its kernels used."""
     out = subprocess.run([program, "--sizes", ",".join(map(str, sizes)), "--batch", str(batch),
-                          "--threads", str(threads), "--format", layout,
+                          "--threads", str(threads), "--format", layout, "--isa", isa,
                           "--seconds", f"{seconds:g}"],
                          check=True, capture_output=True, text=True).stdout
-    found = re.search(r"([0-9.e+]+) us per step", out)
+    found = re.search(r"isa (\S+): ([0-9.e+]+) us per step", out)
     if not found:
         raise RuntimeError(f"onednn-step printed no time: {out!r}")
-    return float(found.group(1)) * 1e-6
+    return float(found.group(2)) * 1e-6, found.group(1)
 
 
 def main(argv):
@@ -84,13 +88,17 @@ def main(argv):
                    help="SIZES:BATCH, repeatable (default: the issue's seven)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=0.3, help="per set-up and round")
+    p.add_argument("--onednn-isa", default="all",
+                   help="comma-separated oneDNN ISA caps, each compared on its own (default "
+                        "all: the CPU's best; avx2 is like for like with OpenBLAS's Haswell and "
+                        "Zen cores)")
     p.add_argument("--kernels", default="blas",
                    help="bp-bench --kernels for the fixed set-ups (default blas: openblas, blis)")
     args = p.parse_args(argv)
     cores = os.cpu_count() or 1
     for sizes, batch in args.config or STANDARD:
         times = {}  # set-up name -> [median seconds per round]
-        plans, cores_named = [], ""
+        plans, cores_named, isas = [], "", {}
         for _ in range(args.rounds):
             for workers, threads in SETUPS:
                 report = bp_bench(args.bp_bench, sizes, batch, args.seconds,
@@ -109,10 +117,13 @@ def main(argv):
             plans.append(r["plan"].replace("auto ", ""))
             times.setdefault("auto", []).append(r["seconds_per_step"])
             if args.onednn:
-                for threads in range(1, cores + 1):
-                    for layout in ("plain", "any"):
-                        t = onednn(args.onednn, sizes, batch, args.seconds, threads, layout)
-                        times.setdefault(f"oneDNN {layout} x {threads}", []).append(t)
+                for isa in args.onednn_isa.split(","):
+                    for threads in range(1, cores + 1):
+                        for layout in ("plain", "any"):
+                            t, used = onednn(args.onednn, sizes, batch, args.seconds, threads,
+                                             layout, isa)
+                            isas[isa] = used
+                            times.setdefault(f"oneDNN {isa} {layout} x {threads}", []).append(t)
         median = {k: statistics.median(v) for k, v in times.items()}
         fixed = {k: v for k, v in median.items() if k != "auto" and not k.startswith("oneDNN")}
         best_fixed = min(fixed, key=fixed.get)
@@ -124,11 +135,13 @@ def main(argv):
         print(f"  auto: {auto * 1e6:.0f} us (chose {', '.join(plans)}); best fixed {best_fixed} "
               f"{fixed[best_fixed] * 1e6:.0f} us; auto / best fixed = "
               f"{auto / fixed[best_fixed]:.3f}")
-        if args.onednn:
-            dnn = {k: v for k, v in median.items() if k.startswith("oneDNN")}
+        for isa, used in isas.items():
+            prefix = f"oneDNN {isa} "
+            dnn = {k[len(prefix):]: v for k, v in median.items() if k.startswith(prefix)}
             best_dnn = min(dnn, key=dnn.get)
-            print(f"  oneDNN: " + ", ".join(f"{k[7:]} {v * 1e6:.0f} us" for k, v in dnn.items())
-                  + f"; backprop / oneDNN's best ({best_dnn[7:]}), examples/s: auto "
+            print(f"  oneDNN (--isa {isa}: {used}): "
+                  + ", ".join(f"{k} {v * 1e6:.0f} us" for k, v in dnn.items())
+                  + f"; backprop / oneDNN's best ({best_dnn}), examples/s: auto "
                   f"{dnn[best_dnn] / auto:.2f}x, best fixed "
                   f"{dnn[best_dnn] / fixed[best_fixed]:.2f}x")
         sys.stdout.flush()

@@ -181,6 +181,9 @@ static void usage(void) {
            "  --format F        plain (row-major weights) or any (oneDNN's choice of\n"
            "                    layout; default plain)\n"
            "  --seconds S       timing budget (default 1)\n"
+           "  --isa ISA         the widest instructions oneDNN may use: avx2, avx512 or\n"
+           "                    all (default all: the CPU's best; avx2 matches OpenBLAS\n"
+           "                    on the Haswell and Zen cores)\n"
            "  -h, --help        this text\n"
            "\n"
            "Exit status: 0 success, 1 a oneDNN failure, 2 usage error.\n",
@@ -191,10 +194,11 @@ static void usage(void) {
 typedef struct options {
     size_t sizes[MAX_LAYERS + 1], count, batch;
     int threads, any; /* any: oneDNN chooses the weights' layout */
+    int isa;          /* a dnnl_cpu_isa_t cap; dnnl_cpu_isa_all: none */
     double seconds;
 } options;
 
-enum { OPT_SIZES = 256, OPT_BATCH, OPT_THREADS, OPT_FORMAT, OPT_SECONDS };
+enum { OPT_SIZES = 256, OPT_BATCH, OPT_THREADS, OPT_FORMAT, OPT_SECONDS, OPT_ISA };
 
 static const struct option long_options[] = {
     {"sizes", required_argument, NULL, OPT_SIZES},
@@ -202,11 +206,43 @@ static const struct option long_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"isa", required_argument, NULL, OPT_ISA},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 static const name_value formats[] = {{"plain", 0, NULL}, {"any", 1, NULL}, {NULL, 0, NULL}};
+
+/* ISA caps (dnnl_set_max_cpu_isa): a like-for-like comparison with an
+ * OpenBLAS core of the same width, e.g. Haswell's AVX2 against oneDNN's. */
+static const name_value isas[] = {{"all", dnnl_cpu_isa_all, NULL},
+                                  {"avx2", dnnl_cpu_isa_avx2, NULL},
+                                  {"avx512", dnnl_cpu_isa_avx512_core, NULL},
+                                  {NULL, 0, NULL}};
+
+/* The name of the ISA oneDNN's kernels use (dnnl_get_effective_cpu_isa). */
+static const char *isa_name(dnnl_cpu_isa_t isa) {
+    switch (isa) {
+    case dnnl_cpu_isa_sse41:
+        return "sse41";
+    case dnnl_cpu_isa_avx:
+        return "avx";
+    case dnnl_cpu_isa_avx2:
+        return "avx2";
+    case dnnl_cpu_isa_avx2_vnni:
+        return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core:
+        return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni:
+        return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16:
+        return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx:
+        return "avx512_core_amx";
+    default:
+        return "other";
+    }
+}
 
 /* The most neurons in a layer, and the largest batch. */
 #define MAX_COUNT (1u << 20)
@@ -233,6 +269,8 @@ static int take_option(void *settings, int option, const char *value) {
     case OPT_FORMAT:
         return parse_name(formats, value, &o->any) ? EXIT_OK
                                                    : bad_name(NULL, "--format", value, formats);
+    case OPT_ISA:
+        return parse_name(isas, value, &o->isa) ? EXIT_OK : bad_name(NULL, "--isa", value, isas);
     default: /* OPT_SECONDS */
         if (!parse_double(value, &o->seconds) || !(o->seconds > 0.0) || o->seconds > 3600.0)
             return usage_error(NULL,
@@ -260,6 +298,8 @@ int main(int argc, char **argv) {
     const int threads = o.threads, any = o.any;
     const double seconds = o.seconds;
     omp_set_num_threads(threads);
+    if (o.isa != dnnl_cpu_isa_all)
+        CHECK(dnnl_set_max_cpu_isa((dnnl_cpu_isa_t)o.isa)); /* before the first primitive */
     CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));
     CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
     layer layers[MAX_LAYERS];
@@ -298,8 +338,10 @@ int main(int argc, char **argv) {
     printf("onednn_step ");
     for (size_t i = 0; i < count; i++)
         printf("%s%zu", i ? "-" : "", sizes[i]);
-    printf(" batch %zu format %s threads %d: %.4g us per step, %.1f examples/s (median of %zu)\n",
-           batch, any ? "any" : "plain", threads, median * 1e6, (double)batch / median, taken);
+    printf(" batch %zu format %s threads %d isa %s: %.4g us per step, %.1f examples/s (median of "
+           "%zu)\n",
+           batch, any ? "any" : "plain", threads, isa_name(dnnl_get_effective_cpu_isa()),
+           median * 1e6, (double)batch / median, taken);
     free(y);
     return 0;
 }

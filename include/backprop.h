@@ -1429,7 +1429,7 @@ typedef struct bp_plan {
     size_t workers;      /* for bp_train_options.workers */
     int blas_threads;    /* for bp_blas_set_threads; 1 when workers > 1 */
     size_t cores;        /* the cores the plan was made for */
-    double step_seconds; /* the plan's median seconds per training step as timed; 0 if not */
+    double step_seconds; /* seconds per training step as bp_plan_measure timed it; 0 if not */
     /* Reserved for fields of later versions; the functions that write a
      * plan write it (zeros). See the ABI policy. */
     uint64_t reserved[4];
@@ -1439,12 +1439,13 @@ typedef struct bp_plan {
  * training step as bp_train takes it (one worker: bp_net_gradient then
  * bp_optimizer_step; more: bp_workers_train_step), with the optimizer
  * `config` describes, on a made-up batch of `batch` examples, under each
- * candidate and returns the fastest by median step
- * time. The candidates: each available kernel set (openblas, blis; see
- * bp_kernels_available) on 1 worker x 1 thread, and on W workers x
- * (cores / W) threads for W = 1 .. cores. Each is timed in two rounds
- * taken in turns, for its share of the budget or 25 steps a round,
- * whichever comes first. When one step of the first candidate shows that
+ * candidate and returns the fastest. The candidates: each available kernel
+ * set (openblas, blis; see bp_kernels_available) on 1 worker x 1 thread,
+ * and on W workers x (cores / W) threads for W = 1 .. cores. Each is timed
+ * in three rounds taken in turns (each round starting at another
+ * candidate), for its share of the budget or 25 steps a round, whichever
+ * comes first; its time is the lowest of its rounds' median step times
+ * (load from elsewhere only adds time). When one step of the first candidate shows that
  * every candidate cannot run twice within the budget, no more is timed and
  * the plan is bp_parallelism_auto's (measured = 0).
  *   net             the network; left as it was found: its parameters are
