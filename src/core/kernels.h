@@ -42,8 +42,9 @@ extern const bp__kernels bp__kernels_blis; /* only once bp__blis_load() is true 
 bool bp__blis_load(void);
 /* BLIS's sub-configuration ("zen3"), or NULL when it is not loaded. */
 const char *bp__blis_arch(void);
-/* Threads for each BLIS call from now on (bp_blas_set_threads). */
-void bp__blis_set_threads(int threads);
+/* Threads for each BLIS call (blas_threads.c): bp_blas_set_threads's last
+ * count, or OpenBLAS's before it is first called. */
+int bp__blis_threads(void);
 /* Where the BLIS function behind the set's sgemm on one thread (false) or
  * on more (true) is: for tests/test_kernel_routing.c's dladdr. NULL when
  * BLIS is not loaded. */

@@ -13,7 +13,6 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,11 +56,6 @@ static blis_library serial, threaded;
 static const blis_library *one_thread, *more_threads;
 
 static pthread_once_t blis_once = PTHREAD_ONCE_INIT;
-
-/* Threads per BLIS call, 0 until bp_blas_set_threads sets it: then
- * OpenBLAS's count. One process-wide setting for both libraries, so that
- * worker threads (which set one thread) and the plans set both at once. */
-static atomic_int blis_threads;
 
 static void load_library(blis_library *lib, const char *path) {
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -111,8 +105,6 @@ bool bp__blis_load(void) {
 
 const char *bp__blis_arch(void) { return bp__blis_load() ? one_thread->arch : NULL; }
 
-void bp__blis_set_threads(int threads) { atomic_store(&blis_threads, threads); }
-
 const void *bp__blis_gemm_address(bool threads) {
     if (!bp__blis_load())
         return NULL;
@@ -123,9 +115,7 @@ const void *bp__blis_gemm_address(bool threads) {
 /* The library for one call and its runtime: its thread count, and BLIS's
  * choice of how to split the loops among them. */
 static const blis_library *runtime(rntm_t *rntm) {
-    int threads = atomic_load(&blis_threads);
-    if (threads < 1)
-        threads = bp_blas_threads();
+    const int threads = bp__blis_threads();
     *rntm = (rntm_t)BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(threads, rntm);
     return threads == 1 ? one_thread : more_threads;
@@ -270,8 +260,6 @@ const void *bp__blis_gemm_address(bool threads) {
     (void)threads;
     return NULL;
 }
-
-void bp__blis_set_threads(int threads) { (void)threads; }
 
 /* Never used: bp__blis_load() is false, so no network gets this table. */
 const bp__kernels bp__kernels_blis = {0};

@@ -1,6 +1,6 @@
 /* The kernels on OpenBLAS: sgemv/sger for one example, sgemm for a batch,
- * saxpy for the step. The only file that includes <cblas.h>, so it also holds
- * the library's OpenBLAS runtime controls (thread count, core name). */
+ * saxpy for the step; and OpenBLAS's core name (the thread count is
+ * blas_threads.c's). */
 #include <cblas.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -94,15 +94,5 @@ const bp__kernels bp__kernels_openblas = {
     .input_grad = blas_input_grad,
     .descend = blas_descend,
 };
-
-int bp_blas_set_threads(int threads) {
-    if (threads < 1)
-        return bp__fail(BP_EINVAL, __func__, "thread count %d is less than 1", threads);
-    openblas_set_num_threads(threads);
-    bp__blis_set_threads(threads); /* one setting for both BLAS libraries */
-    return BP_OK;
-}
-
-int bp_blas_threads(void) { return openblas_get_num_threads(); }
 
 const char *bp_blas_core(void) { return openblas_get_corename(); }
