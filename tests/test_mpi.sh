@@ -72,6 +72,18 @@ run 2 "$backprop" train --train-csv 'part-{rank}.csv' --test-csv test.csv --laye
     --epochs 2 --batch 64 --quiet --save s2.bin >/dev/null 2>&1
 if cmp -s s1.bin s2.bin; then pass "sharded run, bitwise repeatable"; else fail "sharded run not repeatable"; fi
 
+# Shards with a validation split: each rank holds out its own shard's tail
+# (a view of it), refitted on rank 0's preprocessing; rank 1 freed that view
+# as if it owned it and aborted.
+out=$(run 2 "$backprop" train --train-csv 'part-{rank}.csv' --test-csv test.csv --layers 784,64,10 \
+    --epochs 2 --batch 64 --val-split 0.2 2>&1)
+status=$?
+if [ "$status" -eq 0 ] && echo "$out" | grep -q "^test accuracy: 0\.[3-9]"; then
+    pass "sharded run with --val-split"
+else
+    fail "sharded run with --val-split: status $status: $out"
+fi
+
 # Shards whose label sets differ (0-8 on rank 0, 1-9 on rank 1): the same
 # class count, so only rank 0's class names, shared with every rank, keep
 # label 9 from silently becoming another class on rank 1.

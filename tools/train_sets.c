@@ -78,7 +78,7 @@ static int load_shard_as_rank_0(train_config *c, int status, bp_dataset *train, 
          * name (reordered, or an error naming a column). */
         c->schema = shared_schema ? *shared_schema : (bp_schema){0};
         bp_dataset_free(train);
-        bp_dataset_free(&c->val);
+        c->val = (bp_dataset){0}; /* a view of train's tail (split_validation): gone with it */
         if (status == EXIT_OK)
             status = load_csv_for_model(&c->csv, c->train_csv, &c->prep, &c->schema,
                                         c->prep.classes, train);
