@@ -85,16 +85,17 @@ static int step(trial *t) {
     return rc == BP_OK ? bp_optimizer_step(t->opt, t->net) : rc;
 }
 
-/* Runs candidate c for up to `slice` seconds (one untimed step first, then
- * timed ones, at least one), appending its step times. */
-static int run_candidate(trial *t, candidate *c, double slice, size_t capacity) {
+/* Runs candidate c for up to `slice` seconds, its set-up included (one
+ * untimed step first, then timed ones, at least one), and not past
+ * `deadline`, appending its step times. */
+static int run_candidate(trial *t, candidate *c, double slice, double deadline, size_t capacity) {
+    const double start = now();
     int rc = bp_net_set_kernels(t->net, c->kernels);
     if (rc == BP_OK)
         rc = bp_blas_set_threads(c->threads);
     t->pool = NULL;
     if (rc == BP_OK && c->workers > 1)
         rc = bp_workers_create(&t->pool, t->net, c->workers, t->batch);
-    const double start = now();
     if (rc == BP_OK)
         rc = step(t); /* BLAS's lazy set-up, the pool's first wake-up */
     for (size_t k = 0; rc == BP_OK && k < STEPS_ENOUGH && c->count < capacity; k++) {
@@ -102,7 +103,7 @@ static int run_candidate(trial *t, candidate *c, double slice, size_t capacity) 
         rc = step(t);
         const double after = now();
         c->times[c->count++] = after - before;
-        if (after - start >= slice)
+        if (after - start >= slice || after >= deadline)
             break;
     }
     bp_workers_destroy(t->pool);
@@ -152,7 +153,7 @@ static int measure(bp_net *net, const bp_optimizer_config *given, size_t batch, 
         const double start = now();
         /* One step of the first candidate tells whether every candidate
          * fits at least twice (an untimed and a timed step) in the budget. */
-        rc = run_candidate(&t, &list[0], 0.0, capacity);
+        rc = run_candidate(&t, &list[0], 0.0, start + budget, capacity);
         const double first = now() - start;
         list[0].count = 0;
         if (rc == BP_OK && first * 2.0 * (double)n > budget) {
@@ -161,6 +162,9 @@ static int measure(bp_net *net, const bp_optimizer_config *given, size_t batch, 
             const double slice = (budget - (now() - start)) / (double)(ROUNDS * n);
             for (size_t c = 0; c < n; c++)
                 list[c].best = HUGE_VAL;
+            /* The budget holds: past it, the later rounds' remaining
+             * candidates are left out (every candidate has the first
+             * round; the check above sized it). */
             for (size_t round = 0; round < ROUNDS && rc == BP_OK; round++) {
                 /* Each round starts at another candidate, so that none is
                  * always timed right after the same other one (OpenBLAS's
@@ -168,9 +172,11 @@ static int measure(bp_net *net, const bp_optimizer_config *given, size_t batch, 
                  * runs next on the same cores). */
                 const size_t first_of_round = round * n / ROUNDS;
                 for (size_t i = 0; i < n && rc == BP_OK; i++) {
+                    if (round > 0 && now() >= start + budget)
+                        break;
                     candidate *c = &list[(first_of_round + i) % n];
                     const size_t from = c->count;
-                    rc = run_candidate(&t, c, slice, capacity);
+                    rc = run_candidate(&t, c, slice, start + budget, capacity);
                     if (rc == BP_OK && c->count > from) {
                         const double m = median(c->times + from, c->count - from);
                         c->best = m < c->best ? m : c->best;
