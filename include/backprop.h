@@ -1706,6 +1706,11 @@ BP_API int bp_net_load_memory(bp_net **out, const void *data, size_t size, bp_ke
     X(BP_INFERENCE_INVARIANT, "invariant", NULL)                                                   \
     X(BP_INFERENCE_BATCH, "batch", NULL)
 
+#define BP_OUTPUT_MAP(X)                                                                           \
+    X(BP_OUTPUT_ACTIVATIONS, "activations", NULL)                                                  \
+    X(BP_OUTPUT_LOGITS, "logits", NULL)                                                            \
+    X(BP_OUTPUT_LOG_PROBA, "log-proba", "log_proba")
+
 /* bp_T_name(value): the value's name from BP_T_MAP ("leaky-relu"), or NULL
  * for a value not in the list. Returns a static string. Thread-safe.
  *
@@ -1727,6 +1732,8 @@ BP_API const char *bp_kernels_name(bp_kernels kernels);
 BP_API int bp_kernels_from_name(const char *name, bp_kernels *out);
 BP_API const char *bp_inference_name(bp_inference inference);
 BP_API int bp_inference_from_name(const char *name, bp_inference *out);
+BP_API const char *bp_output_name(bp_output output);
+BP_API int bp_output_from_name(const char *name, bp_output *out);
 
 /* ------------------------------------------------------------------------ */
 /* OpenBLAS                                                                  */

@@ -302,6 +302,7 @@ NAME_CASES_(optimizer_kind, bp_optimizer_kind, BP_OPTIMIZER_KIND_MAP)
 NAME_CASES_(schedule, bp_schedule, BP_SCHEDULE_MAP)
 NAME_CASES_(kernels, bp_kernels, BP_KERNELS_MAP)
 NAME_CASES_(inference, bp_inference, BP_INFERENCE_MAP)
+NAME_CASES_(output, bp_output, BP_OUTPUT_MAP)
 #undef NAME_CASES_
 
 static int errmsg_names_failed_call(fixture *f) {
@@ -2091,6 +2092,11 @@ static const bad_case cases[] = {
     BAD(bp_inference_from_name, "NULL out", inference_from_name_null_out, BP_EINVAL, "out"),
     BAD(bp_inference_from_name, "an unknown name", inference_from_unknown_name, BP_EINVAL,
         "expected"),
+    DOC(bp_output_name, "one past the last", output_name_past_last),
+    DOC(bp_output_name, "-1", output_name_negative),
+    BAD(bp_output_from_name, "NULL name", output_from_null_name, BP_EINVAL, "name"),
+    BAD(bp_output_from_name, "NULL out", output_from_name_null_out, BP_EINVAL, "out"),
+    BAD(bp_output_from_name, "an unknown name", output_from_unknown_name, BP_EINVAL, "expected"),
     DOC(bp_errmsg, "after a failure, names the function", errmsg_names_failed_call),
     DOC(bp_errmsg, "empty in a thread where nothing failed", errmsg_empty_in_new_thread),
 

@@ -6,20 +6,10 @@
 # usage) for missing, damaged and mismatched files and bad options, never a
 # crash (status >= 128).
 #   usage: test_cli.sh path/to/backprop [path/to/plot_metrics.sh]
-set -eu
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 bp=${1:?usage: test_cli.sh path/to/backprop [plot_metrics.sh]}
 plot=${2:-}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-failures=0
-checks=0
-
-fail() {
-    echo "FAIL: $*"
-    echo "  stdout:"; sed 's/^/    /' "$dir/out"
-    echo "  stderr:"; sed 's/^/    /' "$dir/err"
-    failures=$((failures + 1))
-}
 
 # check STATUS PATTERN COMMAND...: runs COMMAND; its exit status must be
 # STATUS, and its stderr (or stdout for status 0) must match the extended
@@ -27,11 +17,7 @@ fail() {
 check() {
     want=$1 pattern=$2
     shift 2
-    checks=$((checks + 1))
-    set +e
-    "$@" >"$dir/out" 2>"$dir/err"
-    got=$?
-    set -e
+    capture "$@"
     if [ "$got" -ge 128 ]; then
         fail "crashed with status $got: $*"
     elif [ "$got" -ne "$want" ]; then
@@ -342,8 +328,4 @@ if [ -n "$plot" ] && command -v gnuplot >/dev/null; then
     check 1 'not a backprop metrics file' "$plot" "$dir/test-labels" "$dir/x.png"
 fi
 
-if [ "$failures" -ne 0 ]; then
-    echo "cli: $failures of $checks checks failed"
-    exit 1
-fi
-echo "cli: $checks checks passed"
+finish cli

@@ -6,37 +6,9 @@
 # classes, headers, skipped columns, delimiters, imputation, validation and
 # early stopping, predict streaming in bounded memory, strict CSV numbers.
 #   usage: test_cli_data.sh path/to/backprop
-set -eu
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 bp=${1:?usage: test_cli_data.sh path/to/backprop}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-failures=0
-checks=0
-
-# expect STATUS PATTERN COMMAND...: the exit status must be STATUS and the
-# output (stdout and stderr together) must match the extended regex PATTERN
-# (if not empty).
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    checks=$((checks + 1))
-    set +e
-    "$@" >"$dir/log" 2>&1
-    got=$?
-    set -e
-    cp "$dir/log" "$dir/last"
-    if [ "$got" -ne "$want" ] || { [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$dir/log"; }; then
-        echo "FAIL: status $got (want $want), /$pattern/: $*"
-        sed 's/^/    /' "$dir/log" | tail -n 15
-        failures=$((failures + 1))
-    fi
-    return 0
-}
-
-# has PATTERN: the last expect's output matches it too.
-has() {
-    expect 0 "$1" cat "$dir/last"
-}
 
 python3 - "$dir" <<'PY'
 import random, sys
@@ -264,10 +236,9 @@ expect 1 'line 2, column 2: not a decimal number' "$bp" train --train-csv "$dir/
 expect 1 'line 2, column 2: too small for a float' "$bp" train --train-csv "$dir/tiny.csv" \
     --label-column last --epochs 1
 expect 1 'CR line endings' "$bp" train --train-csv "$dir/cr.csv" --label-column last --epochs 1
-if grep -q "$(printf '\r')" "$dir/log"; then
+if grep -q "$(printf '\r')" "$dir/last"; then
     echo "FAIL: a raw CR in the message"
     failures=$((failures + 1))
 fi
 
-echo "cli data: $failures of $checks checks failed"
-[ "$failures" -eq 0 ]
+finish "cli data"

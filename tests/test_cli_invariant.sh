@@ -7,16 +7,11 @@
 # same under every OPENBLAS_CORETYPE the CPU runs (tests/core_types.sh): the
 # invariant products do not use OpenBLAS's kernels.
 #   usage: test_cli_invariant.sh path/to/backprop path/to/core_types.sh
-set -eu
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 bp=${1:?usage: test_cli_invariant.sh path/to/backprop path/to/core_types.sh}
 core_types=${2:?usage: test_cli_invariant.sh path/to/backprop path/to/core_types.sh}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+# run COMMAND...: COMMAND must succeed; the test stops at once if not.
 run() {
     "$@" >"$dir/log" 2>&1 || { cat "$dir/log"; echo "FAIL: $*"; exit 1; }
 }

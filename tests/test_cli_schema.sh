@@ -5,38 +5,9 @@
 # duplicate name never picks a column. Each check failed (exit 0 with a
 # wrong answer) before the fix.
 #   usage: test_cli_schema.sh path/to/backprop
-set -eu
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 bp=${1:?usage: test_cli_schema.sh path/to/backprop}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-failures=0
-checks=0
-
-# expect STATUS PATTERN COMMAND...: the exit status must be STATUS and the
-# output (stdout and stderr together) must match the extended regex PATTERN
-# (if not empty). stdout alone is kept in $dir/out.
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    checks=$((checks + 1))
-    set +e
-    "$@" >"$dir/out" 2>"$dir/err"
-    got=$?
-    set -e
-    cat "$dir/out" "$dir/err" >"$dir/last"
-    if [ "$got" -ne "$want" ] || { [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$dir/last"; }; then
-        echo "FAIL: status $got (want $want), /$pattern/: $*"
-        sed 's/^/    /' "$dir/last" | tail -n 15
-        failures=$((failures + 1))
-    fi
-    return 0
-}
-
-# fail MESSAGE: a failed check of something else than a command's output.
-fail() {
-    echo "FAIL: $1"
-    failures=$((failures + 1))
-}
 
 python3 - "$dir" <<'PY'
 import random, sys
@@ -189,5 +160,4 @@ expect 0 'warning: .*keeps no names' "$bp" train --train-csv "$dir/twin-features
     --label-column label --epochs 1 --save "$dir/twins.bin"
 expect 0 'columns +not recorded' "$bp" info "$dir/twins.bin"
 
-echo "cli schema: $failures of $checks checks failed"
-[ "$failures" -eq 0 ]
+finish "cli schema"

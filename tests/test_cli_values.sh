@@ -6,36 +6,18 @@
 # save finish.
 #   usage: test_cli_values.sh path/to/backprop path/to/held_out_rows \
 #              path/to/signal_at_rename.so
-set -eu
-bp=${1:?usage: test_cli_values.sh backprop held_out_rows signal_at_rename.so}
-held_out=${2:?usage: test_cli_values.sh backprop held_out_rows signal_at_rename.so}
-shim=${3:?usage: test_cli_values.sh backprop held_out_rows signal_at_rename.so}
-case $bp in /*) ;; *) bp=$PWD/$bp ;; esac
-case $held_out in /*) ;; *) held_out=$PWD/$held_out ;; esac
-case $shim in /*) ;; *) shim=$PWD/$shim ;; esac
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+usage="usage: test_cli_values.sh backprop held_out_rows signal_at_rename.so"
+bp=$(absolute "${1:?$usage}")
+held_out=$(absolute "${2:?$usage}")
+shim=$(absolute "${3:?$usage}")
 cd "$dir"
-failures=0
-checks=0
-
-# fail MESSAGE: one failed check, with the last command's output.
-fail() {
-    echo "FAIL: $*"
-    for f in out err; do
-        [ -s "$f" ] && { echo "  $f:"; tail -n 15 "$f" | sed 's/^/    /'; }
-    done
-    failures=$((failures + 1))
-}
 
 # run COMMAND...: a check that COMMAND exits with 0 (output to out and err).
 run() {
-    checks=$((checks + 1))
-    set +e
-    "$@" >out 2>err
-    status=$?
-    set -e
-    [ "$status" -eq 0 ] || fail "status $status: $*"
+    capture "$@"
+    [ "$got" -eq 0 ] || fail "status $got: $*"
 }
 
 python3 - <<'PY'
@@ -206,5 +188,4 @@ elif cmp -s sig.bin sig.old; then
     fail "a second SIGTERM during the save left the old model: the save did not finish"
 fi
 
-echo "cli values: $failures of $checks checks failed"
-[ "$failures" -eq 0 ]
+finish "cli values"

@@ -5,14 +5,12 @@
 # a checkpoint on another rank count, a rank killed mid-epoch, a missing
 # shard and shards of different shapes. Every mpirun runs under timeout.
 #   test_mpi.sh BACKPROP MODEL_DIFF MPIRUN
-set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+set +e # each mpirun's status is read and judged below
 backprop=$(realpath "$1") model_diff=$(realpath "$2") mpirun=$3
 data_dir=${BP_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-failed=0
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+cd "$dir" || exit 1
 pass() { echo "ok: $*"; }
 
 # Open MPI refuses root without these, and more ranks than cores without
@@ -127,11 +125,11 @@ if "$model_diff" r1.bin r3.bin 1e-4; then pass "resumed across rank counts"; els
 # 5. A rank killed mid-run: the job ends, non-zero, within 30 s, and the
 # last checkpoint loads.
 # The checkpoint's absolute path marks this run's processes, and no other.
-run 3 "$backprop" train $common --batch 16 --epochs 1000 --checkpoint "$work/kill" >/dev/null 2>&1 &
+run 3 "$backprop" train $common --batch 16 --epochs 1000 --checkpoint "$dir/kill" >/dev/null 2>&1 &
 job=$!
 # Up to 120 s for the first checkpoint: a loaded machine and the sanitizers slow it.
 for _ in $(seq 1 1200); do [ -d kill ] && ls kill | grep -q epoch- && break; sleep 0.1; done
-victim=$(pgrep -f "checkpoint $work/kill" | grep -v "^$job\$" | while read -r p; do
+victim=$(pgrep -f "checkpoint $dir/kill" | grep -v "^$job\$" | while read -r p; do
     [ "$(ps -o comm= -p "$p")" = "$(basename "$backprop")" ] && echo "$p"; done | tail -n 1)
 if [ -z "$victim" ]; then
     fail "no rank to kill"
@@ -149,7 +147,7 @@ else
         fail "the last checkpoint does not load"
     fi
 fi
-pkill -9 -f "checkpoint $work/kill" 2>/dev/null
+pkill -9 -f "checkpoint $dir/kill" 2>/dev/null
 
 # 6. A shard missing on one rank: every rank stops, naming rank and file.
 cp part-0.csv part-0.csv.missing
@@ -201,5 +199,5 @@ else
     fail "a shard with another column: status $status: $(echo "$out" | tail -n 3)"
 fi
 
-echo "$failed failed"
-[ "$failed" -eq 0 ]
+echo "$failures failed"
+[ "$failures" -eq 0 ]

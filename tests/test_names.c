@@ -113,6 +113,16 @@ Test(names, inference_modes) {
 #undef from_name
 }
 
+Test(names, outputs) {
+#define type bp_output
+#define name_of bp_output_name
+#define from_name bp_output_from_name
+    CHECK_LIST_(BP_OUTPUT_MAP);
+#undef type
+#undef name_of
+#undef from_name
+}
+
 /* The spellings the CLI and the Python package took before the lists. */
 Test(names, both_old_spellings) {
     bp_activation a = BP_ACT_RELU;

@@ -4,28 +4,10 @@
 # the files involved before and after (an input is never overwritten, an old
 # output is left whole or replaced whole, no temporary file is left).
 #   usage: test_outputs.sh path/to/backprop
-set -eu
-bp=${1:?usage: test_outputs.sh path/to/backprop}
-case $bp in /*) ;; *) bp=$PWD/$bp ;; esac
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+bp=$(absolute "${1:?usage: test_outputs.sh path/to/backprop}")
 cd "$dir"
-failures=0
-checks=0
-
-fail() {
-    echo "FAIL: $*"
-    echo "  stdout:"; sed 's/^/    /' out 2>/dev/null || true
-    echo "  stderr:"; sed 's/^/    /' err 2>/dev/null || true
-    failures=$((failures + 1))
-}
-
-# sums FILE...: one line per file, its bytes' checksum or "missing".
-sums() {
-    for f in "$@"; do
-        if [ -e "$f" ]; then echo "$f $(cksum <"$f")"; else echo "$f missing"; fi
-    done
-}
 
 # attack NAME STATUS PATTERN FILES -- COMMAND...: runs COMMAND; its status
 # must be STATUS, its stderr must match PATTERN (extended regex), and the
@@ -34,13 +16,9 @@ sums() {
 attack() {
     name=$1 want=$2 pattern=$3 files=$4
     shift 5
-    checks=$((checks + 1))
     # shellcheck disable=SC2086
     sums $files >before
-    set +e
-    "$@" >out 2>err
-    got=$?
-    set -e
+    capture "$@"
     # shellcheck disable=SC2086
     sums $files >after
     if [ "$got" -ne "$want" ]; then
@@ -356,5 +334,4 @@ attack "train with a test set that overflows" 1 'epoch 1: the test loss is' "tes
     --epochs 2 --save nan-test.bin
 "$bp" info nan-test.bin >/dev/null 2>&1 || fail "the model trained before the NaN test was not saved"
 
-echo "$checks checks, $failures failures"
-[ "$failures" -eq 0 ]
+finish outputs

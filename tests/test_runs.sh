@@ -5,32 +5,17 @@
 # regression's metrics hold MSE, MAE and R^2, and a network too large for
 # the memory cap is refused before it is made.
 #   usage: test_runs.sh path/to/backprop
-set -eu
-bp=${1:?usage: test_runs.sh path/to/backprop}
-case $bp in /*) ;; *) bp=$PWD/$bp ;; esac
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+bp=$(absolute "${1:?usage: test_runs.sh path/to/backprop}")
 cd "$dir"
-failures=0
-checks=0
 
-fail() {
-    echo "FAIL: $*"
-    echo "  stdout:"; sed 's/^/    /' out 2>/dev/null | head -n 20 || true
-    echo "  stderr:"; sed 's/^/    /' err 2>/dev/null | head -n 20 || true
-    failures=$((failures + 1))
-}
-
-# expect NAME STATUS PATTERN COMMAND...: COMMAND's status is STATUS and its
-# stderr matches PATTERN (extended regex); stdout in out, stderr in err.
-expect() {
+# expect_named NAME STATUS PATTERN COMMAND...: COMMAND's status is STATUS and
+# its stderr matches PATTERN (extended regex); stdout in out, stderr in err.
+expect_named() {
     name=$1 want=$2 pattern=$3
     shift 3
-    checks=$((checks + 1))
-    set +e
-    "$@" >out 2>err
-    got=$?
-    set -e
+    capture "$@"
     if [ "$got" -ne "$want" ]; then
         fail "$name: status $got, expected $want"
     elif [ -n "$pattern" ] && ! grep -qE -- "$pattern" err; then
@@ -38,13 +23,6 @@ expect() {
     else
         echo "ok: $name"
     fi
-}
-
-# sums FILE...: each file's checksum, or "missing".
-sums() {
-    for f in "$@"; do
-        if [ -e "$f" ]; then echo "$f $(cksum <"$f")"; else echo "$f missing"; fi
-    done
 }
 
 # wait_for_epochs FILE N: until the metrics file FILE holds N epochs (60 s at most).
@@ -101,29 +79,29 @@ run() {
 run --layers 3,8,2 --epochs 2 --checkpoint ck --quiet >/dev/null
 [ -f ck/manifest ] && [ -f ck/epoch-000002/model.bin ] || fail "no manifest or checkpoint: $(ls ck)"
 sums ck/manifest ck/epoch-000002/model.bin ck/epoch-000002/optimizer.bin >ck.before
-expect "a 3-4-2 run does not resume a 3-8-2 run's directory" 2 \
+expect_named "a 3-4-2 run does not resume a 3-8-2 run's directory" 2 \
     "another run's .*--layers 3,4,2 here, 3,8,2 there" \
     run --layers 3,4,2 --epochs 3 --checkpoint ck --resume ck
-expect "nor with other data" 2 "--train-csv $dir/other.csv \(4[0-9]+ bytes\) here, $dir/d.csv \(4[0-9]+ bytes\) there" \
+expect_named "nor with other data" 2 "--train-csv $dir/other.csv \(4[0-9]+ bytes\) here, $dir/d.csv \(4[0-9]+ bytes\) there" \
     "$bp" train --train-csv other.csv --label-column last --schedule constant --epochs 3 --resume ck
-expect "nor with another seed and batch" 2 "--batch 16 here, 32 there; --seed 2 here, 1 there" \
+expect_named "nor with another seed and batch" 2 "--batch 16 here, 32 there; --seed 2 here, 1 there" \
     run --epochs 3 --resume ck --seed 2 --batch 16
-expect "nor with another learning rate" 2 "--lr 0.5 here, 0.00100000005 there" \
+expect_named "nor with another learning rate" 2 "--lr 0.5 here, 0.00100000005 there" \
     run --epochs 3 --resume ck --lr 0.5
-expect "a new run refuses the used directory at start" 1 \
+expect_named "a new run refuses the used directory at start" 1 \
     "--checkpoint ck: not empty \(.*\): a new run starts in an empty directory" \
     run --layers 3,8,2 --epochs 3 --checkpoint ck
 grep -q '^epoch ' out && fail "the new run trained before refusing the directory"
 sums ck/manifest ck/epoch-000002/model.bin ck/epoch-000002/optimizer.bin >ck.after
 cmp -s ck.before ck.after || fail "a refused run changed the directory: $(diff ck.before ck.after)"
-expect "the run itself resumes, its network given or not" 0 "" \
+expect_named "the run itself resumes, its network given or not" 0 "" \
     run --layers 3,8,2 --epochs 3 --checkpoint ck --resume ck --quiet
-expect "the run itself resumes again" 0 "" run --epochs 4 --checkpoint ck --resume ck --quiet
+expect_named "the run itself resumes again" 0 "" run --epochs 4 --checkpoint ck --resume ck --quiet
 [ -f ck/epoch-000004/model.bin ] || fail "no epoch 4 after resuming: $(ls ck)"
-expect "a run resumed into a new directory" 0 "" run --epochs 5 --checkpoint ck2 --resume ck --quiet
+expect_named "a run resumed into a new directory" 0 "" run --epochs 5 --checkpoint ck2 --resume ck --quiet
 cmp -s ck/manifest ck2/manifest || fail "the new directory's manifest is not the run's"
 cp -r ck ck-old && rm -f ck-old/manifest
-expect "a directory without a manifest" 1 "nothing says which run .*--resume ck-old/epoch-NNNNNN/model.bin" \
+expect_named "a directory without a manifest" 1 "nothing says which run .*--resume ck-old/epoch-NNNNNN/model.bin" \
     run --epochs 5 --resume ck-old
 
 # --- 2. one run per directory -------------------------------------------------------
@@ -138,11 +116,11 @@ wait_for_epochs slow.json 1 || fail "the first run wrote no epoch"
 # (the first checkpoint: each one removes the one before)
 while ! ls -d lk/epoch-* >/dev/null 2>&1 && kill -0 "$first" 2>/dev/null; do sleep 0.05; done
 # shellcheck disable=SC2086
-expect "a second run resuming a directory in use" 1 "--checkpoint lk: another run \(process $first\) is using the directory" \
+expect_named "a second run resuming a directory in use" 1 "--checkpoint lk: another run \(process $first\) is using the directory" \
     timeout 20 "$bp" train --train-csv d.csv --label-column last --schedule constant --threads 1 \
     --workers 1 $slow --resume lk --checkpoint lk
 # shellcheck disable=SC2086
-expect "a second run reading a directory in use" 1 "--resume lk: another run \(process $first\) is using" \
+expect_named "a second run reading a directory in use" 1 "--resume lk: another run \(process $first\) is using" \
     timeout 20 "$bp" train --train-csv d.csv --label-column last --schedule constant --threads 1 \
     --workers 1 $slow --resume lk --checkpoint lk-copy
 kill -0 "$first" 2>/dev/null || fail "the first run did not go on"
@@ -275,7 +253,7 @@ rm -f new.csv
 [ "$(stat -c %a new.csv)" = 644 ] || fail "predict --out made a new file $(stat -c %a new.csv)"
 
 # --- 5. a regression's metrics: MSE, MAE and R^2 of each set, each epoch ----------------
-expect "a regression with validation and test sets" 0 "" \
+expect_named "a regression with validation and test sets" 0 "" \
     "$bp" train --train-csv reg.csv --test-csv reg-test.csv --target-columns y --val-split 0.2 \
     --epochs 4 --threads 1 --metrics reg.json --quiet
 checks=$((checks + 1))
@@ -329,5 +307,4 @@ else
     echo "ok: a network too large for --max-input-bytes refused, peak resident memory $kb KiB"
 fi
 
-echo "$checks checks, $failures failures"
-[ "$failures" -eq 0 ]
+finish runs

@@ -100,7 +100,7 @@ static void add_data(text *t, const train_config *c) {
     add(t, "impute", "%s", s->impute ? "mean" : "none");
     add(t, "drop-missing-labels", "%s", s->drop_missing ? "yes" : "no");
     add(t, "scale", "%s", scale_name(c->scale));
-    add(t, "val-split", "%.9g", c->val_split);
+    add(t, "val-split", "%.9g", (double)c->val_split);
     add(t, "early-stopping", "%zu", c->patience);
     add(t, "batch", "%zu", c->common.batch);
     add(t, "seed", "%llu", (unsigned long long)c->seed);

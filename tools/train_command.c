@@ -166,7 +166,7 @@ static int make_net(const train_config *c, const bp_dataset *train, const bp_dat
                            : c->has_prep                    ? train->classes
                            : train->classes > test->classes ? train->classes
                                                             : test->classes;
-    if (regression && c->loss_given && c->loss != BP_LOSS_QUADRATIC)
+    if (regression && train_option_given(c, "loss") && c->loss != BP_LOSS_QUADRATIC)
         return runtime_error("--task regression trains the quadratic cost; --loss %s is for "
                              "classes",
                              name_of(loss_names, c->loss));
@@ -599,9 +599,9 @@ static int choose_plan(train_config *c, bp_net *net, const bp_optimizer_config *
                        size_t share) {
     bp_plan *p = &c->plan;
     const bool alone = distributed_size() == 1;
-    const bool auto_plan =
-        c->plan_spec ? strcmp(c->plan_spec, "auto") == 0
-                     : !c->workers_given && c->common.threads == 0 && !c->common.kernels_given;
+    const bool auto_plan = c->plan_spec ? strcmp(c->plan_spec, "auto") == 0
+                                        : !train_option_given(c, "workers") &&
+                                              c->common.threads == 0 && !c->common.kernels_given;
     int rc = BP_OK;
     if (c->plan_spec && !auto_plan) {
         c->plan_origin = "as --plan said";

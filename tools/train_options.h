@@ -1,5 +1,5 @@
 /* The train command's options: the default recipe, the settings the options make, their parse and
- * the checks of their combinations. */
+ * help (from one table of them), and the checks of their combinations. */
 #ifndef BACKPROP_TOOL_TRAIN_OPTIONS_H
 #define BACKPROP_TOOL_TRAIN_OPTIONS_H
 
@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common_options.h"
 #include "csv_preprocessing.h"
@@ -33,17 +34,16 @@ extern const train_recipe default_recipe;
 
 enum { SCALE_MINMAX = BP_SCALE_MINMAX, SCALE_STANDARDIZE = BP_SCALE_STANDARDIZE, SCALE_NONE = 100 };
 
-/* Everything the options say; *_given marks an option that was present. */
+/* Everything the options say (train_option_given: whether one was present). */
 typedef struct train_config {
     /* data */
     const char *data_dir, *train_images, *train_labels, *test_images, *test_labels;
     const char *train_csv, *test_csv;
     int scale;
-    bool scale_given;
     /* CSV: --task, --target-columns, --header, ...; --label-column is in common */
     csv_settings csv;
-    double val_split; /* 0: none */
-    size_t patience;  /* --early-stopping; 0: none */
+    float val_split; /* 0: none */
+    size_t patience; /* --early-stopping; 0: none */
     /* what loading found: the task, the preprocessing fitted on the training
      * set (CSV), and the validation set (a view of the training set's tail) */
     bp_task task;
@@ -59,12 +59,10 @@ typedef struct train_config {
     /* network */
     size_t *layers, n_layers;
     int activation, loss, init;
-    bool activation_given, loss_given, init_given;
     const char *resume;
     /* optimizer */
     int optimizer, schedule;
     float rate, momentum, weight_decay, gamma;
-    bool rate_given;
     size_t step_epochs;
     const char *resume_optimizer, *save_optimizer;
     /* run */
@@ -82,12 +80,11 @@ typedef struct train_config {
     /* --workers N (0: auto), --plan (NULL: none given), and what was
      * chosen (choose_plan) */
     size_t workers;
-    bool workers_given;
     const char *plan_spec;
     bp_plan plan;
     const char *plan_origin; /* how the plan was chosen, for the set-up lines */
     bool quiet;
-    /* the options given, by getopt_long value (train_option_given) */
+    /* the options given, a bit per row of train_options.c's table (train_option_given) */
     uint64_t given[8];
     /* flock'd lock files of the --checkpoint and --resume directories; -1: none */
     int checkpoint_lock, resume_lock;
@@ -101,6 +98,14 @@ int parse_train_options(train_config *c, int argc, char *argv[]);
 
 /* Whether the option of this long name ("layers") was on the command line. */
 bool train_option_given(const train_config *c, const char *name);
+
+struct option;
+
+/* train's getopt_long table, made from its table of options. */
+const struct option *train_long_options(void);
+
+/* Prints train --help, made from the same table, to out. */
+void print_train_help(FILE *out);
 
 /* The name of a --scale value: standardize, minmax or none. */
 const char *scale_name(int scale);

@@ -122,7 +122,7 @@ static int load_csv_sets_resumed(train_config *c, bp_dataset *train, bp_dataset 
     if (c->csv.task != -1 && c->csv.task != (int)p->task)
         return runtime_error("--resume %s: the model is a %s; --task says otherwise", c->resume,
                              p->task == BP_TASK_REGRESSION ? "regression" : "classification");
-    if (c->scale_given)
+    if (train_option_given(c, "scale"))
         return runtime_error("--resume %s: the model keeps its own scaling; --scale does not go "
                              "with it",
                              c->resume);
@@ -168,7 +168,7 @@ static int load_csv_sets(train_config *c, bp_dataset *train, bp_dataset *test) {
     /* A regression's small tabular sets overfit sooner from He's larger
      * first weights (diabetes, 15 epochs: test R^2 0.16 against 0.31 with
      * Xavier, the Glorot draw scikit-learn's MLPs use): Xavier unless asked. */
-    if (c->task == BP_TASK_REGRESSION && !c->init_given)
+    if (c->task == BP_TASK_REGRESSION && !train_option_given(c, "init"))
         c->init = BP_INIT_XAVIER;
     if (status == EXIT_OK && c->val_split > 0)
         status = split_validation(train, c->val_split, c->seed, &c->val);

@@ -328,7 +328,8 @@ _PROTOTYPES = {
     "bp_plan_apply": (_int, [_vp, ctypes.POINTER(Plan)]),
 }
 # The enums named by the header's BP_*_MAP lists: bp_T_name and bp_T_from_name.
-NAMED_ENUMS = ("activation", "loss", "init", "optimizer_kind", "schedule", "kernels", "inference")
+NAMED_ENUMS = ("activation", "loss", "init", "optimizer_kind", "schedule", "kernels", "inference",
+               "output")
 for _kind in NAMED_ENUMS:
     _PROTOTYPES[f"bp_{_kind}_name"] = (ctypes.c_char_p, [_int])
     _PROTOTYPES[f"bp_{_kind}_from_name"] = (_int, [ctypes.c_char_p, ctypes.POINTER(_int)])

@@ -31,10 +31,10 @@ INFERENCES = _names("inference")
 INITS = _names("init")
 OPTIMIZERS = _names("optimizer_kind")
 SCHEDULES = _names("schedule")
+OUTPUTS = _names("output")
 _TABLES = {"activation": ACTIVATIONS, "loss": LOSSES, "kernels": KERNELS,
            "inference": INFERENCES, "init": INITS, "optimizer_kind": OPTIMIZERS,
-           "schedule": SCHEDULES}
-OUTPUTS = {"activations": 0, "logits": 1, "log_proba": 2}
+           "schedule": SCHEDULES, "output": OUTPUTS}
 
 
 def _name(kind, value):
@@ -378,7 +378,7 @@ class Net:
         double; softmax output only). Batches larger than the reserved
         workspace are computed in parts. inference: "batch" or "invariant"
         for this call only (see inference); None keeps the network's own."""
-        kind = _pick(OUTPUTS, output, "output")
+        kind = _choice("output", output, "output")
         x, _ = self._batch(inputs)
         out = np.empty((x.shape[0], self.num_outputs), dtype=np.float32)
         mode = None if inference is None else _choice("inference", inference, "inference")

@@ -1,5 +1,6 @@
 """The package's enum names come from the library (bp_*_name, bp_*_from_name), not a copy."""
 
+import numpy as np
 import pytest
 
 import backprop
@@ -32,6 +33,24 @@ def test_old_spellings_and_unknown_names():
     for bad in ["hinge", "cross_entropy\0x", ""]:
         with pytest.raises(ValueError, match="unknown loss"):
             net.loss = bad
+
+
+def test_output_names_come_from_the_library():
+    assert bpnet.OUTPUTS == {"activations": 0, "logits": 1, "log_proba": 2}
+    net = backprop.Net([2, 3, 3], ["relu", "softmax"], loss="cross_entropy", seed=1)
+    x = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)
+    logits = net.forward(x, output="logits")
+    # Both spellings of the library's "log-proba", and its number, are one output.
+    for spelling in ["log_proba", "log-proba", 2]:
+        log_proba = net.forward(x, output=spelling)
+        np.testing.assert_allclose(np.exp(log_proba).sum(axis=1), 1.0, rtol=1e-6)
+        # log softmax(z) = z - logsumexp(z): float32 rounding of values near 1.
+        np.testing.assert_allclose(
+            log_proba, logits - np.log(np.exp(logits).sum(axis=1, keepdims=True)), atol=1e-6)
+    np.testing.assert_array_equal(net.forward(x, output=0), net.forward(x))
+    for bad in ["proba", "log_proba\0", 3, -1]:
+        with pytest.raises(ValueError, match="unknown output"):
+            net.forward(x, output=bad)
 
 
 def test_error_names_come_from_the_library():

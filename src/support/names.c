@@ -30,6 +30,7 @@ LIST_(optimizer_kinds, "optimizer", BP_OPTIMIZER_KIND_MAP)
 LIST_(schedules, "schedule", BP_SCHEDULE_MAP)
 LIST_(kernel_sets, "kernel set", BP_KERNELS_MAP)
 LIST_(inferences, "inference mode", BP_INFERENCE_MAP)
+LIST_(outputs, "output", BP_OUTPUT_MAP)
 #undef LIST_
 #undef ROW_
 
@@ -86,4 +87,5 @@ NAME_FUNCTIONS_(optimizer_kind, bp_optimizer_kind, optimizer_kinds)
 NAME_FUNCTIONS_(schedule, bp_schedule, schedules)
 NAME_FUNCTIONS_(kernels, bp_kernels, kernel_sets)
 NAME_FUNCTIONS_(inference, bp_inference, inferences)
+NAME_FUNCTIONS_(output, bp_output, outputs)
 #undef NAME_FUNCTIONS_
