@@ -19,11 +19,6 @@
 #include "errors.h"
 #include "run_manifest.h"
 
-bool checkpoint_is_directory(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* "a/b" in a new string; NULL when out of memory. */
 static char *join(const char *dir, const char *name) {
     const size_t length = strlen(dir) + strlen(name) + 2;

@@ -39,9 +39,6 @@ void checkpoint_release(int fd);
 int checkpoint_save(const char *dir, size_t epoch, const bp_net *net, const bp_optimizer *opt,
                     const char *manifest);
 
-/* Whether path is an existing directory. */
-bool checkpoint_is_directory(const char *path);
-
 /* The newest complete checkpoint in dir: its epoch and the paths of its two
  * files (malloc'd, for the caller to free). Prints the error and returns
  * EXIT_RUNTIME when there is none, or returns EXIT_OK. */

@@ -166,3 +166,8 @@ int paths_check(const char *command, const path_list *list) {
     }
     return EXIT_OK;
 }
+
+bool is_directory(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}

@@ -3,6 +3,7 @@
 #ifndef BACKPROP_TOOL_PATHS_H
 #define BACKPROP_TOOL_PATHS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* What a command does with a path. */
@@ -43,5 +44,8 @@ void paths_add(path_list *list, path_role role, const char *option, const char *
  * with them). On the first problem prints "backprop COMMAND: OPTION PATH:
  * why" and returns EXIT_USAGE; otherwise EXIT_OK. */
 int paths_check(const char *command, const path_list *list);
+
+/* Whether path is an existing directory (--resume DIR against --resume MODEL). */
+bool is_directory(const char *path);
 
 #endif

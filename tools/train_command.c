@@ -36,7 +36,7 @@ static const char *const COMMAND = "train";
  * epoch to go on from. */
 static int resume_checkpoint(train_config *c, char **model, char **optimizer) {
     *model = *optimizer = NULL;
-    if (!c->resume || !checkpoint_is_directory(c->resume))
+    if (!c->resume || !is_directory(c->resume))
         return EXIT_OK;
     const char *dir = c->resume;
     int status = checkpoint_find(dir, &c->first_epoch, model, optimizer);
@@ -97,7 +97,7 @@ static int claim_directories(train_config *c, char **manifest) {
     *manifest = NULL;
     if (!distributed_speaks())
         return EXIT_OK;
-    const bool resume_dir = c->resume && checkpoint_is_directory(c->resume);
+    const bool resume_dir = c->resume && is_directory(c->resume);
     struct stat a, b;
     const bool same = resume_dir && c->checkpoint && stat(c->resume, &a) == 0 &&
                       stat(c->checkpoint, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "cmdline.h"
 #include "commands.h"
 #include "data_files.h"
 #include "names.h"
 #include "option_table.h"
+#include "paths.h"
 #include "rank_paths.h"
 
 const train_recipe default_recipe = {
@@ -414,12 +414,12 @@ static int check_combinations(const train_config *c) {
         return status;
     /* A checkpoint directory's manifest says which network its run has:
      * these options, given, are checked against it (run_manifest.c). */
-    if (c->resume && !checkpoint_is_directory(c->resume) &&
+    if (c->resume && !is_directory(c->resume) &&
         (c->layers || train_option_given(c, "activation") || train_option_given(c, "loss") ||
          train_option_given(c, "init")))
         return usage_error(COMMAND, "--resume takes the network from the model; it does not go "
                                     "with --layers, --activation, --loss or --init");
-    if (c->resume && c->resume_optimizer && checkpoint_is_directory(c->resume))
+    if (c->resume && c->resume_optimizer && is_directory(c->resume))
         return usage_error(COMMAND,
                            "--resume %s is a checkpoint directory, which holds the "
                            "optimizer state too; it does not go with --resume-optimizer",
