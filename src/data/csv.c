@@ -210,8 +210,8 @@ static int header_verdict(const csv *c, const char *line, const char *line_end) 
     return non_empty >= 2 && indices ? LINE_AMBIGUOUS : LINE_DATA;
 }
 
-/* Field [start, end) as a name: trimmed, and without surrounding quotes. */
-static void name_of(const char **start, const char **end) {
+/* Field [start, end) as a header name: trimmed, and without surrounding quotes. */
+static void unquote_field(const char **start, const char **end) {
     trim(start, end);
     if (*end - *start >= 2 && **start == '"' && (*end)[-1] == '"') {
         (*start)++;
@@ -250,7 +250,7 @@ static int resolve_column(const csv *c, const char *token, size_t length, const 
     size_t index = 0, found = 0;
     for (const char *p = header;; p++, index++) {
         const char *end = field_end(c, p, header_end), *s = p, *e = end;
-        name_of(&s, &e);
+        unquote_field(&s, &e);
         if ((size_t)(e - s) == length && memcmp(s, token, length) == 0) {
             if (found++)
                 return bp__fail(BP_EINVAL, c->function,
@@ -347,7 +347,7 @@ static int keep_names(csv *c, const char *line, const char *line_end) {
         size_t j = 0;
         for (const char *p = line;; p++, j++) {
             const char *end = field_end(c, p, line_end), *s = p, *e = end;
-            name_of(&s, &e);
+            unquote_field(&s, &e);
             starts[j] = s;
             lengths[j] = (size_t)(e - s);
             if (end == line_end)
@@ -399,7 +399,7 @@ static int setup_columns(csv *c, const char *line, const char *line_end, bool he
         const char *spec = c->o.label ? c->o.label : "0";
         for (const char *p = spec;; p++) {
             const char *end = p + strcspn(p, ","), *s = p, *e = end;
-            name_of(&s, &e);
+            unquote_field(&s, &e);
             size_t column = 0;
             int rc = resolve_column(c, s, (size_t)(e - s), header ? line : NULL, line_end, &column);
             if (rc != BP_OK)
@@ -499,7 +499,7 @@ static int parse_label(csv *c, size_t column, const char *p, const char *end) {
         return BP_OK;
     }
     const char *s = p, *e = end;
-    name_of(&s, &e);
+    unquote_field(&s, &e);
     if (c->o.drop_missing_labels && bp__label_is_missing(s, (size_t)(e - s))) {
         c->drop_row = true;
         return BP_OK;

@@ -227,7 +227,7 @@ static int sync_fd(int fd) {
 /* Makes the rename itself durable by syncing the directory holding path.
  * Best effort: some file systems refuse to fsync a directory, and by now the
  * new contents are complete under the new name whatever happens. */
-static void sync_directory_of(const char *path, char *scratch, size_t capacity) {
+static void sync_parent_directory(const char *path, char *scratch, size_t capacity) {
     const char *slash = strrchr(path, '/');
     if (!slash) {
         snprintf(scratch, capacity, ".");
@@ -275,7 +275,7 @@ int bp__writer_commit(bp__writer *w) {
         return bp__fail(BP_EIO, w->function, "%s: cannot %s: %s; the file is unchanged", w->path,
                         w->failed, bp__strerror(w->error, text, sizeof text));
     }
-    sync_directory_of(w->path, w->tmp_path, sizeof w->tmp_path);
+    sync_parent_directory(w->path, w->tmp_path, sizeof w->tmp_path);
     return BP_OK;
 }
 
