@@ -48,6 +48,11 @@ write("ask.csv", "weight,height\n50,192\n50,158\n")
 write("ask-missing.csv", "weight\n50\n")
 write("ask-unknown.csv", "weight,height,age\n50,192,30\n")
 write("ask-noheader.csv", "192,50\n158,50\n")
+# No header: the label first, then the inputs in the model's order.
+write("people-noheader.csv", "".join(f"{s},{h:.1f},{w:.1f}\n" for h, w, s in people))
+# A regression whose target is not the first column: y = x1 - x2.
+pairs = [(rng.uniform(-1, 1), rng.uniform(-1, 1)) for _ in range(300)]
+write("minus.csv", "x1,x2,y\n" + "".join(f"{a:.4f},{b:.4f},{a - b:.4f}\n" for a, b in pairs))
 
 # Three classes a, b, c; then data of only a and c for fine-tuning.
 def abc(n, classes):
@@ -113,6 +118,15 @@ expect 0 'line 1 read as a header; columns matched' "$bp" predict "$dir/people.b
     fail "predict on reordered columns answered $(tr '\n' ' ' <"$dir/out")"
 expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" \
     --csv "$dir/people-reordered.csv" --label-column size
+# Without --label-column, a file with a header has its label where the
+# model's had it, by the stored name (before: column 0, "height", and then
+# "size" was an unknown input); without a header, column 0 as ever.
+expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" --csv "$dir/people.csv"
+expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" --csv "$dir/people-noheader.csv"
+has 'no header, but the model knows'
+expect 0 'training' "$bp" train --train-csv "$dir/minus.csv" --target-columns y --epochs 30 \
+    --save "$dir/minus.bin"
+expect 0 'loss' "$bp" eval "$dir/minus.bin" --csv "$dir/minus.csv"
 expect 1 'no column of the header is named "height", input 1 of the model' "$bp" predict \
     "$dir/people.bin" --csv "$dir/ask-missing.csv"
 expect 1 'column 3 of the header, "age", is not one of the model.s 2 inputs' "$bp" predict \

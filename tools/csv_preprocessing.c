@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +177,83 @@ static char **number_names(size_t count) {
     return block;
 }
 
+/* Whether the file's first line is a header, as the loader decides with
+ * these options: that line and a made-up row of zeros as wide, loaded as
+ * features only (the data rows may hold labels that are words). False when
+ * it cannot tell (no line end in the first MiB, say): the load then keeps
+ * the default label column and says what is wrong, if anything. */
+static bool has_header(const bp_csv_options *options, const char *path) {
+    enum { MOST = 1 << 20 };
+    FILE *f = fopen(path, "rb");
+    char *text = f ? malloc(3 * (size_t)MOST + 3) : NULL; /* the line, then its row of zeros */
+    size_t length = text ? fread(text, 1, MOST, f) : 0;
+    if (f)
+        fclose(f);
+    char *end = text ? memchr(text, '\n', length) : NULL;
+    bool header = false;
+    if (end) {
+        /* As many fields as the first line has (a delimiter inside quotes
+         * miscounts: the probe then fails, and the default stands). */
+        size_t fields = 1;
+        bool quoted = false;
+        for (const char *c = text; c < end; c++) {
+            quoted ^= *c == '"';
+            fields += !quoted && *c == options->delimiter;
+        }
+        char *row = end + 1;
+        for (size_t k = 0; k < fields; k++) {
+            *row++ = '0';
+            *row++ = k + 1 < fields ? options->delimiter : '\n';
+        }
+        bp_csv_options probe = *options;
+        probe.features_only = 1;
+        probe.label = NULL;
+        probe.feature_names = NULL;
+        probe.feature_count = 0;
+        probe.class_names = NULL;
+        probe.classes = 0;
+        bp_dataset set = {0};
+        header =
+            bp_dataset_load_csv_memory_with(&set, text, (size_t)(row - text), &probe) == BP_OK &&
+            set.header;
+        bp_dataset_free(&set);
+    }
+    free(text);
+    return header;
+}
+
+/* Without --label-column and --target-columns, a file with a header has
+ * its label where the model's training file had it: by the name the schema
+ * keeps (regression: every target's, comma-separated, unless a name holds a
+ * comma). NULL when that does not apply; else malloc'd, the caller's. */
+static char *stored_label(const csv_settings *s, const bp_csv_options *o, const char *path,
+                          const bp_schema *schema, bp_task task) {
+    if (s->label || s->targets || !schema || !schema->output_names || !schema->output_names[0] ||
+        o->header == BP_CSV_HEADER_ABSENT)
+        return NULL;
+    size_t length = 0, count = 0;
+    for (; schema->output_names[count]; count++) {
+        if (strchr(schema->output_names[count], ','))
+            return NULL;
+        length += strlen(schema->output_names[count]) + 1;
+    }
+    if (task == BP_TASK_CLASSIFICATION && count != 1)
+        return NULL;
+    if (!has_header(o, path))
+        return NULL;
+
+    char *names = malloc(length);
+    if (names) {
+        names[0] = '\0';
+        for (size_t i = 0; i < count; i++) {
+            if (i)
+                strcat(names, ",");
+            strcat(names, schema->output_names[i]);
+        }
+    }
+    return names;
+}
+
 int load_csv_for_model(const csv_settings *s, const char *path, const bp_preprocessing *p,
                        const bp_schema *schema, size_t outputs, bp_dataset *out) {
     bp_csv_options o = options_for(s, p ? p->task : BP_TASK_CLASSIFICATION);
@@ -205,8 +283,12 @@ int load_csv_for_model(const csv_settings *s, const char *path, const bp_preproc
         while (schema->input_names[o.feature_count])
             o.feature_count++;
     }
+    char *label = stored_label(s, &o, path, schema, o.task);
+    if (label)
+        o.label = label;
     rc = bp_dataset_load_csv_with(out, path, &o);
     free(numbers);
+    free(label);
     if (!p)
         return rc == BP_OK ? EXIT_OK : library_error(rc);
     /* The scaling is per column: a file of another width is not this model's. */
