@@ -334,7 +334,11 @@ run_bench() {
     # (--plan auto), and oneDNN's best, per configuration, in alternating rounds.
     log "bench: plans (openblas, blis x workers x threads; auto) against oneDNN"
     /usr/bin/python3 bench/compare_plans.py --bp-bench ./build/bench/bp-bench "${onednn[@]}" \
-        --rounds 3
+        --rounds 3 --onednn-isa avx2,all
+    # The default recipe under the timed plan against one worker on one
+    # thread, seeds 1-3: the plan must never lose to one core.
+    log "bench: the default Fashion-MNIST recipe, --plan auto against --workers 1 --threads 1"
+    /usr/bin/python3 bench/compare_recipe.py --backprop ./build/tools/backprop --seeds 1,2,3
     # The CLI with its defaults against scikit-learn's MLPs on its bundled
     # tabular data sets: accuracy or R^2, and training time.
     log "bench: backprop train against scikit-learn on digits, breast cancer, wine, diabetes"
