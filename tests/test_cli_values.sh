@@ -106,8 +106,16 @@ fi
 # file says of the epoch of the lowest validation loss; the run went on past
 # it (or nothing was tested).
 run "$bp" train --train-csv noisy.csv --label-column last --val-split 0.25 --seed 5 \
-    --epochs 300 --early-stopping 3 --metrics es.json --save es.bin
+    --epochs 300 --early-stopping 3 --metrics es.json --save es.bin --save-optimizer es.opt
 best=$(metric es.json 0 epoch)
+# The optimizer state saved beside the model is the same epoch's: its step
+# count t (bytes 68..75 of the file) is best x the batches of an epoch (it
+# was the last epoch's before).
+per_epoch=$(sed -n 's/.* of \([0-9]*\) batches of .*/\1/p' out)
+steps=$(python3 -c 'import struct, sys; print(struct.unpack_from("<Q", open(sys.argv[1], "rb").read(), 68)[0])' es.opt)
+checks=$((checks + 1))
+[ "$steps" = $((best * per_epoch)) ] ||
+    fail "the saved optimizer took $steps steps; the model is epoch $best's, $((best * per_epoch)) steps"
 last=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["epochs"][-1]["epoch"])' es.json)
 checks=$((checks + 1))
 grep -q "^early stopping: the model of epoch $best (" out ||

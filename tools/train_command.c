@@ -330,6 +330,10 @@ typedef struct run_state {
     double best_loss;
     float *best_params, *params;
     size_t n_params;
+    /* with --save-optimizer, the optimizer's state at the best epoch (as
+     * bp_optimizer_save_memory writes it), to save beside its model */
+    unsigned char *best_optimizer;
+    size_t best_optimizer_size;
     bool early_stopped;
 } run_state;
 
@@ -420,6 +424,16 @@ static int on_epoch(const bp_epoch_report *report, void *user) {
         run->best_loss = report->test_loss;
         run->best_epoch = report->epoch;
         memcpy(run->best_params, run->params, run->n_params * sizeof(float));
+        size_t size;
+        const int rc = run->best_optimizer
+                           ? bp_optimizer_save_memory(run->opt, run->best_optimizer,
+                                                      run->best_optimizer_size, &size)
+                           : BP_OK;
+        if (rc != BP_OK) {
+            library_error(rc);
+            run->reported = true;
+            return 1;
+        }
     } else if (run->patience && report->epoch - run->best_epoch >= run->patience) {
         run->early_stopped = true;
         return 1;
@@ -500,6 +514,13 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
         if (!state.best_params)
             return runtime_error("out of memory");
         memcpy(state.best_params, state.params, state.n_params * sizeof(float));
+        /* The optimizer state's size is fixed for the run: room for it now. */
+        if (c->save_optimizer &&
+            (bp_optimizer_save_memory(opt, NULL, 0, &state.best_optimizer_size) != BP_OK ||
+             !(state.best_optimizer = malloc(state.best_optimizer_size)))) {
+            free(state.best_params);
+            return runtime_error("out of memory");
+        }
     }
     /* The regression scores of each epoch evaluate in batches of up to
      * BP_EVAL_BATCH: room for them now, not in the middle of training. */
@@ -509,6 +530,7 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     if (state.regression && c->metrics && speaks && bp_net_max_batch(net) < most &&
         bp_net_reserve(net, most) != BP_OK) {
         free(state.best_params);
+        free(state.best_optimizer);
         return library_error(BP_ENOMEM);
     }
     progress_init(&state.bar, stderr, c->epochs, c->quiet || !speaks);
@@ -518,6 +540,7 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
     if (status != EXIT_OK) {
         metrics_free(&state.metrics);
         free(state.best_params);
+        free(state.best_optimizer);
         return status;
     }
     bp_train_options options;
@@ -543,9 +566,19 @@ static int run(const train_config *c, bp_net *net, bp_optimizer *opt, const bp_d
                    state.best_loss, state.early_stopped ? "" : "; all epochs trained");
         /* Stopped by a signal or a failed output, too, what is saved is the
          * best epoch's model, not the last parameters. */
-        if ((rc == BP_OK || rc == BP_ECANCELED) && state.best_epoch > 0)
+        if ((rc == BP_OK || rc == BP_ECANCELED) && state.best_epoch > 0) {
             memcpy(state.params, state.best_params, state.n_params * sizeof(float));
+            /* and the optimizer as it was then: resuming from the pair
+             * continues the best epoch's run, not the last one's */
+            if (state.best_optimizer) {
+                const int loaded =
+                    bp_optimizer_load_memory(opt, state.best_optimizer, state.best_optimizer_size);
+                if (loaded != BP_OK)
+                    rc = loaded;
+            }
+        }
         free(state.best_params);
+        free(state.best_optimizer);
     }
     /* Which model a stop saves, under early stopping: the best epoch's. */
     char which[128] = " the model";

@@ -268,7 +268,8 @@ static const option_row rows[] = {
     {.name = "save-optimizer",
      .metavar = "FILE",
      STRING(save_optimizer),
-     .help = "save the optimizer's state after training"},
+     .help = "save the optimizer's state after training (with\n"
+             "--early-stopping, its state at the saved model's epoch)"},
     {ROW_PROSE, .help = "\nRun:\n"},
     {.name = "epochs",
      .metavar = "N",
