@@ -876,7 +876,10 @@ typedef struct bp_csv_options {
      * of the file, header names, or "last". NULL: "0". */
     const char *label;
     /* No label at all: every column but the skipped ones is a feature
-     * (data to predict). 0 (false). */
+     * (data to predict). With feature_names and a header, the columns the
+     * label field names by header name (a trained model's label or
+     * targets) are left out when the file has them, so that a file laid
+     * out like the training file predicts as it is. 0 (false). */
     int features_only;
     /* An empty feature field (or NA, NaN, ?) gets its column's mean over
      * the file. false: it is an error naming the line and column. Labels

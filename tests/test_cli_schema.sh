@@ -124,6 +124,14 @@ expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" \
 expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" --csv "$dir/people.csv"
 expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" --csv "$dir/people-noheader.csv"
 has 'no header, but the model knows'
+# predict on the training file itself: its label column, named as the
+# model's, is left out (before: '"size", is not one of the model's 2 inputs').
+expect 0 'columns matched' "$bp" predict "$dir/people.bin" --csv "$dir/people.csv"
+cp "$dir/out" "$dir/with-label.out"
+cut -d, -f1,2 "$dir/people.csv" >"$dir/people-features.csv"
+expect 0 'columns matched' "$bp" predict "$dir/people.bin" --csv "$dir/people-features.csv"
+cmp -s "$dir/out" "$dir/with-label.out" ||
+    fail "predict with the label column in the file answered otherwise than without it"
 expect 0 'training' "$bp" train --train-csv "$dir/minus.csv" --target-columns y --epochs 30 \
     --save "$dir/minus.bin"
 expect 0 'loss' "$bp" eval "$dir/minus.bin" --csv "$dir/minus.csv"

@@ -322,6 +322,37 @@ Test(csv, features_are_matched_by_name) {
     fails("1,p\n3,q\n", &o, BP_EFORMAT, "1 feature columns; the model takes 2");
 }
 
+Test(csv, features_only_leaves_out_the_named_label) {
+    char *names[] = {"a", "b"};
+    bp_csv_options o = defaults();
+    o.features_only = 1;
+    o.label = "y";
+    o.feature_names = names;
+    o.feature_count = 2;
+    /* A file laid out for training: its label column is left out. */
+    bp_dataset d = load("b,y,a\n1,p,2\n3,q,4\n", &o);
+    cr_assert_eq(d.features, 2);
+    cr_assert_eq(d.inputs[0], 2.0f, "column a first");
+    cr_assert_eq(d.inputs[1], 1.0f);
+    cr_assert_eq(d.inputs[3], 3.0f);
+    bp_dataset_free(&d);
+    /* A file without the label: nothing to leave out. */
+    d = load("b,a\n1,2\n", &o);
+    cr_assert_eq(d.features, 2);
+    cr_assert_eq(d.inputs[0], 2.0f);
+    bp_dataset_free(&d);
+    /* Any other column is still an error. */
+    fails("b,z,a\n1,5,2\n", &o, BP_EFORMAT,
+          "column 2 of the header, \"z\", is not one of the model's 2 inputs");
+    /* Without the model's names, the label field means nothing here: every
+     * column is a feature, as before. */
+    o.feature_names = NULL;
+    o.feature_count = 0;
+    d = load("x,y\n1,2\n", &o);
+    cr_assert_eq(d.features, 2);
+    bp_dataset_free(&d);
+}
+
 Test(csv, a_duplicate_name_picks_no_column) {
     bp_csv_options o = defaults();
     o.task = BP_TASK_REGRESSION;

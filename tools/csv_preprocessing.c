@@ -222,36 +222,41 @@ static bool has_header(const bp_csv_options *options, const char *path) {
     return header;
 }
 
-/* Without --label-column and --target-columns, a file with a header has
- * its label where the model's training file had it: by the name the schema
- * keeps (regression: every target's, comma-separated, unless a name holds a
- * comma). NULL when that does not apply; else malloc'd, the caller's. */
-static char *stored_label(const csv_settings *s, const bp_csv_options *o, const char *path,
-                          const bp_schema *schema, bp_task task) {
-    if (s->label || s->targets || !schema || !schema->output_names || !schema->output_names[0] ||
-        o->header == BP_CSV_HEADER_ABSENT)
+char *stored_output_names(const bp_schema *schema) {
+    if (!schema || !schema->output_names || !schema->output_names[0])
         return NULL;
-    size_t length = 0, count = 0;
-    for (; schema->output_names[count]; count++) {
-        if (strchr(schema->output_names[count], ','))
+    size_t length = 0;
+    for (size_t i = 0; schema->output_names[i]; i++) {
+        if (strchr(schema->output_names[i], ','))
             return NULL;
-        length += strlen(schema->output_names[count]) + 1;
+        length += strlen(schema->output_names[i]) + 1;
     }
-    if (task == BP_TASK_CLASSIFICATION && count != 1)
-        return NULL;
-    if (!has_header(o, path))
-        return NULL;
-
     char *names = malloc(length);
     if (names) {
         names[0] = '\0';
-        for (size_t i = 0; i < count; i++) {
+        for (size_t i = 0; schema->output_names[i]; i++) {
             if (i)
                 strcat(names, ",");
             strcat(names, schema->output_names[i]);
         }
     }
     return names;
+}
+
+/* Without --label-column and --target-columns, a file with a header has
+ * its label where the model's training file had it: by the names the
+ * schema keeps. NULL when that does not apply; else malloc'd, the caller's. */
+static char *stored_label(const csv_settings *s, const bp_csv_options *o, const char *path,
+                          const bp_schema *schema, bp_task task) {
+    if (s->label || s->targets || !schema || !schema->output_names ||
+        o->header == BP_CSV_HEADER_ABSENT)
+        return NULL;
+    size_t count = 0;
+    while (schema->output_names[count])
+        count++;
+    if ((task == BP_TASK_CLASSIFICATION && count != 1) || !has_header(o, path))
+        return NULL;
+    return stored_output_names(schema);
 }
 
 int load_csv_for_model(const csv_settings *s, const char *path, const bp_preprocessing *p,

@@ -77,6 +77,11 @@ int check_csv_settings(const char *command, const csv_settings *s, bool csv);
  * that suggests --task regression or --task classification. */
 int load_training_csv(const csv_settings *s, const char *path, bp_dataset *out, bp_task *task);
 
+/* The names of a model's label or regression targets, comma-separated
+ * (malloc'd, the caller's), as the label option spells them; NULL when the
+ * model keeps none, a name holds a comma, or memory runs out. */
+char *stored_output_names(const bp_schema *schema);
+
 /* A set for a model: its task and class names from the model's
  * preprocessing (a label unseen in training is an error naming its line),
  * its input columns matched by name when the model has a schema with names

@@ -30,15 +30,17 @@ void predict_help(void) {
         "usage: backprop predict MODEL --csv FILE [--out FILE] [--proba]\n"
         "\n"
         "Writes the predictions of the model saved in MODEL for every row of a CSV file\n"
-        "of features only (no label column), one line per row, after a header line:\n"
-        "the class (its label as in the training file, e.g. setosa or 3) or, for a\n"
-        "regression, the target values in their own units. The model's stored\n"
-        "preprocessing is applied; nothing has to be retyped. A file with a header is\n"
-        "matched to the model's columns by name (reordered columns are reordered; a\n"
-        "missing or unknown one is an error); one without is taken by position, with a\n"
-        "warning when the model knows names. stderr says which. The output is RFC 4180\n"
-        "CSV (a class name holding a comma or a quote is quoted). The file is read %d\n"
-        "rows at a time, so memory stays bounded for files larger than memory.\n"
+        "of features, one line per row, after a header line: the class (its label as\n"
+        "in the training file, e.g. setosa or 3) or, for a regression, the target\n"
+        "values in their own units. The model's stored preprocessing is applied;\n"
+        "nothing has to be retyped. A file with a header is matched to the model's\n"
+        "columns by name (reordered columns are reordered; a missing or unknown one is\n"
+        "an error; the model's label or target columns, if there, are left out, so the\n"
+        "training file itself can be given); one without has features only, taken by\n"
+        "position, with a warning when the model knows names. stderr says which. The\n"
+        "output is RFC 4180 CSV (a class name holding a comma or a quote is quoted).\n"
+        "The file is read %d rows at a time, so memory stays bounded for files larger\n"
+        "than memory.\n"
         "\n"
         "  --csv FILE             the rows to predict (also --test-csv)\n"
         "  --out FILE             write there (atomically: a temporary file renamed into\n"
@@ -313,9 +315,13 @@ int predict_command(int argc, char *argv[]) {
     const bp_schema *schema = bp_net_schema(net);
     if (schema && !c.settings.skip_given)
         o.skip_columns = schema->skipped_columns;
+    /* A file laid out like the training file may still hold the label (or
+     * targets): by their stored names, those columns are left out. */
+    char *label = NULL;
     if (schema && schema->input_names) {
         o.feature_names = schema->input_names;
         o.feature_count = bp_net_num_inputs(net);
+        o.label = label = stored_output_names(schema);
     }
     bp_csv_reader *reader = NULL;
     const int rc = bp_csv_reader_open(&reader, c.csv, &o);
@@ -330,6 +336,7 @@ int predict_command(int argc, char *argv[]) {
         status = close_output(c.out, &out, status);
     }
     bp_csv_reader_close(reader);
+    free(label);
     bp_net_destroy(net);
     return status;
 }

@@ -380,6 +380,31 @@ static int keep_names(csv *c, const char *line, const char *line_end) {
     return rc;
 }
 
+/* Features only, by name, with a header: the columns whose header names
+ * are among options->label's (comma-separated) are left out when the file
+ * has them, as a file laid out for training still holds its label. A name
+ * the header lacks is no error: that file has no label. */
+static void skip_named_labels(csv *c, const char *line, const char *line_end) {
+    for (const char *p = c->o.label;; p++) {
+        const char *end = p + strcspn(p, ","), *s = p, *e = end;
+        unquote_field(&s, &e);
+        size_t index = 0;
+        for (const char *f = line;; f++, index++) {
+            const char *f_end = field_end(c, f, line_end), *fs = f, *fe = f_end;
+            unquote_field(&fs, &fe);
+            if (fe - fs == e - s && e > s && memcmp(fs, s, (size_t)(e - s)) == 0 &&
+                c->role[index] == ROLE_FEATURE)
+                c->role[index] = ROLE_SKIP;
+            if (f_end == line_end)
+                break;
+            f = f_end;
+        }
+        if (!*end)
+            break;
+        p = end;
+    }
+}
+
 /* Sets the columns' roles from the first line (a header or a row). */
 static int setup_columns(csv *c, const char *line, const char *line_end, bool header) {
     c->columns = count_fields(c, line, line_end);
@@ -417,7 +442,8 @@ static int setup_columns(csv *c, const char *line, const char *line_end, bool he
             return bp__fail(BP_EINVAL, c->function,
                             "classification takes one label column; \"%s\" names %zu", spec,
                             c->outputs);
-    }
+    } else if (header && c->o.feature_names && c->o.label)
+        skip_named_labels(c, line, line_end);
     for (size_t j = 0; j < columns; j++)
         if (c->role[j] == ROLE_FEATURE)
             c->feature_of[j] = c->features++;
