@@ -71,7 +71,7 @@ def run_backprop(program, train, test, regression, metrics, seed):
         seconds = sum(e["seconds"] for e in json.load(f)["epochs"])
     pattern = r"^test r2: (\S+)$" if regression else r"^test accuracy: (\S+)$"
     score = float(re.search(pattern, done.stdout, re.M).group(1))
-    core = re.search(r"core (\S+), (\d+) thread", done.stdout)
+    core = re.search(r"^kernels: .*?core ([^;,\s]+)", done.stdout, re.M)
     return score, seconds, wall, core.group(1) if core else "?"
 
 
