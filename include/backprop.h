@@ -1445,12 +1445,14 @@ typedef struct bp_plan {
  * candidate and returns the fastest. The candidates: each available kernel
  * set (openblas, blis; see bp_kernels_available) on 1 worker x 1 thread,
  * and on W workers x (cores / W) threads for W = 1 .. cores. Each is timed
- * in three rounds taken in turns (each round starting at another
- * candidate), for its share of the budget or 25 steps a round, whichever
- * comes first; its time is the lowest of its rounds' median step times
- * (load from elsewhere only adds time). When one step of the first candidate shows that
- * every candidate cannot run twice within the budget, no more is timed and
- * the plan is bp_parallelism_auto's (measured = 0).
+ * in three rounds taken in turns, for its share of the budget or 25 steps
+ * a round, whichever comes first; its time is the lowest of its rounds'
+ * median step times (load from elsewhere only adds time). OpenBLAS on more
+ * than one thread is timed after all the others: its threads spin for
+ * about 0.1 s after a call and slow whatever runs meanwhile. When one
+ * step of the first candidate shows that every candidate cannot run twice
+ * within the budget, no more is timed and the plan is
+ * bp_parallelism_auto's (measured = 0).
  *   net             the network; left as it was found: its parameters are
  *                   restored bitwise, its kernel set, gradient hook and the
  *                   BLAS thread count put back, its gradient block zeroed.

@@ -68,6 +68,12 @@ static size_t list_candidates(candidate *list, size_t cores, size_t batch) {
     return n;
 }
 
+/* Whether a candidate leaves threads spinning after its calls: OpenBLAS on
+ * more than one thread (its pool waits busily before it sleeps). */
+static bool leaves_threads_spinning(const candidate *c) {
+    return c->kernels == BP_KERNELS_OPENBLAS && c->threads > 1;
+}
+
 /* What a run of one candidate needs: its pool, and the optimizer it steps. */
 typedef struct trial {
     bp_net *net;
@@ -162,27 +168,34 @@ static int measure(bp_net *net, const bp_optimizer_config *given, size_t batch, 
             const double slice = (budget - (now() - start)) / (double)(ROUNDS * n);
             for (size_t c = 0; c < n; c++)
                 list[c].best = HUGE_VAL;
-            /* The budget holds: past it, the later rounds' remaining
-             * candidates are left out (every candidate has the first
-             * round; the check above sized it). */
-            for (size_t round = 0; round < ROUNDS && rc == BP_OK; round++) {
-                /* Each round starts at another candidate, so that none is
-                 * always timed right after the same other one (OpenBLAS's
-                 * threads spin for a while after a call, and slow whatever
-                 * runs next on the same cores). */
-                const size_t first_of_round = round * n / ROUNDS;
-                for (size_t i = 0; i < n && rc == BP_OK; i++) {
-                    if (round > 0 && now() >= start + budget)
-                        break;
-                    candidate *c = &list[(first_of_round + i) % n];
-                    const size_t from = c->count;
-                    rc = run_candidate(&t, c, slice, start + budget, capacity);
-                    if (rc == BP_OK && c->count > from) {
-                        const double m = median(c->times + from, c->count - from);
-                        c->best = m < c->best ? m : c->best;
+            /* OpenBLAS's threads spin for about 0.1 s after a call on more
+             * than one of them, and whatever runs on those cores meanwhile
+             * runs slower (BLIS on 2 threads: 15 times, measured): so the
+             * candidates that leave them spinning are timed last, all their
+             * rounds after everyone else's. Each group in rounds; past the
+             * budget, no later round starts a candidate (every candidate
+             * has its first round; the check above sized it). */
+            size_t order[MAX_CANDIDATES], quiet = 0;
+            for (size_t c = 0; c < n; c++)
+                if (!leaves_threads_spinning(&list[c]))
+                    order[quiet++] = c;
+            for (size_t c = 0, k = quiet; c < n; c++)
+                if (leaves_threads_spinning(&list[c]))
+                    order[k++] = c;
+            const size_t groups[3] = {0, quiet, n};
+            for (int g = 0; g < 2; g++)
+                for (size_t round = 0; round < ROUNDS && rc == BP_OK; round++)
+                    for (size_t i = groups[g]; i < groups[g + 1] && rc == BP_OK; i++) {
+                        if (round > 0 && now() >= start + budget)
+                            break;
+                        candidate *c = &list[order[i]];
+                        const size_t from = c->count;
+                        rc = run_candidate(&t, c, slice, start + budget, capacity);
+                        if (rc == BP_OK && c->count > from) {
+                            const double m = median(c->times + from, c->count - from);
+                            c->best = m < c->best ? m : c->best;
+                        }
                     }
-                }
-            }
             /* A candidate's time: the lowest of its rounds' medians. Load
              * from elsewhere only ever adds time, so one round spoiled by
              * another process, or by the last candidate's spinning threads,
