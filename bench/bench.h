@@ -40,6 +40,7 @@ typedef struct bench_options {
     const char *plan;           /* --plan auto|SPEC: train_step also under it; NULL: not */
     int threads;                /* BLAS threads; 0 leaves OpenBLAS's default */
     size_t workers;             /* train_step on OpenBLAS: > 1 steps through a bp_workers pool */
+    bool loop_step;             /* --step loop: one worker's step as bp_train takes it */
     double seconds;             /* timing budget per case (OpenBLAS, and the naive target) */
     double naive_seconds;       /* the naive loops' cap per case */
     double peak_seconds;        /* timing budget of the sgemm peak */

@@ -28,6 +28,13 @@ static const name_value kernel_sets[] = {
     {NULL, 0, NULL},
 };
 
+/* --step: one worker's training step, fused (0) or as bp_train's loop (1). */
+static const name_value step_names[] = {
+    {"fused", 0, NULL},
+    {"loop", 1, NULL},
+    {NULL, 0, NULL},
+};
+
 const char *bench_case_name(bench_case_kind kind) { return name_of(case_names, (int)kind); }
 
 static void usage(void) {
@@ -51,6 +58,9 @@ static void usage(void) {
            "  --workers N       train_step on N worker threads (bp_workers_train_step: the\n"
            "                    gradient, then SGD over slices), one OpenBLAS thread each;\n"
            "                    default 1: the fused bp_net_train_step in one thread\n"
+           "  --step fused|loop one worker's train_step: the fused bp_net_train_step\n"
+           "                    (default), or as bp_train and bp_plan_measure take it,\n"
+           "                    bp_net_gradient then an SGD bp_optimizer_step (loop)\n"
            "  --seconds S       timing budget per case and kernel set (default 1; quick 0.2)\n"
            "  --naive-seconds S cap on the naive loops per case (default 3 x --seconds;\n"
            "                    quick 1). Beyond it the naive step is timed on a smaller\n"
@@ -78,6 +88,7 @@ enum {
     OPT_CSV,
     OPT_SEED,
     OPT_PLAN,
+    OPT_STEP,
 };
 
 static const struct option long_options[] = {
@@ -94,6 +105,7 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"workers", required_argument, NULL, OPT_WORKERS},
     {"plan", required_argument, NULL, OPT_PLAN},
+    {"step", required_argument, NULL, OPT_STEP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -183,6 +195,13 @@ static int take_option(void *settings, int option, const char *value) {
     case OPT_PLAN:
         o->plan = value; /* checked against each network when it runs */
         return EXIT_OK;
+    case OPT_STEP: {
+        int loop = 0;
+        if (!parse_name(step_names, value, &loop))
+            return bad_name(NULL, "--step", value, step_names);
+        o->loop_step = loop;
+        return EXIT_OK;
+    }
     case OPT_THREADS:
         return parse_int(value, 1, 1024, &o->threads)
                    ? EXIT_OK

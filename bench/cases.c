@@ -138,8 +138,8 @@ static int op_prepare(op_context *c, bench_case_kind kind, size_t in, size_t out
 
 typedef struct train_context {
     bp_net *net;
-    bp_workers *workers; /* --workers N > 1: the pool, and plain SGD to step with */
-    bp_optimizer *opt;
+    bp_workers *workers;  /* --workers N > 1: the pool, and plain SGD to step with */
+    bp_optimizer *opt;    /* the SGD of the pool, or of --step loop on one worker */
     const float *inputs;  /* batch x n_0 in [0, 1) */
     const float *targets; /* batch x n_L, one-hot */
 } train_context;
@@ -163,6 +163,12 @@ static int train_step(void *context, size_t n) {
          * over slices, in one wake-up: what bp_train does with workers. */
         return bp_workers_train_step(c->workers, c->opt, c->inputs, c->targets, n, NULL);
     }
+    if (c->opt) {
+        /* --step loop: dC/dtheta, then theta <- theta - eta g in a pass of
+         * its own, as bp_train (and the planner) take one worker's step. */
+        const int rc = bp_net_gradient(c->net, c->inputs, c->targets, n, NULL);
+        return rc == BP_OK ? bp_optimizer_step(c->opt, c->net) : rc;
+    }
     /* Forward, quadratic cost, backward, theta <- theta - eta dC/dtheta. */
     return bp_net_train_step(c->net, c->inputs, c->targets, n, LEARNING_RATE, NULL);
 }
@@ -179,7 +185,7 @@ static void train_free(train_context *c) {
 /* A network of sigmoid layers on `kernels`, with room for `batch`, and with
  * workers > 1 (BLAS sets only) a pool of them and an SGD optimizer. */
 static int train_create(train_context *c, const bench_shape *shape, size_t batch,
-                        bp_kernels kernels, size_t workers, unsigned long long seed) {
+                        bp_kernels kernels, size_t workers, bool loop, unsigned long long seed) {
     const bool naive = kernels == BP_KERNELS_NAIVE;
     bp_activation activations[BENCH_MAX_SIZES];
     for (size_t l = 0; l + 1 < shape->count; l++)
@@ -187,12 +193,12 @@ static int train_create(train_context *c, const bench_shape *shape, size_t batch
     int rc = bp_net_create(&c->net, shape->count - 1, shape->sizes, activations, kernels, seed);
     if (rc == BP_OK)
         rc = bp_net_reserve(c->net, batch);
-    if (rc == BP_OK && workers > 1 && !naive) {
+    if (rc == BP_OK && (workers > 1 || loop) && !naive) {
         bp_optimizer_config config;
         bp_optimizer_config_default(&config, BP_OPT_SGD);
         config.learning_rate = LEARNING_RATE;
         rc = bp_optimizer_create(&c->opt, c->net, &config);
-        if (rc == BP_OK)
+        if (rc == BP_OK && workers > 1)
             rc = bp_workers_create(&c->workers, c->net, workers, batch);
     }
     if (rc != BP_OK) {
@@ -376,7 +382,7 @@ static int time_on(const bench_case *c, bp_kernels set, const bp_plan *under,
     } else {
         /* One network at a time: two of the largest would double the memory. */
         if (train_create(&train, &c->shape, c->batch, under ? under->kernels : set,
-                         under ? under->workers : o->workers, o->seed) != 0)
+                         under ? under->workers : o->workers, o->loop_step, o->seed) != 0)
             return -1;
         step = train_step;
         context = &train;
@@ -422,7 +428,7 @@ static int choose_plan(const bench_case *c, const bench_options *o, bp_plan *pla
     bp_optimizer_config_default(&sgd, BP_OPT_SGD);
     sgd.learning_rate = LEARNING_RATE;
     train_context probe = {0};
-    if (train_create(&probe, &c->shape, c->batch, BP_KERNELS_OPENBLAS, 1, o->seed) != 0)
+    if (train_create(&probe, &c->shape, c->batch, BP_KERNELS_OPENBLAS, 1, false, o->seed) != 0)
         return -1;
     const int rc = strcmp(o->plan, "auto") == 0
                        ? bp_plan_measure(probe.net, &sgd, c->batch, 0, 0.0, plan)

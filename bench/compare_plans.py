@@ -2,7 +2,8 @@
 """backprop's plans against each other and against oneDNN, per configuration.
 
 For each network and batch, in alternating rounds: bp-bench's training step
-under every fixed set-up (kernels openblas and blis x 1 worker x 1 thread,
+as bp_train takes it (`--step loop`: the gradient, then SGD in a pass of its
+own, also on one worker; what the planner times) under every fixed set-up (kernels openblas and blis x 1 worker x 1 thread,
 1 x 2 threads, 2 workers x 1 thread), under --plan auto (the plan the
 library times and chooses), and oneDNN's onednn-step in each of its set-ups
 (plain and "any" weight layouts x 1 to the cores threads). Each set-up's
@@ -60,7 +61,10 @@ def bp_bench(program, sizes, batch, seconds, extra):
     """bp-bench's train_step records for one configuration: its report."""
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "r.json")
-        command = [program, "--quick", "--case", "train_step",
+        # --step loop: one worker's step as bp_train takes it (gradient, then
+        # the optimizer's pass), which is what the planner times; the fused
+        # step would favour one worker against the plan's own figures.
+        command = [program, "--quick", "--case", "train_step", "--step", "loop",
                    "--sizes", ",".join(map(str, sizes)), "--batch", str(batch),
                    "--seconds", f"{seconds:g}", "--json", out] + extra
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -99,10 +103,14 @@ def main(argv):
     for sizes, batch in args.config or STANDARD:
         times = {}  # set-up name -> [median seconds per round]
         plans, cores_named, isas = [], "", {}
+        # One process per kernel set: OpenBLAS's threads spin for about 0.1 s
+        # after a call on two of them and slow the BLIS set timed after it
+        # in the same process.
+        sets = ["openblas", "blis"] if args.kernels == "blas" else [args.kernels]
         for _ in range(args.rounds):
-            for workers, threads in SETUPS:
+            for (workers, threads), kernels in ((s, k) for s in SETUPS for k in sets):
                 report = bp_bench(args.bp_bench, sizes, batch, args.seconds,
-                                  ["--kernels", args.kernels, "--workers", str(workers),
+                                  ["--kernels", kernels, "--workers", str(workers),
                                    "--threads", str(threads)])
                 cores_named = (f"OpenBLAS core {report['core']} "
                                f"(OPENBLAS_CORETYPE={report.get('openblas_coretype_env')}), "

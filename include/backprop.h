@@ -1445,9 +1445,11 @@ typedef struct bp_plan {
  * candidate and returns the fastest. The candidates: each available kernel
  * set (openblas, blis; see bp_kernels_available) on 1 worker x 1 thread,
  * and on W workers x (cores / W) threads for W = 1 .. cores. Each is timed
- * in three rounds taken in turns, for its share of the budget or 25 steps
- * a round, whichever comes first; its time is the lowest of its rounds'
- * median step times (load from elsewhere only adds time). OpenBLAS on more
+ * in three rounds taken in turns: in each, untimed steps for a quarter of
+ * its share of the budget (its threads brought up to pace), then timed
+ * steps for the rest of it or 200 steps, whichever comes first; its time
+ * is the lowest of its rounds' median step times (load from elsewhere only
+ * adds time). OpenBLAS on more
  * than one thread is timed after all the others: its threads spin for
  * about 0.1 s after a call and slow whatever runs meanwhile. When one
  * step of the first candidate shows that every candidate cannot run twice

@@ -17,10 +17,10 @@
 /* The default budget: long enough for a few steps of every candidate at
  * the batches people train with, short against any real run. */
 #define DEFAULT_BUDGET 0.3
-/* Enough steps per candidate and round to trust a median: a candidate
- * stops there even when its share of the budget is not spent (small
- * networks plan in milliseconds). */
-#define STEPS_ENOUGH 25
+/* Enough timed steps per candidate and round to trust a median: a
+ * candidate stops there even when its share of the budget is not spent
+ * (small networks plan in a fraction of the budget). */
+#define STEPS_ENOUGH 200
 /* Rounds: each candidate is timed in each, in turns, so that a change of
  * the machine's load during planning hits all of them alike. */
 #define ROUNDS 3
@@ -91,9 +91,9 @@ static int step(trial *t) {
     return rc == BP_OK ? bp_optimizer_step(t->opt, t->net) : rc;
 }
 
-/* Runs candidate c for up to `slice` seconds, its set-up included (one
- * untimed step first, then timed ones, at least one), and not past
- * `deadline`, appending its step times. */
+/* Runs candidate c for up to `slice` seconds, its set-up and untimed
+ * steps included, then timed ones (at least one), and not past `deadline`,
+ * appending its step times. */
 static int run_candidate(trial *t, candidate *c, double slice, double deadline, size_t capacity) {
     const double start = now();
     int rc = bp_net_set_kernels(t->net, c->kernels);
@@ -102,8 +102,14 @@ static int run_candidate(trial *t, candidate *c, double slice, double deadline, 
     t->pool = NULL;
     if (rc == BP_OK && c->workers > 1)
         rc = bp_workers_create(&t->pool, t->net, c->workers, t->batch);
+    /* Untimed steps for a quarter of the slice (at least one): BLAS's lazy
+     * set-up, and the threads of the pool or of BLAS brought from sleep to
+     * the pace of a run (a virtual CPU woken from idle runs its first
+     * milliseconds slow). */
     if (rc == BP_OK)
-        rc = step(t); /* BLAS's lazy set-up, the pool's first wake-up */
+        rc = step(t);
+    while (rc == BP_OK && now() - start < 0.25 * slice && now() < deadline)
+        rc = step(t);
     for (size_t k = 0; rc == BP_OK && k < STEPS_ENOUGH && c->count < capacity; k++) {
         const double before = now();
         rc = step(t);
@@ -157,9 +163,12 @@ static int measure(bp_net *net, const bp_optimizer_config *given, size_t batch, 
     if (rc == BP_OK) {
         fill_batch(x, y, batch, inputs, outputs);
         const double start = now();
+        /* Timing stops a little short of the budget: room for the last step
+         * and the last pool's teardown. */
+        const double deadline = start + 0.95 * budget;
         /* One step of the first candidate tells whether every candidate
          * fits at least twice (an untimed and a timed step) in the budget. */
-        rc = run_candidate(&t, &list[0], 0.0, start + budget, capacity);
+        rc = run_candidate(&t, &list[0], 0.0, deadline, capacity);
         const double first = now() - start;
         list[0].count = 0;
         if (rc == BP_OK && first * 2.0 * (double)n > budget) {
@@ -186,11 +195,11 @@ static int measure(bp_net *net, const bp_optimizer_config *given, size_t batch, 
             for (int g = 0; g < 2; g++)
                 for (size_t round = 0; round < ROUNDS && rc == BP_OK; round++)
                     for (size_t i = groups[g]; i < groups[g + 1] && rc == BP_OK; i++) {
-                        if (round > 0 && now() >= start + budget)
+                        if (round > 0 && now() >= deadline)
                             break;
                         candidate *c = &list[order[i]];
                         const size_t from = c->count;
-                        rc = run_candidate(&t, c, slice, start + budget, capacity);
+                        rc = run_candidate(&t, c, slice, deadline, capacity);
                         if (rc == BP_OK && c->count > from) {
                             const double m = median(c->times + from, c->count - from);
                             c->best = m < c->best ? m : c->best;
