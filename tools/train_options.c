@@ -292,8 +292,9 @@ static const option_row rows[] = {
      .help = "kernels, workers and BLAS threads. auto (the default\n"
              "without --kernels, --workers and --threads) times the\n"
              "candidates on this network and batch for up to 0.3 s\n"
-             "and takes the fastest: it depends on the machine and\n"
-             "its load, and so may the last bits of the weights.\n"
+             "(a long run: 2%% of it, up to 30 s) and takes the\n"
+             "fastest: it depends on the machine and its load, and\n"
+             "so may the last bits of the weights.\n"
              "SPEC fixes it: KERNELS[:WxT], e.g. blis:2x1 (2 workers\n"
              "x 1 thread), openblas:1x2; bitwise repeatable"},
     {.name = "workers",

@@ -83,6 +83,7 @@ typedef struct train_config {
     const char *plan_spec;
     bp_plan plan;
     const char *plan_origin; /* how the plan was chosen, for the set-up lines */
+    double plan_budget;      /* seconds a timed plan was given; 0: the library's default */
     bool quiet;
     /* the options given, a bit per row of train_options.c's table (train_option_given) */
     uint64_t given[8];
