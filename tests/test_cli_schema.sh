@@ -124,6 +124,9 @@ expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" \
 expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" --csv "$dir/people.csv"
 expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" --csv "$dir/people-noheader.csv"
 has 'no header, but the model knows'
+# From a pipe, nothing is read twice: the label where the options say.
+expect 0 'accuracy (0\.9[5-9]|1\.0)' sh -c 'cat "$2" | "$0" eval "$1" --csv /dev/stdin' \
+    "$bp" "$dir/people.bin" "$dir/people-reordered.csv"
 # predict on the training file itself: its label column, named as the
 # model's, is left out (before: '"size", is not one of the model's 2 inputs').
 expect 0 'columns matched' "$bp" predict "$dir/people.bin" --csv "$dir/people.csv"

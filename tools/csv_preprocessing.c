@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmdline.h"
 #include "errors.h"
@@ -177,13 +178,18 @@ static char **number_names(size_t count) {
     return block;
 }
 
-/* Whether the file's first line is a header, as the loader decides with
+/* Whether a regular file's first line is a header, as the loader decides with
  * these options: that line and a made-up row of zeros as wide, loaded as
  * features only (the data rows may hold labels that are words). False when
  * it cannot tell (no line end in the first MiB, say): the load then keeps
  * the default label column and says what is wrong, if anything. */
 static bool has_header(const bp_csv_options *options, const char *path) {
     enum { MOST = 1 << 20 };
+    /* Only a regular file is read twice: from a pipe, the probe would take
+     * the lines the load needs. */
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return false;
     FILE *f = fopen(path, "rb");
     char *text = f ? malloc(3 * (size_t)MOST + 3) : NULL; /* the line, then its row of zeros */
     size_t length = text ? fread(text, 1, MOST, f) : 0;
