@@ -124,6 +124,10 @@ expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" \
 expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" --csv "$dir/people.csv"
 expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" --csv "$dir/people-noheader.csv"
 has 'no header, but the model knows'
+# A header that renamed the label column (first, as "Size"): column 0, as
+# before the stored names were used.
+sed '1s/^size,/Size,/' "$dir/people-reordered.csv" >"$dir/people-renamed.csv"
+expect 0 'accuracy (0\.9[5-9]|1\.0)' "$bp" eval "$dir/people.bin" --csv "$dir/people-renamed.csv"
 # From a pipe, nothing is read twice: the label where the options say.
 expect 0 'accuracy (0\.9[5-9]|1\.0)' sh -c 'cat "$2" | "$0" eval "$1" --csv /dev/stdin' \
     "$bp" "$dir/people.bin" "$dir/people-reordered.csv"

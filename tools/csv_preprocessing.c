@@ -178,12 +178,16 @@ static char **number_names(size_t count) {
     return block;
 }
 
-/* Whether a regular file's first line is a header, as the loader decides with
- * these options: that line and a made-up row of zeros as wide, loaded as
- * features only (the data rows may hold labels that are words). False when
- * it cannot tell (no line end in the first MiB, say): the load then keeps
- * the default label column and says what is wrong, if anything. */
-static bool has_header(const bp_csv_options *options, const char *path) {
+/* Whether a regular file's first line is a header, as the loader decides
+ * with these options, holding the model's inputs and the columns `label`
+ * names: that line and a made-up row of zeros as wide, loaded as the
+ * model's features only (the data rows may hold labels that are words;
+ * the reader leaves out the columns `label` names, and any other column
+ * not an input fails). False when it cannot tell (no line end in the first
+ * MiB, say): the load then keeps the default label column and says what is
+ * wrong, if anything. */
+static bool header_has_label(const bp_csv_options *options, const char *path,
+                             const bp_schema *schema, const char *label) {
     enum { MOST = 1 << 20 };
     /* Only a regular file is read twice: from a pipe, the probe would take
      * the lines the load needs. */
@@ -213,9 +217,11 @@ static bool has_header(const bp_csv_options *options, const char *path) {
         }
         bp_csv_options probe = *options;
         probe.features_only = 1;
-        probe.label = NULL;
-        probe.feature_names = NULL;
+        probe.label = label;
+        probe.feature_names = schema->input_names;
         probe.feature_count = 0;
+        while (schema->input_names[probe.feature_count])
+            probe.feature_count++;
         probe.class_names = NULL;
         probe.classes = 0;
         bp_dataset set = {0};
@@ -251,18 +257,25 @@ char *stored_output_names(const bp_schema *schema) {
 
 /* Without --label-column and --target-columns, a file with a header has
  * its label where the model's training file had it: by the names the
- * schema keeps. NULL when that does not apply; else malloc'd, the caller's. */
+ * schema keeps, when the header has them (a renamed label column keeps the
+ * default, column 0, as before). NULL when that does not apply; else
+ * malloc'd, the caller's. */
 static char *stored_label(const csv_settings *s, const bp_csv_options *o, const char *path,
                           const bp_schema *schema, bp_task task) {
-    if (s->label || s->targets || !schema || !schema->output_names ||
+    if (s->label || s->targets || !schema || !schema->input_names || !schema->output_names ||
         o->header == BP_CSV_HEADER_ABSENT)
         return NULL;
     size_t count = 0;
     while (schema->output_names[count])
         count++;
-    if ((task == BP_TASK_CLASSIFICATION && count != 1) || !has_header(o, path))
+    if (task == BP_TASK_CLASSIFICATION && count != 1)
         return NULL;
-    return stored_output_names(schema);
+    char *names = stored_output_names(schema);
+    if (names && !header_has_label(o, path, schema, names)) {
+        free(names);
+        names = NULL;
+    }
+    return names;
 }
 
 int load_csv_for_model(const csv_settings *s, const char *path, const bp_preprocessing *p,
